@@ -1,0 +1,130 @@
+"""Turn a Reply (string key + params + choices) into text and speakable parts.
+
+The string catalog (bot/strings/zh-CN.yaml) is the only place user-facing sentences live.
+Each rendered reply also carries `parts`, so the voice layer can assemble pre-recorded prompt audio
+for the fixed pieces, read numbers digit by digit and synthesize only free text.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+PartKind = Literal["fixed", "digits", "name", "free"]
+
+# Placeholders read digit by digit; names come from the demand catalog or status words.
+DIGIT_PARAMS = {"ticket_no", "phone", "count", "hours", "code", "number"}
+NAME_PARAMS = {"item", "category", "status", "tier", "assignee", "actor"}
+_FORMATTER = string.Formatter()
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: PartKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    parts: tuple[Part, ...]
+
+
+class StringCatalog:
+    """All user-facing sentences of one locale, addressed as "section.key"."""
+
+    def __init__(self, entries: Mapping[str, str]) -> None:
+        self._entries = dict(entries)
+
+    @classmethod
+    def load(cls, path: str | Path) -> StringCatalog:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        flat: dict[str, str] = {}
+        for section, items in raw.items():
+            for key, text in items.items():
+                flat[f"{section}.{key}"] = str(text)
+        return cls(flat)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries
+
+    def keys(self) -> Iterable[str]:
+        return self._entries.keys()
+
+    def text(self, key: str) -> str:
+        return self._entries[key]
+
+    def render(self, key: str, params: Mapping[str, Any] | None = None) -> Rendered:
+        """Fill a sentence; unknown keys are a programming error and raise KeyError."""
+        template = self._entries[key]
+        params = params or {}
+        parts: list[Part] = []
+        for literal, field_name, _spec, _conv in _FORMATTER.parse(template):
+            if literal:
+                parts.extend(_split_digits(literal))
+            if field_name is None:
+                continue
+            value = str(params.get(field_name, ""))
+            if not value:
+                continue
+            if field_name in DIGIT_PARAMS or field_name.endswith("_no"):
+                parts.append(Part("digits", value))
+            elif field_name in NAME_PARAMS:
+                parts.append(Part("name", value))
+            else:
+                parts.extend(_split_free(value))
+        return Rendered("".join(p.text for p in parts), tuple(_merge(parts)))
+
+    def fixed_texts(self) -> set[str]:
+        """Every fixed piece of every sentence: what the prompt library must pre-record."""
+        texts: set[str] = set()
+        for template in self._entries.values():
+            for literal, _field, _spec, _conv in _FORMATTER.parse(template):
+                texts.update(p.text for p in _split_digits(literal) if p.kind == "fixed")
+        return {t for t in texts if t.strip()}
+
+
+def _split_digits(text: str) -> list[Part]:
+    """Split a fixed literal so that the numbers inside it are read digit by digit."""
+    parts: list[Part] = []
+    pos = 0
+    for match in _DIGITS.finditer(text):
+        if match.start() > pos:
+            parts.append(Part("fixed", text[pos : match.start()]))
+        parts.append(Part("digits", match.group()))
+        pos = match.end()
+    if pos < len(text):
+        parts.append(Part("fixed", text[pos:]))
+    return parts
+
+
+def _split_free(text: str) -> list[Part]:
+    return [Part("digits", p.text) if p.kind == "digits" else Part("free", p.text) for p in _split_digits(text)]
+
+
+def _merge(parts: list[Part]) -> list[Part]:
+    merged: list[Part] = []
+    for part in parts:
+        if merged and merged[-1].kind == part.kind == "free":
+            merged[-1] = Part("free", merged[-1].text + part.text)
+        else:
+            merged.append(part)
+    return merged
+
+
+def join(rendered: Iterable[Rendered], sep: str = "") -> Rendered:
+    """Concatenate rendered sentences into one reply."""
+    items = list(rendered)
+    parts: list[Part] = []
+    for i, r in enumerate(items):
+        if i and sep:
+            parts.append(Part("fixed", sep))
+        parts.extend(r.parts)
+    return Rendered(sep.join(r.text for r in items), tuple(parts))
