@@ -49,7 +49,7 @@ class StringCatalog:
         flat: dict[str, str] = {}
         for section, items in raw.items():
             for key, text in items.items():
-                flat[f"{section}.{key}"] = str(text)
+                flat[f"{section}.{key}"] = str(text)  # keys: quote yes/no/on/off in YAML
         return cls(flat)
 
     def __contains__(self, key: str) -> bool:

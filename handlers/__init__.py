@@ -1,0 +1,18 @@
+"""One module per action; importing this package registers every handler."""
+
+from handlers import (  # noqa: F401
+    binding,
+    cancel,
+    emergency,
+    help,
+    human,
+    leader,
+    picking,
+    rate,
+    report,
+    status,
+    urge,
+)
+from handlers.base import REGISTRY, Result, Turn
+
+__all__ = ["REGISTRY", "Result", "Turn"]

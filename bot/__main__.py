@@ -1,0 +1,170 @@
+"""Command line: python -m bot serve | chat | token | import | report | dispatch | invite."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Lianhu 联户 assistant")
+    parser.add_argument("--config", help="config file (default: config.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="start the server")
+    p.add_argument("--demo", action="store_true", help="load the demo community into an empty database")
+    p.add_argument("--port", type=int)
+    p.add_argument("--host")
+    p = sub.add_parser("chat", help="interactive console on the same engine")
+    p.add_argument("--as", dest="identity", default="console:me", help="identity, e.g. demo:resident1")
+    p.add_argument("--demo", action="store_true")
+    p = sub.add_parser("token", help="issue a web/API token (an invitation link) for an identity")
+    p.add_argument("identity")
+    p = sub.add_parser("invite", help="an invitation code binding a new channel account to a resident")
+    p.add_argument("--phone", required=True, help="the resident's registered phone number")
+    p = sub.add_parser("import", help="load a registry (CSV or XLSX): units, households, residents, leaders")
+    p.add_argument("file")
+    p = sub.add_parser("report", help="weekly / monthly figures")
+    p.add_argument("--period", choices=("week", "month"), default="week")
+    p.add_argument("--grid")
+    p.add_argument("--format", choices=("md", "csv", "html"), default="md")
+    p.add_argument("--end", help="end date YYYY-MM-DD (default: now)")
+    sub.add_parser("dispatch", help="run an outbox worker (and the scheduler) without the web server")
+    sub.add_parser("migrate", help="apply database migrations")
+    args = parser.parse_args(argv)
+    settings = load_settings(args.config)
+    from bot.logs import setup_logging
+
+    setup_logging(settings.logging.level, settings.privacy.mask_phone_in_logs)
+    return COMMANDS[args.command](settings, args)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import build_app, load_demo_if_empty
+    from bot.server import create_server
+
+    server = settings.server
+    server = type(server)(host=args.host or server.host, port=args.port or server.port, public_url=server.public_url,
+                          workers=server.workers)
+    settings = settings.with_overrides(server=server)
+    app = build_app(settings)
+    if args.demo:
+        load_demo_if_empty(app)
+    api = create_server(app)
+    print(f"Lianhu is running at http://{server.host}:{server.port}/  (health: /healthz)", flush=True)
+    if args.demo:
+        print(f"Try it: python -m bot token demo:resident1   then open {server.base_url}/chat?token=…", flush=True)
+    uvicorn.run(api, host=server.host, port=server.port, log_level="warning")
+    return 0
+
+
+def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app, load_demo_if_empty
+    from bot.channels.console import run_console
+
+    app = build_app(settings)
+    if args.demo:
+        load_demo_if_empty(app)
+    return run_console(app, args.identity, sys.stdin, sys.stdout)
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from data.services.directory import find_identity, issue_token
+
+    app = build_app(settings)
+    with app.db.session() as s:
+        ctx = app.context(s)
+        ident = find_identity(ctx, args.identity)
+        if ident is None:
+            print(f"no such identity: {args.identity}", file=sys.stderr)
+            return 2
+        token = issue_token(ctx, ident, settings.channels.web_token_days)
+    print(token)
+    print(f"{settings.server.base_url}/chat?token={token}", file=sys.stderr)
+    return 0
+
+
+def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from data.registry import create_invitation
+
+    app = build_app(settings)
+    with app.db.session() as s:
+        code = create_invitation(app.context(s), args.phone)
+    if code is None:
+        print("no resident with that phone number", file=sys.stderr)
+        return 2
+    print(code)
+    return 0
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from data.importer import ImportFailed, import_registry
+
+    app = build_app(settings)
+    try:
+        with app.db.session() as s:
+            summary = import_registry(app.context(s), Path(args.file))
+    except ImportFailed as err:
+        for problem in err.problems:
+            print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
+        print(f"nothing imported: {len(err.problems)} bad row(s)", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from data.reports import build_report, format_report
+
+    app = build_app(settings)
+    with app.db.session() as s:
+        report = build_report(app.context(s), args.period, grid_code=args.grid, end=args.end)
+    print(format_report(report, args.format))
+    return 0
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.app import build_app
+
+    app = build_app(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        from bot.server import _scheduler
+
+        await asyncio.gather(app.dispatcher.run_forever(stop), _scheduler(app, stop))
+
+    asyncio.run(run())
+    return 0
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from data.db import Database
+
+    Database(settings.database.url, root=settings.root).migrate()
+    return 0
+
+
+COMMANDS = {
+    "serve": _serve,
+    "chat": _chat,
+    "token": _token,
+    "invite": _invite,
+    "import": _import,
+    "report": _report,
+    "dispatch": _dispatch,
+    "migrate": _migrate,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Leaders' typed commands: 我的任务 · 接单 N · 处理中 N · 办结 N 说明 · 上报 N 原因. Pure parsing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+OPS = {
+    "接单": "accept",
+    "接": "accept",
+    "受理": "accept",
+    "处理中": "in_progress",
+    "正在处理": "in_progress",
+    "在处理": "in_progress",
+    "办结": "resolve",
+    "办好": "resolve",
+    "办好了": "resolve",
+    "已办结": "resolve",
+    "完成": "resolve",
+    "上报": "escalate",
+    "转交": "escalate",
+    "同意绑定": "approve_binding",
+}
+_OP_RE = "|".join(sorted(map(re.escape, OPS), key=len, reverse=True))
+_STEP = re.compile(rf"^\s*(?P<op>{_OP_RE})\s*(?:单号)?\s*(?P<no>[0-9A-Za-z]{{4,8}})?\s*[，,：:。\s]*(?P<note>.*?)\s*$")
+_TASKS = re.compile(r"^\s*(我的)?(任务|待办|任务列表|我的任务)[。!！]?\s*$")
+
+
+@dataclass(frozen=True)
+class Command:
+    op: str  # tasks | accept | in_progress | resolve | escalate | approve_binding
+    ticket_no: str | None = None
+    note: str = ""
+
+
+def parse_command(text: str) -> Command | None:
+    """A leader command, or None when the text is ordinary speech."""
+    text = (text or "").strip()
+    if _TASKS.match(text):
+        return Command("tasks")
+    m = _STEP.match(text)
+    if not m:
+        return None
+    op = OPS[m.group("op")]
+    no = m.group("no")
+    note = m.group("note") or ""
+    if no is None and note:
+        return None  # "办好了，谢谢" from a resident is not a command
+    return Command(op, no, note)

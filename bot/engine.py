@@ -1,0 +1,195 @@
+"""The conversation engine: Inbound → nlu.parse → dialogue → handler → rendered replies.
+
+One turn is one database transaction: the dedupe record, the dialogue state, any ticket change and
+its outbox notifications commit together, so a crash loses nothing and a retry doubles nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+import handlers
+from bot.dialogue import Action, decide
+from bot.errors import LianhuError
+from bot.messages import Choice, Inbound, Reply
+from bot.render import Part, Rendered, StringCatalog, join
+from bot.settings import Settings
+from data.catalog import DemandCatalog
+from data.clock import Clock
+from data.db import Database
+from data.models import Identity
+from data.services import ServiceContext
+from data.services.conversations import DialogueState, load_state, processed_answer, record_processed, save_state
+from data.services.directory import Actor, actor_for, get_or_create_identity
+from handlers.base import Result, Turn
+from nlu.types import Parse
+
+log = logging.getLogger("lianhu.engine")
+MAX_TEXT = 500
+
+
+class Parser(Protocol):
+    def parse(self, text: str) -> Parse: ...
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """One rendered reply: text for chat, parts for speech, choices for buttons/keypad."""
+
+    text: str
+    parts: tuple[Part, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()
+    key: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "text": self.text,
+            "choices": [{"digit": d, "label": label} for d, label in self.choices],
+            "parts": [[p.kind, p.text] for p in self.parts],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> OutMessage:
+        return cls(
+            raw["text"],
+            tuple(Part(k, t) for k, t in raw.get("parts", [])),
+            tuple((c["digit"], c["label"]) for c in raw.get("choices", [])),
+            raw.get("key", ""),
+        )
+
+
+@dataclass
+class Answer:
+    messages: list[OutMessage]
+    duplicate: bool = False
+    actor: Actor | None = None
+    parse: Parse | None = None
+    action: str = ""
+    state: str = ""
+    spoken: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(m.text for m in self.messages)
+
+
+class Renderer:
+    """Reply → OutMessage using the string catalog; '@section.key' params are catalog words."""
+
+    def __init__(self, strings: StringCatalog) -> None:
+        self.strings = strings
+
+    def render(self, reply: Reply) -> OutMessage:
+        params = {k: self._word(v) for k, v in reply.params.items()}
+        body = self.strings.render(reply.key, params)
+        pairs = tuple((c.digit, self.label(c)) for c in reply.choices)
+        if pairs and not _spoken_menu(body.text, pairs):
+            menu = [body] if body.text else []
+            for d, label in pairs:
+                menu.append(Rendered(f"{d} {label}", (Part("digits", d), Part("fixed", " "), Part("name", label))))
+            body = join(menu, " ")
+        return OutMessage(body.text, body.parts, pairs, reply.key)
+
+    def label(self, choice: Choice) -> str:
+        if choice.key:
+            return self.strings.text(choice.key)
+        return choice.text or ""
+
+    def _word(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@") and value[1:] in self.strings:
+            return self.strings.text(value[1:])
+        return value
+
+
+def _spoken_menu(text: str, pairs: tuple[tuple[str, str], ...]) -> bool:
+    """The sentence already says every option ("满意请按 1…"): do not append the menu again."""
+    return all(f"按 {d}" in text or f"按{d}" in text for d, _ in pairs)
+
+
+class Engine:
+    def __init__(self, settings: Settings, db: Database, parser: Parser, catalog: DemandCatalog, strings: StringCatalog,
+                 clock: Clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.parser = parser
+        self.catalog = catalog
+        self.renderer = Renderer(strings)
+        self.clock = clock
+        self.options = {
+            "asr_min_confidence": settings.asr.min_confidence,
+            "emergency_item": "public_facility",
+        }
+
+    def context(self, session: Any) -> ServiceContext:
+        s = self.settings
+        return ServiceContext(session, self.clock, self.catalog, s.deadlines, s.emergency, s.alerts, s.outbox)
+
+    def handle(self, inbound: Inbound, **options: Any) -> Answer:
+        """Process one message exactly once per (identity, msg_id)."""
+        for attempt in range(3):
+            try:
+                return self._handle_once(inbound, options)
+            except IntegrityError:
+                # A concurrent delivery of the same message (or a new identity) won the race: retry,
+                # and the retry finds the stored answer.
+                if attempt == 2:
+                    raise
+                log.info("retrying turn after a concurrent write")
+        raise AssertionError("unreachable")
+
+    def _handle_once(self, inbound: Inbound, options: dict[str, Any]) -> Answer:
+        t0 = time.perf_counter()
+        with self.db.session() as session:
+            ctx = self.context(session)
+            ident = get_or_create_identity(ctx, inbound.channel, inbound.sender_ref)
+            if not self.db.is_sqlite:
+                session.execute(select(Identity.id).where(Identity.id == ident.id).with_for_update())
+            if inbound.msg_id:
+                prior = processed_answer(ctx, ident.id, inbound.msg_id)
+                if prior is not None:
+                    return Answer([OutMessage.from_json(m) for m in prior], duplicate=True)
+            ident.last_inbound_at = self.clock.now()
+            actor = actor_for(ctx, ident)
+            state = load_state(ctx, ident.id)
+            text = (inbound.text or "").strip()[:MAX_TEXT]
+            t1 = time.perf_counter()
+            parse = self.parser.parse(text)
+            t2 = time.perf_counter()
+            action = decide(state, parse, actor, self.settings.nlu.confidence_threshold)
+            result = self._run(ctx, Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}), action)
+            save_state(ctx, ident.id, result.state)
+            messages = [self.renderer.render(r) for r in result.replies]
+            if inbound.msg_id:
+                record_processed(ctx, ident.id, inbound.msg_id, [m.to_json() for m in messages])
+        t3 = time.perf_counter()
+        log.info("turn channel=%s identity=%s action=%s state=%s->%s", inbound.channel, ident.id, action.name, state.name, result.state.name)
+        return Answer(messages, False, actor, parse, action.name, result.state.name, inbound.spoken,
+                      {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1})
+
+    def _run(self, ctx: ServiceContext, turn: Turn, action: Action) -> Result:
+        """Run a handler inside a savepoint; a typed error becomes its reply and changes nothing."""
+        handler = handlers.REGISTRY.get(action.name, handlers.REGISTRY["help.not_understood"])
+        try:
+            with ctx.session.begin_nested():
+                return handler(turn)
+        except LianhuError as err:
+            log.info("handler %s refused: %s", action.name, type(err).__name__)
+            return Result([Reply(err.reply_key)], turn.state)
+
+    def render(self, reply: Reply) -> OutMessage:
+        return self.renderer.render(reply)
+
+
+def answer_error(renderer: Renderer, key: str = "error.internal") -> list[OutMessage]:
+    return [renderer.render(Reply(key))]
+
+
+__all__ = ["Answer", "Engine", "Inbound", "OutMessage", "Renderer", "DialogueState"]

@@ -1,0 +1,74 @@
+"""The ASGI server: health, the channel adapters' routes, and the background workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from bot.app import App
+from bot.channels import mount_channels
+
+log = logging.getLogger("lianhu.server")
+
+
+def create_server(app: App, *, workers: bool = True) -> FastAPI:
+    """A FastAPI application around an App. `workers` runs the outbox dispatcher and scheduler."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = []
+        if workers:
+            tasks.append(asyncio.create_task(app.dispatcher.run_forever(stop)))
+            tasks.append(asyncio.create_task(_scheduler(app, stop)))
+        for hook in app.extras.get("startup", []):
+            await hook()
+        try:
+            yield
+        finally:
+            stop.set()
+            for hook in app.extras.get("shutdown", []):
+                await hook()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    api = FastAPI(title="Lianhu", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api.state.app = app
+
+    @api.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    @api.get("/readyz")
+    async def readyz() -> JSONResponse:
+        def check() -> bool:
+            from sqlalchemy import text
+
+            with app.db.session() as s:
+                return s.execute(text("select 1")).scalar() == 1
+
+        ok = await asyncio.to_thread(check)
+        return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
+
+    mount_channels(api, app)
+    return api
+
+
+async def _scheduler(app: App, stop: asyncio.Event) -> None:
+    interval = app.settings.deadlines.scheduler_interval_seconds
+    while not stop.is_set():
+        try:
+            report = await asyncio.to_thread(app.run_scheduler_once)
+            if report.escalated or report.realerted or report.closed_unrated:
+                log.info("scheduler: escalated=%d realerted=%d closed=%d", len(report.escalated), len(report.realerted),
+                         len(report.closed_unrated))
+        except Exception:  # noqa: BLE001 - keep running; the next pass retries
+            log.exception("scheduler pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

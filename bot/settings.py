@@ -1,0 +1,278 @@
+"""Settings: config.yaml parsed once into frozen dataclasses, overridable by LIANHU_* variables.
+
+The only module that reads the configuration file or the environment. Everything else receives
+the settings object (or the part of it that it needs) as an argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PREFIX = "LIANHU_"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/lianhu.db"
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    workers: int = 1
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    var_dir: str = "var"
+    catalog: str = "data/catalog/demands.yaml"
+    strings: str = "bot/strings/zh-CN.yaml"
+    nlu_training: str = "nlu/training"
+    nlu_model_cache: str = "var/cache/nlu-model.pkl"
+    model_cache: str = "var/cache/models"
+    recordings: str = "var/recordings"
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    enabled: tuple[str, ...] = ("console", "web")
+    web_token_days: int = 365
+
+
+@dataclass(frozen=True)
+class WechatSettings:
+    menu: tuple[dict[str, str], ...] = ()
+    reply_timeout_seconds: float = 4.5
+    api_base_url: str = "https://api.weixin.qq.com"
+    template_id_task: str = ""
+    template_id_update: str = ""
+    wecom_enabled: bool = False
+    # secrets: environment only
+    token: str = ""
+    app_id: str = ""
+    app_secret: str = ""
+    aes_key: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    mode: str = "polling"
+    webhook_path: str = "/telegram"
+    api_base_url: str = "https://api.telegram.org/bot"
+    per_chat_rate: float = 1.0
+    global_rate: float = 30.0
+    token: str = ""  # secret: environment only
+    webhook_secret: str = ""  # secret: environment only
+
+
+@dataclass(frozen=True)
+class NluSettings:
+    backend: str = "builtin"
+    rasa_url: str = "http://127.0.0.1:5005"
+    confidence_threshold: float = 0.55
+    rasa_timeout_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    backend: str = "whisper"
+    whisper_model: str = "whisper-base"
+    whisper_compute_type: str = "int8"
+    whisper_threads: int = 2
+    vosk_model_dir: str = ""
+    min_confidence: float = 0.6
+    max_seconds: float = 60.0
+    max_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    backend: str = "prompts"
+    live_backend: str = "espeak"
+    espeak_voice: str = "cmn"
+    espeak_speed: int = 130
+    gtts_timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class PhoneSettings:
+    enabled: bool = False
+    sip_listen: str = "127.0.0.1:5060"
+    max_calls: int = 12
+    duty_number: str = ""
+    office_hours: str = "08:30-17:30"
+    no_input_seconds: float = 6.0
+    max_retries: int = 2
+    agi_listen: str = "127.0.0.1:4573"
+
+
+@dataclass(frozen=True)
+class DeadlineSettings:
+    tier1_accept_hours: float = 24
+    tier1_resolve_hours: float = 72
+    tier2_accept_hours: float = 24
+    tier2_resolve_hours: float = 120
+    tier3_accept_hours: float = 48
+    tier3_resolve_hours: float = 240
+    emergency_realert_minutes: float = 5
+    emergency_ack_target_minutes: float = 30
+    rating_timeout_hours: float = 72
+    scheduler_interval_seconds: float = 60
+
+    def accept_hours(self, tier: int) -> float:
+        return float(getattr(self, f"tier{tier}_accept_hours"))
+
+    def resolve_hours(self, tier: int) -> float:
+        return float(getattr(self, f"tier{tier}_resolve_hours"))
+
+
+@dataclass(frozen=True)
+class EmergencySettings:
+    duty_identity: str = "demo:duty"
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    batch_size: int = 50
+    max_attempts: int = 8
+    backoff_base_seconds: float = 5
+    poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    cluster_threshold: int = 3
+    cluster_window_hours: float = 24
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    recording_retention_days: int = 30
+    mask_phone_in_logs: bool = True
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Settings:
+    locale: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    community_name: str = "幸福里社区"
+    root: str = "."
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
+    wechat: WechatSettings = field(default_factory=WechatSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    nlu: NluSettings = field(default_factory=NluSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    phone: PhoneSettings = field(default_factory=PhoneSettings)
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
+    emergency: EmergencySettings = field(default_factory=EmergencySettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+
+    def path(self, relative: str) -> Path:
+        """Resolve a configured path against the project root."""
+        p = Path(relative)
+        return p if p.is_absolute() else Path(self.root) / p
+
+    def with_overrides(self, **sections: Any) -> Settings:
+        """A copy with some top-level fields or whole sections replaced (tests, CLI flags)."""
+        return dataclasses.replace(self, **sections)
+
+
+# Keys that may only come from the environment.
+SECRET_KEYS = {
+    ("wechat", "token"),
+    ("wechat", "app_id"),
+    ("wechat", "app_secret"),
+    ("wechat", "aes_key"),
+    ("telegram", "token"),
+    ("telegram", "webhook_secret"),
+}
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override is invalid."""
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read config.yaml (default: next to this project) and apply LIANHU_* overrides."""
+    environ = os.environ if environ is None else environ
+    root = Path(__file__).resolve().parent.parent
+    config_path = Path(path or environ.get("LIANHU_CONFIG") or root / "config.yaml")
+    raw: dict[str, Any] = {}
+    if config_path.exists():
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    for section, key in SECRET_KEYS:
+        if key in (raw.get(section) or {}):
+            raise ConfigError(f"{section}.{key} is a secret: set {PREFIX}{section.upper()}_{key.upper()}")
+    raw.setdefault("root", str(config_path.resolve().parent))
+    return _build(Settings, raw, environ, ())
+
+
+def _build(cls: type, raw: Mapping[str, Any], environ: Mapping[str, str], prefix: tuple[str, ...]) -> Any:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        keypath = (*prefix, f.name)
+        if dataclasses.is_dataclass(hint):
+            values[f.name] = _build(hint, raw.get(f.name) or {}, environ, keypath)  # type: ignore[arg-type]
+            continue
+        env_name = PREFIX + "_".join(keypath).upper()
+        if env_name in environ:
+            values[f.name] = _coerce(environ[env_name], hint, env_name)
+        elif f.name in raw:
+            values[f.name] = _coerce(raw[f.name], hint, ".".join(keypath))
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, name: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        return tuple(value or ())
+    if origin in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    try:
+        if hint is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off", ""):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if hint in (int, float, str):
+            return hint(value)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{name}: cannot use {value!r} as {hint.__name__}") from err
+    return value

@@ -1,0 +1,186 @@
+"""Who is who: identities, residents, staff roles, households, web tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from data.models import Household, Identity, Resident, Staff, Unit, WebToken
+from data.services import ServiceContext
+
+STAFF_ROLES = ("leader", "grid", "staff", "duty")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind one inbound message, as far as permissions are concerned."""
+
+    identity_id: int
+    channel: str
+    external_id: str
+    role: str  # resident | leader | grid | staff | duty | unbound
+    name: str = ""
+    resident_id: int | None = None
+    staff_id: int | None = None
+    household_id: int | None = None
+    unit_id: int | None = None
+    grid_id: int | None = None
+    community_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def bound(self) -> bool:
+        return self.role != "unbound"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    """'demo:resident1' -> ('demo', 'resident1')."""
+    channel, sep, external = ref.partition(":")
+    if not sep or not channel or not external:
+        raise ValueError(f"identity must look like channel:id, got {ref!r}")
+    return channel, external
+
+
+def get_or_create_identity(ctx: ServiceContext, channel: str, external_id: str) -> Identity:
+    s = ctx.session
+    ident = s.scalar(select(Identity).where(Identity.channel == channel, Identity.external_id == external_id))
+    if ident is None:
+        ident = Identity(channel=channel, external_id=external_id, created_at=ctx.clock.now())
+        s.add(ident)
+        s.flush()
+    return ident
+
+
+def find_identity(ctx: ServiceContext, ref: str) -> Identity | None:
+    channel, external = split_ref(ref)
+    return ctx.session.scalar(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external)
+    )
+
+
+def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
+    s = ctx.session
+    base = {"identity_id": ident.id, "channel": ident.channel, "external_id": ident.external_id}
+    if ident.staff_id is not None:
+        staff = s.get(Staff, ident.staff_id)
+        if staff is not None and staff.active:
+            grid_id = staff.grid_id
+            if staff.unit_id is not None and grid_id is None:
+                grid_id = s.get(Unit, staff.unit_id).grid_id  # type: ignore[union-attr]
+            household_id = None
+            if staff.resident_id:
+                household_id = s.get(Resident, staff.resident_id).household_id  # type: ignore[union-attr]
+            return Actor(
+                **base,
+                role=staff.role,
+                name=staff.name,
+                staff_id=staff.id,
+                resident_id=staff.resident_id,
+                household_id=household_id,
+                unit_id=staff.unit_id,
+                grid_id=grid_id,
+                community_id=staff.community_id,
+            )
+    if ident.resident_id is not None:
+        res = s.get(Resident, ident.resident_id)
+        if res is not None:
+            hh = res.household
+            return Actor(
+                **base,
+                role="resident",
+                name=res.name,
+                resident_id=res.id,
+                household_id=hh.id,
+                unit_id=hh.unit_id,
+                grid_id=hh.unit.grid_id,
+                community_id=hh.unit.grid.community_id,
+            )
+    return Actor(**base, role="unbound")
+
+
+def find_household(ctx: ServiceContext, building: str | None, entrance: str | None, room: str | None) -> Household | None:
+    """A household by address; the entrance (单元) may be omitted when the room is unique."""
+    if not building or not room:
+        return None
+    q = select(Household).where(Household.building == building, Household.room == room)
+    if entrance:
+        q = q.where(Household.entrance == entrance)
+    found = list(ctx.session.scalars(q.limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
+def residents_of(ctx: ServiceContext, household_id: int) -> list[Resident]:
+    return list(ctx.session.scalars(select(Resident).where(Resident.household_id == household_id)))
+
+
+def leader_of_unit(ctx: ServiceContext, unit_id: int) -> Staff | None:
+    return ctx.session.scalar(
+        select(Staff).where(Staff.role == "leader", Staff.unit_id == unit_id, Staff.active.is_(True)).limit(1)
+    )
+
+
+def grid_worker_of(ctx: ServiceContext, grid_id: int) -> Staff | None:
+    return ctx.session.scalar(
+        select(Staff).where(Staff.role == "grid", Staff.grid_id == grid_id, Staff.active.is_(True)).limit(1)
+    )
+
+
+def community_staff(ctx: ServiceContext, community_id: int) -> Staff | None:
+    return ctx.session.scalar(
+        select(Staff)
+        .where(Staff.role == "staff", Staff.community_id == community_id, Staff.active.is_(True))
+        .order_by(Staff.id)
+        .limit(1)
+    )
+
+
+def identities_of(ctx: ServiceContext, *, resident_id: int | None = None, staff_id: int | None = None) -> list[Identity]:
+    """Every channel account bound to a person, for delivering notifications."""
+    q = select(Identity)
+    if staff_id is not None:
+        q = q.where(Identity.staff_id == staff_id)
+    elif resident_id is not None:
+        q = q.where(Identity.resident_id == resident_id, Identity.staff_id.is_(None))
+    else:
+        return []
+    return list(ctx.session.scalars(q.order_by(Identity.id)))
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(ctx: ServiceContext, identity: Identity, days: int) -> str:
+    """A bearer token for the web page / API, bound to one identity. Only its hash is stored."""
+    token = secrets.token_urlsafe(24)
+    now = ctx.clock.now()
+    ctx.session.add(
+        WebToken(token_hash=_hash_token(token), identity_id=identity.id, created_at=now, expires_at=now + timedelta(days=days))
+    )
+    ctx.session.flush()
+    return token
+
+
+def identity_for_token(ctx: ServiceContext, token: str) -> Identity | None:
+    row = ctx.session.scalar(select(WebToken).where(WebToken.token_hash == _hash_token(token)))
+    if row is None or row.revoked or row.expires_at < ctx.clock.now():
+        return None
+    return ctx.session.get(Identity, row.identity_id)
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678: what logs and other people may see of a phone number."""
+    if not phone:
+        return ""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "****"

@@ -1,0 +1,198 @@
+"""Ticket actions: staff steps, escalation, urge, cancel, rating. Each change and its notifications
+are written in the caller's transaction (the transactional outbox)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.errors import PermissionDenied
+from data import workflow
+from data.models import AuditLog, Conversation, Identity, Rating, Ticket
+from data.services import ServiceContext
+from data.services.directory import Actor, identities_of
+from data.services.outbox import notify
+from data.services.tickets import add_event, route, set_due, task_params
+
+ROLE_TIER = {"leader": 1, "grid": 2, "staff": 3, "duty": 3}
+URGE_INTERVAL = timedelta(hours=1)
+
+
+def audit(ctx: ServiceContext, actor: Actor | None, action: str, detail: str) -> None:
+    ctx.session.add(AuditLog(at=ctx.clock.now(), identity_id=actor.identity_id if actor else None, action=action, detail=detail))
+
+
+def can_manage(actor: Actor, ticket: Ticket) -> bool:
+    """Leaders act on their unit's tickets, grid workers on their grid's, staff on the community's."""
+    if ticket.assignee_id is not None and ticket.assignee_id == actor.staff_id:
+        return True
+    if actor.role == "leader":
+        return ticket.unit_id is not None and ticket.unit_id == actor.unit_id
+    if actor.role == "grid":
+        return ticket.grid_id is not None and ticket.grid_id == actor.grid_id
+    if actor.role in ("staff", "duty"):
+        return ticket.community_id == actor.community_id
+    return False
+
+
+def require_manage(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> None:
+    if not can_manage(actor, ticket):
+        audit(ctx, actor, "refused", f"manage ticket {ticket.public_no}")
+        raise PermissionDenied(ticket.public_no)
+
+
+def residents_to_tell(ticket: Ticket) -> dict[str, set[int]]:
+    """Who hears about progress: the resident it is about, the reporter, and a proxy reporter."""
+    residents = {r for r in (ticket.about_resident_id, ticket.reporter_resident_id) if r}
+    staff = {ticket.reporter_staff_id} if ticket.reporter_staff_id else set()
+    return {"resident": residents, "staff": staff}
+
+
+def tell_residents(ctx: ServiceContext, ticket: Ticket, kind: str, key: str, event_id: int, extra: dict[str, str] | None = None,
+                   choices: tuple[tuple[str, str], ...] = ()) -> None:
+    params = {**task_params(ctx, ticket), **(extra or {})}
+    who = residents_to_tell(ticket)
+    for rid in who["resident"]:
+        notify(ctx, kind=kind, key=key, params=params, resident_id=rid, ticket=ticket, event_id=event_id, choices=choices)
+    for sid in who["staff"]:
+        notify(ctx, kind=kind, key=key, params=params, staff_id=sid, ticket=ticket, event_id=event_id, choices=choices)
+
+
+def transition(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, wanted: str, note: str = "") -> int:
+    """Validated status change plus its event; returns the event id."""
+    workflow.check(ticket.status, wanted)
+    before = ticket.status
+    now = ctx.clock.now()
+    ticket.status = wanted
+    ticket.updated_at = now
+    if wanted in (workflow.ACCEPTED, workflow.IN_PROGRESS, workflow.RESOLVED) and ticket.accepted_at is None:
+        ticket.accepted_at = now
+    if ticket.urgent and ticket.acknowledged_at is None and wanted != workflow.CANCELLED:
+        ticket.acknowledged_at = now
+    if wanted == workflow.RESOLVED:
+        ticket.resolved_at = now
+    if wanted in workflow.FINAL:
+        ticket.closed_at = now
+    return add_event(ctx, ticket, wanted, actor, from_status=before, note=note).id
+
+
+def staff_step(ctx: ServiceContext, actor: Actor, ticket: Ticket, wanted: str, note: str = "") -> None:
+    """接单 / 处理中 / 办结 by a leader, grid worker or staff member."""
+    require_manage(ctx, actor, ticket)
+    event_id = transition(ctx, actor, ticket, wanted, note)
+    if ticket.assignee_id is None or (actor.staff_id and ROLE_TIER.get(actor.role, 0) >= ticket.tier):
+        ticket.assignee_id = actor.staff_id
+    extra = {"actor": _actor_title(actor), "note": note}
+    if wanted == workflow.ACCEPTED:
+        tell_residents(ctx, ticket, "accepted", "notify.accepted", event_id, extra)
+    elif wanted == workflow.IN_PROGRESS:
+        tell_residents(ctx, ticket, "in_progress", "notify.in_progress", event_id, extra)
+    elif wanted == workflow.RESOLVED:
+        tell_residents(ctx, ticket, "resolved", "notify.resolved", event_id, extra)
+        ask_rating(ctx, ticket, event_id)
+
+
+def _actor_title(actor: Actor) -> str:
+    return {"leader": "联户长", "grid": "网格员"}.get(actor.role, "社区")
+
+
+def ask_rating(ctx: ServiceContext, ticket: Ticket, event_id: int) -> None:
+    """Ask the resident to rate, and make their next bare digit answer it if they are idle."""
+    choices = (("1", "choice.satisfied"), ("2", "choice.basic"), ("3", "choice.unsatisfied"))
+    tell_residents(ctx, ticket, "rate", "rate.ask", event_id, choices=choices)
+    for rid in residents_to_tell(ticket)["resident"]:
+        for ident in identities_of(ctx, resident_id=rid):
+            _set_idle_state(ctx, ident, "rate", {"ticket_no": ticket.public_no})
+
+
+def _set_idle_state(ctx: ServiceContext, ident: Identity, state: str, slots: dict[str, str]) -> None:
+    conv = ctx.session.scalar(select(Conversation).where(Conversation.identity_id == ident.id))
+    if conv is None:
+        ctx.session.add(Conversation(identity_id=ident.id, state=state, slots=slots, updated_at=ctx.clock.now()))
+    elif conv.state == "idle":
+        conv.state, conv.slots, conv.updated_at = state, slots, ctx.clock.now()
+
+
+def escalate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, reason: str, *, kind: str = "escalated") -> bool:
+    """Hand a ticket to the next tier (leader → grid worker → community). False at the top tier."""
+    if actor is not None:
+        require_manage(ctx, actor, ticket)
+    if ticket.status in workflow.FINAL or ticket.status == workflow.RESOLVED:
+        raise workflow.TransitionError(ticket.status, "escalated")
+    if ticket.tier >= 3:
+        return False
+    tier, assignee = route(ctx, ticket.tier + 1, ticket.unit_id, ticket.grid_id, ticket.community_id)
+    ticket.tier = tier
+    ticket.assignee_id = assignee.id if assignee else None
+    ticket.updated_at = ctx.clock.now()
+    set_due(ctx, ticket)
+    event_id = add_event(ctx, ticket, "escalated", actor, from_status=ticket.status, note=reason).id
+    params = {**task_params(ctx, ticket), "description": reason and f"上报原因：{reason}。"}
+    if assignee is not None:
+        notify(ctx, kind="new_task", key="leader.new_task", params=params, staff_id=assignee.id,
+               ticket=ticket, event_id=event_id, choices=[("1", "choice.accept")])
+    if kind == "overdue":
+        tell_residents(ctx, ticket, "overdue", "notify.overdue", event_id)
+        if actor is None and ticket.tier > 1:
+            _tell_previous(ctx, ticket, event_id)
+    else:
+        tell_residents(ctx, ticket, "escalated", "notify.escalated", event_id)
+    return True
+
+
+def _tell_previous(ctx: ServiceContext, ticket: Ticket, event_id: int) -> None:
+    """On deadline escalation the tier that missed it is told as well ('tells both sides')."""
+    prev_tier = ticket.tier - 1
+    prev, _ = (None, None)
+    tier, staff = route(ctx, prev_tier, ticket.unit_id, ticket.grid_id, ticket.community_id)
+    if tier == prev_tier and staff is not None:
+        prev = staff
+    if prev is not None:
+        notify(ctx, kind="overdue_notice", key="leader.overdue", params=task_params(ctx, ticket), staff_id=prev.id,
+               ticket=ticket, event_id=event_id)
+
+
+def urge(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> bool:
+    """Record an urge and tell the assignee; False when urged within the last hour."""
+    now = ctx.clock.now()
+    if ticket.last_urged_at and now - ticket.last_urged_at < URGE_INTERVAL:
+        return False
+    ticket.last_urged_at = now
+    event_id = add_event(ctx, ticket, "urged", actor, from_status=ticket.status).id
+    if ticket.assignee_id:
+        notify(ctx, kind="urged", key="leader.urged", params=task_params(ctx, ticket), staff_id=ticket.assignee_id,
+               ticket=ticket, event_id=event_id)
+    return True
+
+
+def cancel(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> None:
+    event_id = transition(ctx, actor, ticket, workflow.CANCELLED, "居民撤销")
+    if ticket.assignee_id:
+        notify(ctx, kind="cancelled", key="leader.cancelled", params=task_params(ctx, ticket), staff_id=ticket.assignee_id,
+               ticket=ticket, event_id=event_id)
+
+
+def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, comment: str = "") -> bool:
+    """1 satisfied / 2 basically → closed; 3 → reopened one tier up. Returns True when reopened."""
+    if ticket.status != workflow.RESOLVED:
+        raise workflow.TransitionError(ticket.status, "rated")
+    ctx.session.add(Rating(ticket_id=ticket.id, resident_id=actor.resident_id if actor else None, score=score,
+                           comment=comment[:500], created_at=ctx.clock.now()))
+    ticket.rating = score
+    if score in (1, 2):
+        transition(ctx, actor, ticket, workflow.CLOSED, f"评价 {score}")
+        return False
+    transition(ctx, actor, ticket, workflow.REOPENED, "居民不满意")
+    ticket.accepted_at = None
+    if not escalate(ctx, None, ticket, "居民不满意，重新办理"):
+        set_due(ctx, ticket)
+        if ticket.assignee_id:
+            notify(ctx, kind="new_task", key="leader.new_task", params=task_params(ctx, ticket), staff_id=ticket.assignee_id,
+                   ticket=ticket, event_id=f"reopen{ticket.id}{ticket.updated_at}", choices=[("1", "choice.accept")])
+    return True
+
+
+def acknowledge(ctx: ServiceContext, ticket: Ticket) -> None:
+    if ticket.urgent and ticket.acknowledged_at is None:
+        ticket.acknowledged_at = ctx.clock.now()

@@ -1,0 +1,72 @@
+"""Deadline work, run periodically: escalate overdue tickets, re-alert emergencies, close unrated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from data import workflow
+from data.models import Ticket
+from data.services import ServiceContext
+from data.services.handling import escalate, tell_residents, transition
+from data.services.outbox import notify
+from data.services.tickets import emergency_recipients, set_due, task_params
+
+
+@dataclass
+class SchedulerReport:
+    escalated: list[str] = field(default_factory=list)
+    realerted: list[str] = field(default_factory=list)
+    closed_unrated: list[str] = field(default_factory=list)
+
+
+def run_due(ctx: ServiceContext) -> SchedulerReport:
+    """One pass over everything that is due now. Idempotent: running it twice changes nothing more."""
+    report = SchedulerReport()
+    now = ctx.clock.now()
+    _realert_emergencies(ctx, now, report)
+    overdue = ctx.session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.urgent.is_(False),
+            or_(
+                Ticket.status.in_((workflow.SUBMITTED, workflow.REOPENED)) & (Ticket.accept_due_at < now),
+                Ticket.status.in_((workflow.ACCEPTED, workflow.IN_PROGRESS)) & (Ticket.resolve_due_at < now),
+            ),
+        )
+        .order_by(Ticket.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for ticket in overdue:
+        if not escalate(ctx, None, ticket, "超时未办", kind="overdue"):
+            set_due(ctx, ticket)  # already at the top tier: restart the clock, staff were told
+        report.escalated.append(ticket.public_no)
+    limit = now - timedelta(hours=ctx.deadlines.rating_timeout_hours)
+    for ticket in ctx.session.scalars(
+        select(Ticket).where(Ticket.status == workflow.RESOLVED, Ticket.resolved_at <= limit).with_for_update(skip_locked=True)
+    ).all():
+        event_id = transition(ctx, None, ticket, workflow.CLOSED, "未评价，自动办结")
+        tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
+        report.closed_unrated.append(ticket.public_no)
+    ctx.session.flush()
+    return report
+
+
+def _realert_emergencies(ctx: ServiceContext, now, report: SchedulerReport) -> None:  # type: ignore[no-untyped-def]
+    every = timedelta(minutes=ctx.deadlines.emergency_realert_minutes)
+    rows = ctx.session.scalars(
+        select(Ticket)
+        .where(Ticket.urgent.is_(True), Ticket.acknowledged_at.is_(None), Ticket.status == workflow.SUBMITTED)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for ticket in rows:
+        if ticket.last_alert_at is not None and now - ticket.last_alert_at < every:
+            continue
+        ticket.last_alert_at = now
+        params = task_params(ctx, ticket)
+        for staff in emergency_recipients(ctx, ticket):
+            notify(ctx, kind="emergency", key="leader.emergency_task", params=params, staff_id=staff.id, ticket=ticket,
+                   event_id=f"realert-{now.isoformat()}", choices=[("1", "choice.accept")])
+        report.realerted.append(ticket.public_no)

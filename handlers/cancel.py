@@ -1,0 +1,58 @@
+"""Cancelling (撤销) one's own ticket, after a yes/no confirmation."""
+
+from __future__ import annotations
+
+from bot.errors import NotFoundError
+from bot.messages import Reply, choices
+from data import workflow
+from data.services.handling import cancel
+from data.services.tickets import get_visible, own_open
+from handlers.base import Result, Turn, ask, done, handler
+from handlers.picking import offer
+
+CONFIRM = choices(("1", "choice.cancel_it"), ("2", "choice.keep_it"))
+
+
+@handler("cancel.start")
+def start(turn: Turn) -> Result:
+    if turn.parse.entities.ticket_no:
+        turn.slots = {"ticket_no": turn.parse.entities.ticket_no}
+        return cancel_ticket(turn)
+    tickets = own_open(turn.svc, turn.actor, workflow.ACTIVE)
+    if not tickets:
+        return done(Reply("cancel.none"))
+    if len(tickets) == 1:
+        turn.slots = {"ticket_no": tickets[0].public_no}
+        return cancel_ticket(turn)
+    return offer(turn, tickets, "cancel.which", "cancel")
+
+
+@handler("cancel.ticket")
+def cancel_ticket(turn: Turn) -> Result:
+    try:
+        ticket = get_visible(turn.svc, turn.actor, turn.slots["ticket_no"])
+    except NotFoundError:
+        return done(Reply("status.not_found"))
+    if not workflow.can(ticket.status, workflow.CANCELLED):
+        return done(Reply("cancel.not_allowed", {"ticket_no": ticket.public_no, "status": f"@status_word.{ticket.status}"}))
+    item = turn.svc.catalog.item(ticket.item).name
+    return ask([Reply("cancel.confirm", {"ticket_no": ticket.public_no, "item": item}, CONFIRM)], "cancel_confirm",
+               ticket_no=ticket.public_no)
+
+
+@handler("cancel.commit")
+def commit(turn: Turn) -> Result:
+    no = turn.state.slots.get("ticket_no", "")
+    try:
+        ticket = get_visible(turn.svc, turn.actor, no)
+    except NotFoundError:
+        return done(Reply("status.not_found"))
+    if not workflow.can(ticket.status, workflow.CANCELLED):
+        return done(Reply("cancel.not_allowed", {"ticket_no": no, "status": f"@status_word.{ticket.status}"}))
+    cancel(turn.svc, turn.actor, ticket)
+    return done(Reply("cancel.done", {"ticket_no": no}))
+
+
+@handler("cancel.keep")
+def keep(turn: Turn) -> Result:
+    return done(Reply("cancel.kept"))

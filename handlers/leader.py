@@ -1,0 +1,71 @@
+"""Leaders, grid workers and staff work their tasks by chat: 我的任务 · 接单 · 处理中 · 办结 · 上报."""
+
+from __future__ import annotations
+
+from bot.errors import NotFoundError, PermissionDenied
+from bot.messages import Choice, Reply, choices
+from data import workflow
+from data.services.handling import audit, escalate, staff_step
+from data.services.tickets import get_visible, is_overdue, task_params, tasks_for
+from handlers.base import Result, Turn, ask, done, handler
+from handlers.binding import approve_binding
+from handlers.picking import MAX_CHOICES
+
+STEPS = {"accept": workflow.ACCEPTED, "in_progress": workflow.IN_PROGRESS, "resolve": workflow.RESOLVED}
+REPLY = {"accept": "leader.accepted", "in_progress": "leader.in_progress", "resolve": "leader.resolved"}
+TASK_MENU = choices(("1", "choice.accept"), ("2", "choice.in_progress"), ("3", "choice.resolve"), ("4", "choice.escalate"),
+                    ("0", "choice.back"))
+MENU_OPS = {"1": "accept", "2": "in_progress", "3": "resolve", "4": "escalate"}
+
+
+@handler("leader.tasks")
+def tasks(turn: Turn) -> Result:
+    if not turn.actor.is_staff:
+        audit(turn.svc, turn.actor, "refused", "tasks")
+        return done(Reply("error.permission"))
+    rows = tasks_for(turn.svc, turn.actor)
+    if not rows:
+        return done(Reply("leader.tasks_none"))
+    now = turn.svc.clock.now()
+    replies = [Reply("leader.tasks_header", {"count": str(len(rows))})]
+    for t in rows[:MAX_CHOICES]:
+        p = task_params(turn.svc, t)
+        key = "leader.task_line_overdue" if is_overdue(t, now) else "leader.task_line"
+        replies.append(Reply(key, {**p, "status": f"@status_word.{t.status}"}))
+    opts = tuple(Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}") for i, t in enumerate(rows[:MAX_CHOICES]))
+    replies.append(Reply("leader.pick", choices=opts))
+    return ask(replies, "pick_ticket", purpose="leader", tickets=[t.public_no for t in rows[:MAX_CHOICES]])
+
+
+@handler("leader.ticket")
+def task_menu(turn: Turn) -> Result:
+    no = turn.slots["ticket_no"]
+    return ask([Reply("leader.task_menu", {"ticket_no": no}, TASK_MENU)], "leader_task", ticket_no=no)
+
+
+@handler("leader.command")
+def command(turn: Turn) -> Result:
+    op, no, note = turn.slots["op"], turn.slots.get("ticket_no"), turn.slots.get("note", "")
+    if op == "tasks":
+        return tasks(turn)
+    if op == "approve_binding":
+        return approve_binding(turn, no or "")
+    if not no:
+        return done(Reply("leader.ask_ticket"))
+    try:
+        ticket = get_visible(turn.svc, turn.actor, no)
+        if op == "escalate":
+            if not note:
+                return ask([Reply("leader.ask_reason")], "leader_reason", ticket_no=no)
+            if not escalate(turn.svc, turn.actor, ticket, note):
+                return done(Reply("leader.bad_transition", {"ticket_no": no, "status": f"@status_word.{ticket.status}"}))
+            return done(Reply("leader.escalated", {"ticket_no": no, "tier": f"@tier.{ticket.tier}"}))
+        staff_step(turn.svc, turn.actor, ticket, STEPS[op], note)
+        return done(Reply(REPLY[op], {"ticket_no": no}))
+    except NotFoundError:
+        audit(turn.svc, turn.actor, "refused", f"ticket {no} not visible")
+        return done(Reply("status.not_found"))
+    except PermissionDenied:
+        return done(Reply("leader.not_yours"))
+    except workflow.TransitionError as err:
+        return done(Reply("leader.bad_transition", {"ticket_no": no, "status": f"@status_word.{err.current}"}))

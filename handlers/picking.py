@@ -1,0 +1,44 @@
+"""Choosing one of several tickets by number or by menu digit (status, urge, cancel, leader tasks)."""
+
+from __future__ import annotations
+
+from bot.errors import NotFoundError
+from bot.messages import Choice, Reply
+from data.models import Ticket
+from data.services.tickets import get_visible
+from handlers.base import REGISTRY, Result, Turn, ask, handler
+
+MAX_CHOICES = 8
+
+
+def ticket_choices(turn: Turn, tickets: list[Ticket]) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}") for i, t in enumerate(tickets[:MAX_CHOICES])
+    )
+
+
+def offer(turn: Turn, tickets: list[Ticket], question: str, purpose: str) -> Result:
+    """Ask which ticket: 1 100023 水管漏水 2 ..."""
+    opts = ticket_choices(turn, tickets)
+    return ask([Reply(question, choices=opts)], "pick_ticket", purpose=purpose, tickets=[t.public_no for t in tickets[:MAX_CHOICES]])
+
+
+@handler("ticket.pick")
+def pick(turn: Turn) -> Result:
+    """Resolve the picked ticket, then run the action the question was for."""
+    slots = turn.state.slots
+    numbers: list[str] = slots.get("tickets", [])
+    if "ticket_no" in turn.slots:
+        no = turn.slots["ticket_no"]
+    else:
+        index = turn.slots.get("index", -1)
+        if not 0 <= index < len(numbers):
+            return REGISTRY["dialogue.retry"](turn)
+        no = numbers[index]
+    try:
+        get_visible(turn.svc, turn.actor, no)
+    except NotFoundError:
+        return REGISTRY["dialogue.retry"](turn)
+    purpose = slots.get("purpose", "status")
+    turn.slots = {"ticket_no": no}
+    return REGISTRY[f"{purpose}.ticket"](turn)

@@ -1,0 +1,223 @@
+"""Reporting a problem: understand → read back with the address → confirm → ticket."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.messages import YES_NO, Choice, Reply, choices
+from data import workflow
+from data.models import Household, Resident, Ticket
+from data.services.directory import find_household, residents_of
+from data.services.tickets import create_ticket
+from handlers.base import Result, Turn, ask, done, handler
+from handlers.help import menu_reply
+
+FIX_MENU = choices(("1", "choice.edit_address"), ("2", "choice.edit_description"), ("3", "choice.drop"))
+
+
+def item_names(turn: Turn, item_code: str) -> dict[str, str]:
+    item = turn.svc.catalog.item(item_code)
+    return {"item": item.name, "category": turn.svc.catalog.category(item.category).name}
+
+
+def pick_item(turn: Turn) -> str | None:
+    p = turn.parse
+    if p.item:
+        return p.item
+    if p.category:
+        return turn.svc.catalog.default_item(p.category).code
+    return None
+
+
+def about_resident(turn: Turn, household: Household, on_behalf: str | None) -> Resident | None:
+    """Whom a report is about: the reporter at home, else the named (or eldest) resident there."""
+    if turn.actor.resident_id and turn.actor.household_id == household.id and not on_behalf:
+        return turn.svc.session.get(Resident, turn.actor.resident_id)
+    people = residents_of(turn.svc, household.id)
+    if on_behalf:
+        named = [r for r in people if r.name and r.name[0] == on_behalf[0]]
+        if named:
+            return named[0]
+    return min(people, key=lambda r: r.birth_year or 9999) if people else None
+
+
+def confirm(turn: Turn, slots: dict[str, Any]) -> Result:
+    """Read the request back and ask 1 对 2 不对."""
+    hh = turn.svc.session.get(Household, slots["household_id"])
+    params = {**item_names(turn, slots["item"]), "address": hh.address if hh else ""}
+    replies = []
+    conf = turn.inbound.asr_confidence
+    if conf is not None and conf < turn.options.get("asr_min_confidence", 0.6):
+        replies.append(Reply("report.confirm_heard", {"text": slots.get("description", "")}))
+    if slots.get("on_behalf"):
+        replies.append(Reply("report.confirm_for", {**params, "name": slots["on_behalf"]}, YES_NO))
+    else:
+        replies.append(Reply("report.confirm", params, YES_NO))
+    slots.pop("prompt", None)
+    slots["retries"] = 0
+    return ask(replies, "report_confirm", **slots)
+
+
+def resolve_household(turn: Turn, slots: dict[str, Any]) -> Household | None:
+    addr = turn.parse.entities.address
+    if addr is not None and addr.building and addr.room:
+        return find_household(turn.svc, addr.building, addr.unit, addr.room)
+    if slots.get("household_id"):
+        return turn.svc.session.get(Household, slots["household_id"])
+    if turn.actor.household_id:
+        return turn.svc.session.get(Household, turn.actor.household_id)
+    return None
+
+
+@handler("report.start")
+def start(turn: Turn) -> Result:
+    item = pick_item(turn)
+    slots: dict[str, Any] = {"description": turn.text[:500], "on_behalf": turn.parse.entities.on_behalf}
+    if item is None:
+        return ask([Reply("report.ask_description")], "report_description", **slots)
+    slots["item"] = item
+    addr = turn.parse.entities.address
+    hh = resolve_household(turn, slots)
+    if hh is None:
+        key = "report.address_not_found" if addr is not None else "report.ask_address"
+        return ask([Reply(key)], "report_address", **slots)
+    slots["household_id"] = hh.id
+    return confirm(turn, slots)
+
+
+@handler("report.ask")
+def ask_description_fresh(turn: Turn) -> Result:
+    return ask([Reply("report.ask_description")], "report_description")
+
+
+@handler("report.fix")
+def fix(turn: Turn) -> Result:
+    return ask([Reply("report.fix", choices=FIX_MENU)], "report_fix", **_keep(turn))
+
+
+@handler("report.ask_address")
+def ask_address(turn: Turn) -> Result:
+    return ask([Reply("report.ask_address")], "report_address", **_keep(turn))
+
+
+@handler("report.ask_description")
+def ask_description(turn: Turn) -> Result:
+    return ask([Reply("report.ask_description")], "report_description", **_keep(turn))
+
+
+@handler("report.address_given")
+def address_given(turn: Turn) -> Result:
+    slots = _keep(turn)
+    addr = turn.parse.entities.address
+    hh = find_household(turn.svc, addr.building, addr.unit, addr.room) if addr else None
+    if hh is None:
+        retries = turn.state.slots.get("retries", 0)
+        if retries >= 1:
+            return done(Reply("help.not_understood_again"), menu_reply(turn))
+        return ask([Reply("report.address_not_found")], "report_address", **{**slots, "retries": retries + 1})
+    slots["household_id"] = hh.id
+    if "item" not in slots:
+        return ask([Reply("report.ask_description")], "report_description", **slots)
+    return confirm(turn, slots)
+
+
+@handler("report.description_given")
+def description_given(turn: Turn) -> Result:
+    slots = _keep(turn)
+    item = pick_item(turn)
+    if item is None:
+        retries = turn.state.slots.get("retries", 0)
+        if retries >= 1:
+            return done(Reply("help.not_understood_again"), menu_reply(turn))
+        return ask([Reply("help.not_understood"), Reply("report.ask_description")], "report_description",
+                   **{**slots, "retries": retries + 1})
+    slots.update(item=item, description=turn.text[:500])
+    hh = resolve_household(turn, slots)
+    if hh is None:
+        return ask([Reply("report.ask_address")], "report_address", **slots)
+    slots["household_id"] = hh.id
+    return confirm(turn, slots)
+
+
+@handler("report.clarify")
+def clarify(turn: Turn) -> Result:
+    items: list[str] = []
+    for alt in turn.parse.alternatives:
+        if alt.intent == "report" and alt.item and alt.item not in items:
+            items.append(alt.item)
+    items = items[:2]
+    opts = [Choice(str(i + 1), text=turn.svc.catalog.item(code).name) for i, code in enumerate(items)]
+    opts.append(Choice("3", key="choice.neither"))
+    return ask([Reply("report.clarify", choices=tuple(opts))], "report_clarify",
+               options=items, description=turn.text[:500], on_behalf=turn.parse.entities.on_behalf)
+
+
+@handler("report.choose")
+def choose(turn: Turn) -> Result:
+    slots = _keep(turn)
+    options = slots.pop("options", [])
+    index = turn.slots["index"]
+    if index >= len(options):
+        return ask([Reply("report.ask_description")], "report_description", **slots)
+    slots["item"] = options[index]
+    hh = resolve_household(turn, slots)
+    if hh is None:
+        return ask([Reply("report.ask_address")], "report_address", **slots)
+    slots["household_id"] = hh.id
+    return confirm(turn, slots)
+
+
+@handler("report.drop")
+def drop(turn: Turn) -> Result:
+    return done(Reply("report.dropped"), menu_reply(turn))
+
+
+@handler("report.commit")
+def commit(turn: Turn) -> Result:
+    """File the ticket. The number is only told once the ticket exists in this transaction."""
+    slots = turn.state.slots
+    svc = turn.svc
+    hh = svc.session.get(Household, slots["household_id"])
+    if hh is None or "item" not in slots:
+        return done(Reply("help.not_understood"), menu_reply(turn))
+    existing = _recent_duplicate(turn, hh.id, slots["item"])
+    if existing is not None:
+        return done(Reply("report.duplicate_open", {"ticket_no": existing.public_no}))
+    about = about_resident(turn, hh, slots.get("on_behalf"))
+    ticket = create_ticket(
+        svc,
+        turn.actor,
+        item_code=slots["item"],
+        description=slots.get("description", ""),
+        household=hh,
+        about_resident_id=about.id if about else None,
+        needs_verification=bool(turn.options.get("unverified_caller")),
+    )
+    hours = int(round((ticket.accept_due_at - ticket.created_at).total_seconds() / 3600)) if ticket.accept_due_at else 24
+    params = {"ticket_no": ticket.public_no, "assignee": f"@tier.{ticket.tier}", "hours": str(hours)}
+    replies = [Reply("report.created", params)]
+    if ticket.needs_verification:
+        replies.append(Reply("report.unknown_caller_flag"))
+    return done(*replies)
+
+
+def _recent_duplicate(turn: Turn, household_id: int, item: str) -> Ticket | None:
+    since = turn.svc.clock.now() - timedelta(hours=24)
+    return turn.svc.session.scalar(
+        select(Ticket).where(
+            Ticket.household_id == household_id,
+            Ticket.item == item,
+            Ticket.status.in_(workflow.ACTIVE),
+            Ticket.created_at >= since,
+        ).limit(1)
+    )
+
+
+def _keep(turn: Turn) -> dict[str, Any]:
+    slots = dict(turn.state.slots)
+    slots.pop("prompt", None)
+    slots["retries"] = 0
+    return slots
