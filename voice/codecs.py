@@ -110,8 +110,8 @@ def resample(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
     return bytes(out)
 
 
-def encode(pcm: bytes, fmt: str, rate: int = RATE) -> bytes:
-    """Encode mono s16 PCM at `rate` into one of OUT_FORMATS."""
+def encode(pcm: bytes, fmt: str, rate: int = RATE, bit_rate: int | None = None) -> bytes:
+    """Encode mono s16 PCM at `rate` into one of OUT_FORMATS (bit_rate overrides the default)."""
     if fmt == "pcm16k":
         return resample(pcm, rate, RATE)
     if fmt == "mulaw8k":
@@ -124,9 +124,11 @@ def encode(pcm: bytes, fmt: str, rate: int = RATE) -> bytes:
     }
     if fmt not in specs:
         raise EncodeError(f"unknown output format {fmt!r}; use one of {OUT_FORMATS}")
-    container_fmt, codec, out_rate, bit_rate = specs[fmt]
+    container_fmt, codec, out_rate, default_rate = specs[fmt]
     try:
-        return _encode_container(resample(pcm, rate, out_rate), container_fmt, codec, out_rate, bit_rate)
+        return _encode_container(
+            resample(pcm, rate, out_rate), container_fmt, codec, out_rate, bit_rate or default_rate
+        )
     except av.FFmpegError as err:
         raise EncodeError(f"cannot encode {fmt}: {err}") from err
 

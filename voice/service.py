@@ -1,0 +1,113 @@
+"""The app's one door to speech: built once at start-up with loaded models, async methods that
+run blocking decode/inference/encode in worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.render import Rendered
+from voice import codecs
+from voice.asr import NotRecognized, Recognition, Transcriber, load_transcriber
+from voice.errors import AudioError, AudioTooLong, EmptyAudio
+from voice.prompts import PROMPT_DIR, PromptLibrary
+from voice.speech import SpeechAssembler
+from voice.tts import load_synthesizer
+from voice.vocabulary import catalog_vocabulary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceLimits:
+    max_seconds: float = 60.0
+    max_bytes: int = 2 * 1024 * 1024
+    min_confidence: float = 0.6  # below it the dialogue reads the request back
+
+
+class VoiceService:
+    """transcribe(bytes) → Transcript | NotRecognized; speak(Rendered) → encoded audio."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        assembler: SpeechAssembler,
+        limits: VoiceLimits = VoiceLimits(),
+        max_parallel: int = 2,
+    ) -> None:
+        self.transcriber = transcriber
+        self.assembler = assembler
+        self.limits = limits
+        self._slots = asyncio.Semaphore(max_parallel)  # at most this many inferences at once
+
+    def recognize(self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()) -> Recognition:
+        """Blocking: decode any supported audio and recognize it; bad audio becomes NotRecognized."""
+        try:
+            pcm = codecs.decode(
+                data, fmt_hint, max_seconds=self.limits.max_seconds, max_bytes=self.limits.max_bytes
+            )
+        except EmptyAudio:
+            return NotRecognized("empty")
+        except AudioTooLong:
+            return NotRecognized("too_long")
+        except AudioError as err:
+            log.info("undecodable audio (%s): %s", fmt_hint, err)
+            return NotRecognized("corrupt")
+        try:
+            return self.transcriber.transcribe(pcm, hints)
+        except Exception:  # an engine fault must not take the conversation down
+            log.exception("recognizer %s failed", self.transcriber.name)
+            return NotRecognized("error")
+
+    def render_audio(self, reply: Rendered | str, fmt: str = "mp3") -> bytes:
+        """Blocking: assemble speech for a reply and encode it (mp3 | amr | ogg | wav | mulaw8k | pcm16k)."""
+        return codecs.encode(self.assembler.assemble(reply).pcm, fmt)
+
+    async def transcribe(
+        self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()
+    ) -> Recognition:
+        async with self._slots:
+            return await asyncio.to_thread(self.recognize, data, fmt_hint, hints)
+
+    async def speak(self, rendered: Rendered | str, fmt: str = "mp3") -> bytes:
+        return await asyncio.to_thread(self.render_audio, rendered, fmt)
+
+    def needs_confirmation(self, result: Recognition) -> bool:
+        """True when a recognized request must be read back before anything is filed."""
+        return isinstance(result, NotRecognized) or result.confidence < self.limits.min_confidence
+
+
+def build_voice_service(settings: Any, *, prompt_dir: Path = PROMPT_DIR, warm: bool = False) -> VoiceService:
+    """Load the configured recognizer, prompt library and live voice (call once at start-up).
+
+    `settings` is bot.settings.Settings (asr, tts, paths sections are used).
+    """
+    asr, tts, paths = settings.asr, settings.tts, settings.paths
+    vocabulary = catalog_vocabulary(settings.path(paths.catalog))
+    if asr.backend == "whisper":
+        model_dir = settings.path(paths.model_cache) / asr.whisper_model
+    else:
+        model_dir = settings.path(asr.vosk_model_dir)
+    transcriber = load_transcriber(
+        asr.backend,
+        model_dir,
+        vocabulary=vocabulary,
+        compute_type=asr.whisper_compute_type,
+        threads=asr.whisper_threads,
+    )
+    live_backend = tts.live_backend if tts.backend == "prompts" else tts.backend
+    live = load_synthesizer(
+        live_backend,
+        espeak_voice=tts.espeak_voice,
+        espeak_speed=tts.espeak_speed,
+        gtts_timeout=tts.gtts_timeout_seconds,
+    )
+    library = PromptLibrary(prompt_dir if tts.backend == "prompts" else Path("/nonexistent"))
+    if warm:
+        library.warm()
+    limits = VoiceLimits(asr.max_seconds, asr.max_bytes, asr.min_confidence)
+    return VoiceService(transcriber, SpeechAssembler(library, live), limits)
