@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grid")
     p.add_argument("--format", choices=("md", "csv", "html"), default="md")
     p.add_argument("--end", help="end date YYYY-MM-DD (default: now)")
-    sub.add_parser("dispatch", help="run an outbox worker (and the scheduler) without the web server")
+    p = sub.add_parser("dispatch", help="run an outbox worker (and the scheduler) without the web server")
+    p.add_argument("--drain", action="store_true", help="deliver what is due now, then exit")
     sub.add_parser("migrate", help="apply database migrations")
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
@@ -73,12 +74,10 @@ def _chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_app
+    from bot.app import service_context
     from data.services.directory import find_identity, issue_token
 
-    app = build_app(settings)
-    with app.db.session() as s:
-        ctx = app.context(s)
+    with service_context(settings) as ctx:
         ident = find_identity(ctx, args.identity)
         if ident is None:
             print(f"no such identity: {args.identity}", file=sys.stderr)
@@ -90,12 +89,11 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _invite(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_app
+    from bot.app import service_context
     from data.registry import create_invitation
 
-    app = build_app(settings)
-    with app.db.session() as s:
-        code = create_invitation(app.context(s), args.phone)
+    with service_context(settings) as ctx:
+        code = create_invitation(ctx, args.phone)
     if code is None:
         print("no resident with that phone number", file=sys.stderr)
         return 2
@@ -104,13 +102,12 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_app
+    from bot.app import service_context
     from data.importer import ImportFailed, import_registry
 
-    app = build_app(settings)
     try:
-        with app.db.session() as s:
-            summary = import_registry(app.context(s), Path(args.file))
+        with service_context(settings) as ctx:
+            summary = import_registry(ctx, Path(args.file))
     except ImportFailed as err:
         for problem in err.problems:
             print(f"line {problem.line}: {problem.reason}", file=sys.stderr)
@@ -121,12 +118,11 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import build_app
+    from bot.app import service_context
     from data.reports import build_report, format_report
 
-    app = build_app(settings)
-    with app.db.session() as s:
-        report = build_report(app.context(s), args.period, grid_code=args.grid, end=args.end)
+    with service_context(settings) as ctx:
+        report = build_report(ctx, args.period, grid_code=args.grid, end=args.end)
     print(format_report(report, args.format))
     return 0
 
@@ -134,15 +130,30 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.app import build_app
+    from bot.app import build_dispatcher, service_context
+    from data.services.scheduler import run_due
 
-    app = build_app(settings)
+    dispatcher = build_dispatcher(settings)
+    if args.drain:
+        stats = dispatcher.drain(limit=10_000)
+        print(f"sent {stats.sent}, failed {stats.failed}")
+        return 0
+
+    async def schedule(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            def once() -> None:
+                with service_context(settings) as ctx:
+                    run_due(ctx)
+
+            await asyncio.to_thread(once)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=settings.deadlines.scheduler_interval_seconds)
+            except TimeoutError:
+                pass
 
     async def run() -> None:
         stop = asyncio.Event()
-        from bot.server import _scheduler
-
-        await asyncio.gather(app.dispatcher.run_forever(stop), _scheduler(app, stop))
+        await asyncio.gather(dispatcher.run_forever(stop), schedule(stop))
 
     asyncio.run(run())
     return 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.engine import Engine, Parser
+from bot.engine import Engine, Parser, Renderer
 from bot.notify import Dispatcher, Sender
 from bot.render import StringCatalog
 from bot.settings import Settings
@@ -71,6 +73,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, parser: Parser 
     return App(settings, db, catalog, strings, engine, dispatcher, clock)
 
 
+def build_dispatcher(settings: Settings, clock: Clock | None = None) -> Dispatcher:
+    """An outbox worker on its own (python -m bot dispatch): no understanding model needed."""
+    db = Database(settings.database.url, settings.database.echo, settings.root)
+    db.migrate()
+    renderer = Renderer(StringCatalog.load(settings.path(settings.paths.strings)))
+    return Dispatcher(db, renderer, clock or SystemClock(), settings.outbox)
+
+
 def load_demo_if_empty(app: App) -> bool:
     from data.demo import is_empty, load_demo
 
@@ -81,3 +91,17 @@ def load_demo_if_empty(app: App) -> bool:
         load_demo(ctx, app.settings.community_name)
     log.info("demo community loaded")
     return True
+
+
+@contextlib.contextmanager
+def service_context(settings: Settings, clock: Clock | None = None) -> Iterator[ServiceContext]:
+    """A unit of work for command-line tools that need the data services but not the engine."""
+    db = Database(settings.database.url, settings.database.echo, settings.root)
+    db.migrate()
+    catalog = DemandCatalog.load(settings.path(settings.paths.catalog))
+    s = settings
+    try:
+        with db.session() as session:
+            yield ServiceContext(session, clock or SystemClock(), catalog, s.deadlines, s.emergency, s.alerts, s.outbox)
+    finally:
+        db.dispose()

@@ -47,7 +47,7 @@ INTENT_ACTIONS = {
 def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float) -> Action:
     """What to do with one message."""
     digit = parse.entities.digit
-    if actor.is_staff and not digit:
+    if not digit and actor.bound:
         cmd = parse_command(parse.text) or parse_command(parse.normalized)
         if cmd is not None:
             return Action("leader.command", {"op": cmd.op, "ticket_no": cmd.ticket_no, "note": cmd.note})

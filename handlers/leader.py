@@ -46,6 +46,9 @@ def task_menu(turn: Turn) -> Result:
 @handler("leader.command")
 def command(turn: Turn) -> Result:
     op, no, note = turn.slots["op"], turn.slots.get("ticket_no"), turn.slots.get("note", "")
+    if not turn.actor.is_staff:
+        audit(turn.svc, turn.actor, "refused", f"staff command {op}")
+        return done(Reply("error.permission"))
     if op == "tasks":
         return tasks(turn)
     if op == "approve_binding":

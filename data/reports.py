@@ -1,0 +1,181 @@
+"""Weekly / monthly figures for the community office, beside the seed's targets."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from data import workflow
+from data.models import Grid, Rating, Ticket, Unit
+from data.services import ServiceContext
+
+TARGETS = {"answered_24h_share": 1.0, "satisfaction_rate": 0.95, "emergency_ack_minutes": 30}
+PERIOD_DAYS = {"week": 7, "month": 30}
+
+
+@dataclass
+class Report:
+    period: str
+    start: datetime
+    end: datetime
+    grid: str | None
+    total: int = 0
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_item: dict[str, int] = field(default_factory=dict)
+    by_unit: dict[str, int] = field(default_factory=dict)
+    median_accept_hours: float | None = None
+    median_resolve_hours: float | None = None
+    answered_24h_share: float | None = None
+    overdue: list[str] = field(default_factory=list)
+    ratings: int = 0
+    satisfaction_rate: float | None = None  # 满意 + 基本满意 among rated
+    fully_satisfied_rate: float | None = None
+    emergencies: int = 0
+    emergency_ack_median_minutes: float | None = None
+    emergency_ack_max_minutes: float | None = None
+    emergency_ack_within_target: float | None = None
+    unacknowledged_emergencies: int = 0
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+def build_report(ctx: ServiceContext, period: str, *, grid_code: str | None = None, end: str | datetime | None = None) -> Report:
+    if isinstance(end, str):
+        end_at = datetime.fromisoformat(end) + timedelta(days=1)
+    else:
+        end_at = end or ctx.clock.now()
+    start = end_at - timedelta(days=PERIOD_DAYS[period])
+    report = Report(period, start, end_at, grid_code)
+    q = select(Ticket.id, Ticket.public_no, Ticket.category, Ticket.item, Ticket.unit_id, Ticket.created_at, Ticket.accepted_at,
+               Ticket.resolved_at, Ticket.status, Ticket.urgent, Ticket.acknowledged_at, Ticket.accept_due_at,
+               Ticket.resolve_due_at).where(Ticket.created_at >= start, Ticket.created_at < end_at)
+    if grid_code:
+        grid = ctx.session.scalar(select(Grid).where(Grid.code == grid_code))
+        q = q.where(Ticket.grid_id == (grid.id if grid else -1))
+    rows = ctx.session.execute(q).all()
+    units = {u.id: u.name for u in ctx.session.scalars(select(Unit))}
+    names = {it.code: it.name for it in ctx.catalog.items()}
+    cats = {c.code: c.name for c in ctx.catalog.categories}
+    now = ctx.clock.now()
+    accept_h, resolve_h, ack_m = [], [], []
+    answered = 0
+    by_cat: Counter[str] = Counter()
+    by_item: Counter[str] = Counter()
+    by_unit: Counter[str] = Counter()
+    for r in rows:
+        by_cat[cats.get(r.category, r.category)] += 1
+        by_item[names.get(r.item, r.item)] += 1
+        by_unit[units.get(r.unit_id, "未分配") if r.unit_id else "未分配"] += 1
+        if r.accepted_at:
+            hours = (r.accepted_at - r.created_at).total_seconds() / 3600
+            accept_h.append(hours)
+            answered += hours <= 24
+        if r.resolved_at:
+            resolve_h.append((r.resolved_at - r.created_at).total_seconds() / 3600)
+        if _overdue(r, now):
+            report.overdue.append(r.public_no)
+        if r.urgent:
+            report.emergencies += 1
+            if r.acknowledged_at:
+                ack_m.append((r.acknowledged_at - r.created_at).total_seconds() / 60)
+            elif r.status != workflow.CANCELLED:
+                report.unacknowledged_emergencies += 1
+    report.total = len(rows)
+    report.by_category, report.by_item, report.by_unit = dict(by_cat.most_common()), dict(by_item.most_common()), dict(by_unit.most_common())
+    report.median_accept_hours = _median(accept_h)
+    report.median_resolve_hours = _median(resolve_h)
+    report.answered_24h_share = round(answered / len(rows), 4) if rows else None
+    report.emergency_ack_median_minutes = _median(ack_m)
+    report.emergency_ack_max_minutes = round(max(ack_m), 2) if ack_m else None
+    report.emergency_ack_within_target = round(sum(m <= TARGETS["emergency_ack_minutes"] for m in ack_m) / len(ack_m), 4) if ack_m else None
+    ids = [r.id for r in rows]
+    scores: list[int] = []
+    for chunk in range(0, len(ids), 5000):
+        scores += [s for (s,) in ctx.session.execute(select(Rating.score).where(Rating.ticket_id.in_(ids[chunk:chunk + 5000])))]
+    report.ratings = len(scores)
+    if scores:
+        report.satisfaction_rate = round(sum(s in (1, 2) for s in scores) / len(scores), 4)
+        report.fully_satisfied_rate = round(sum(s == 1 for s in scores) / len(scores), 4)
+    return report
+
+
+def _overdue(r, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+    if r.status in (workflow.SUBMITTED, workflow.REOPENED):
+        return bool(r.accept_due_at and r.accept_due_at < now)
+    if r.status in (workflow.ACCEPTED, workflow.IN_PROGRESS):
+        return bool(r.resolve_due_at and r.resolve_due_at < now)
+    return False
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+def _num(v: float | None, unit: str) -> str:
+    return "—" if v is None else f"{v:g} {unit}"
+
+
+def summary_rows(r: Report) -> list[tuple[str, str, str]]:
+    """(figure, value, target) rows shared by every format."""
+    return [
+        ("工单总数", str(r.total), ""),
+        ("受理时间中位数", _num(r.median_accept_hours, "小时"), ""),
+        ("办结时间中位数", _num(r.median_resolve_hours, "小时"), ""),
+        ("24小时内响应占比", _pct(r.answered_24h_share), "24 小时内响应 100%"),
+        ("超时工单", str(len(r.overdue)), "0"),
+        ("评价数", str(r.ratings), ""),
+        ("满意率（满意+基本满意）", _pct(r.satisfaction_rate), "≥ 95%"),
+        ("紧急求助", str(r.emergencies), ""),
+        ("紧急响应时间中位数", _num(r.emergency_ack_median_minutes, "分钟"), "≤ 30 分钟"),
+        ("紧急响应最长", _num(r.emergency_ack_max_minutes, "分钟"), "≤ 30 分钟"),
+        ("30分钟内响应占比", _pct(r.emergency_ack_within_target), "100%"),
+        ("未响应的紧急求助", str(r.unacknowledged_emergencies), "0"),
+    ]
+
+
+def format_report(r: Report, fmt: str = "md") -> str:
+    title = f"联户工作{'周' if r.period == 'week' else '月'}报 {r.start:%Y-%m-%d} 至 {(r.end - timedelta(seconds=1)):%Y-%m-%d}"
+    if r.grid:
+        title += f"（网格 {r.grid}）"
+    rows = summary_rows(r)
+    groups = [("按类别", r.by_category), ("按事项", r.by_item), ("按联户单元", r.by_unit)]
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["section", "name", "value", "target"])
+        for name, value, target in rows:
+            w.writerow(["summary", name, value, target])
+        for section, counts in groups:
+            for name, n in counts.items():
+                w.writerow([section, name, n, ""])
+        for no in r.overdue:
+            w.writerow(["超时工单", no, "", ""])
+        return out.getvalue()
+    if fmt == "html":
+        esc = html.escape
+        parts = [f"<!doctype html><meta charset='utf-8'><title>{esc(title)}</title><h1>{esc(title)}</h1>",
+                 "<table><tr><th>指标</th><th>数值</th><th>目标</th></tr>"]
+        parts += [f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in rows]
+        parts.append("</table>")
+        for section, counts in groups:
+            parts.append(f"<h2>{esc(section)}</h2><table>")
+            parts += [f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in counts.items()]
+            parts.append("</table>")
+        return "\n".join(parts)
+    lines = [f"# {title}", "", "| 指标 | 数值 | 目标 |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    for section, counts in groups:
+        lines += ["", f"## {section}", "", "| 名称 | 数量 |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in counts.items()]
+    if r.overdue:
+        lines += ["", "## 超时工单", "", ", ".join(r.overdue[:200])]
+    return "\n".join(lines) + "\n"
