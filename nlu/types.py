@@ -41,6 +41,7 @@ class TimeExpr:
     day_offset: int | None = None  # 0 today, 1 tomorrow, -7 last week ...
     part_of_day: str | None = None  # morning | noon | afternoon | evening | night
     week_offset: int | None = None
+    weekday: int | None = None  # 1 Monday ... 7 Sunday, when a day of the week was named
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,111 @@
+"""Build, fingerprint, cache and load everything the parser needs as one pickled bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlu.features import Featurizer
+from nlu.model import LinearModel, fit
+from nlu.normalize import Normalizer
+from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
+from nlu.training import TrainingData, load_training, training_files
+
+FORMAT_VERSION = 1
+_CORE_STRIP = re.compile(r"[\W_]+")
+_PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
+
+
+def core(text: str) -> str:
+    """Text without punctuation, spaces and trailing particles: the key of the exact-match memory."""
+    stripped = _CORE_STRIP.sub("", text)
+    return stripped.rstrip(_PARTICLES) or stripped
+
+
+@dataclass
+class Bundle:
+    version: int
+    fingerprint: str
+    resources: Resources
+    normalizer: Normalizer
+    featurizer: Featurizer
+    model: LinearModel
+    memory: dict[str, str]  # core(normalized example) -> label, where unambiguous
+    persons: dict[str, str]  # surface -> canonical person (Rasa synonyms)
+    train_seconds: float
+
+
+def fingerprint(catalog_path: str | Path, training_dir: str | Path, lexicon_dir: Path = LEXICON_DIR) -> str:
+    """Hash of every input of training: catalog, training files, lexicon and this package's code."""
+    digest = hashlib.sha256(f"v{FORMAT_VERSION}".encode())
+    paths = [Path(catalog_path), *training_files(training_dir), *sorted(Path(lexicon_dir).glob("*.yaml"))]
+    paths += sorted(PACKAGE_DIR.glob("*.py"))
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build(
+    catalog_path: str | Path,
+    training_dir: str | Path,
+    examples: Sequence[tuple[str, str]] | None = None,
+    lexicon_dir: Path = LEXICON_DIR,
+) -> Bundle:
+    """Train from the files (or from `examples`, a subset, for evaluation)."""
+    started = time.perf_counter()
+    resources = load_resources(catalog_path, lexicon_dir)
+    data: TrainingData = load_training(training_dir)
+    examples = data.examples if examples is None else examples
+    normalizer = Normalizer(resources.dialect, resources.domain_words)
+    keywords = {code: item.keywords for code, item in resources.items.items()}
+    featurizer = Featurizer(keywords, data.regexes, data.lookups)
+    texts = [normalizer(text) for text, _ in examples]
+    labels = [label for _, label in examples]
+    model = fit([featurizer(t) for t in texts], labels)
+    memory: dict[str, str] = {}
+    clashes: set[str] = set()
+    for text, label in zip(texts, labels, strict=True):
+        key = core(text)
+        if memory.get(key, label) != label:
+            clashes.add(key)
+        memory[key] = label
+    for key in clashes:
+        memory.pop(key)
+    persons = {surface: value for surface, value in data.synonyms.items() if value in PERSON_VALUES}
+    fp = fingerprint(catalog_path, training_dir, lexicon_dir)
+    return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, model, memory, persons,
+                  time.perf_counter() - started)  # fmt: skip
+
+
+PERSON_VALUES = {"self", "mother", "father", "parents", "spouse", "grandchild", "child", "grandparent",
+                 "sibling", "relative", "neighbor", "elder", "tenant"}  # fmt: skip
+
+
+def save(bundle: Bundle, path: str | Path) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        pickle.dump(bundle, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def load_cached(path: str | Path, expected_fingerprint: str) -> Bundle | None:
+    """The cached bundle if it exists and was built from exactly the current inputs."""
+    try:
+        with open(path, "rb") as fh:
+            bundle = pickle.load(fh)  # noqa: S301 - our own cache file
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    if getattr(bundle, "version", None) != FORMAT_VERSION or bundle.fingerprint != expected_fingerprint:
+        return None
+    return bundle

@@ -1,0 +1,46 @@
+"""Features of a normalized message: character n-grams plus a few Rasa-style word, regex and lookup flags."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _digit_shape(match: re.Match[str]) -> str:
+    n = len(match.group())
+    return "Ⓣ" if n == 6 else "Ⓟ" if n >= 7 else "Ⓓ"  # ticket-like, phone-like, other number
+
+
+class Featurizer:
+    """Turns normalized text into a bag of string features (counts)."""
+
+    def __init__(
+        self,
+        keywords: Mapping[str, Iterable[str]],
+        regexes: Mapping[str, Iterable[str]],
+        lookups: Mapping[str, Iterable[str]],
+    ) -> None:
+        self._keywords = [(w, item) for item, words in keywords.items() for w in words if len(w) >= 2]
+        self._regexes = [(name, re.compile("|".join(f"(?:{p})" for p in pats))) for name, pats in regexes.items() if pats]
+        self._lookups = [(name, re.compile("|".join(map(re.escape, words)))) for name, words in lookups.items() if words]
+
+    def __call__(self, text: str) -> Counter[str]:
+        shaped = _DIGITS.sub(_digit_shape, text.replace(" ", ""))
+        padded = f"^{shaped}$"
+        feats: Counter[str] = Counter()
+        for n in (1, 2, 3):
+            feats.update(padded[i : i + n] for i in range(len(padded) - n + 1))
+        feats[f"len:{min(len(shaped), 12) // 3}"] += 1
+        for word, item in self._keywords:
+            if word in text:
+                feats[f"kw:{item}"] += 1
+        for name, pattern in self._regexes:
+            if pattern.search(text):
+                feats[f"re:{name}"] += 1
+        for name, pattern in self._lookups:
+            if pattern.search(text):
+                feats[f"lk:{name}"] += 1
+        return feats

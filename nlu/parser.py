@@ -1,0 +1,105 @@
+"""The built-in parser: normalize, classify, red-flag check, entities -> Parse. Pure after loading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nlu.bundle import Bundle, build, core, fingerprint, load_cached, save
+from nlu.emergency import Hit, RedFlagDetector
+from nlu.entities import PersonFinder, extract, find_digit
+from nlu.training import split_label
+from nlu.types import Alternative, Entities, Parse
+
+EMERGENCY = "emergency"
+EMERGENCY_MIN_P = 0.5  # model alone raises an emergency at this probability
+ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
+_CHILDREN = {"child", "grandchild"}
+
+
+class Parser:
+    """Understands one message at a time; holds only loaded, read-only data."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        res = bundle.resources
+        self._detector = RedFlagDetector(res.red_flags, res.hedges, res.negations)
+        self._persons = PersonFinder(bundle.persons)
+        self._labels = bundle.model.labels
+        self._split = [split_label(label, res.items) for label in self._labels]
+        self._emergency_index = self._labels.index(EMERGENCY) if EMERGENCY in self._labels else -1
+
+    def normalize(self, text: str) -> str:
+        return self.bundle.normalizer(text)
+
+    def parse(self, text: str) -> Parse:
+        """Never raises: anything unexpected becomes out_of_scope with confidence 0."""
+        try:
+            return self._parse(text if isinstance(text, str) else str(text))
+        except Exception:  # the contract is a result for every input
+            return Parse(text=str(text), normalized="", intent="out_of_scope", confidence=0.0)
+
+    def _parse(self, text: str) -> Parse:
+        norm = self.bundle.normalizer
+        surface = norm.surface(text)
+        normalized = norm(text)
+        if not core(normalized):
+            return Parse(text, normalized, "out_of_scope", confidence=1.0)
+        if digit := find_digit(surface):
+            return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
+        entities = extract(normalized, surface, self._persons)
+        probs = self.bundle.model.probabilities(self.bundle.featurizer(normalized))
+        hit = self._detector.detect(normalized)
+        return self._decide(text, normalized, probs, hit, entities)
+
+    def _item_of(self, index: int) -> tuple[str | None, str | None]:
+        intent, item = self._split[index]
+        return self.bundle.resources.category_of(item), item
+
+    def _emergency_item(self, probs: np.ndarray, hit: Hit | None, entities: Entities) -> str | None:
+        item = hit.item if hit else None
+        if item is None:
+            reports = [i for i, (intent, _) in enumerate(self._split) if intent == "report"]
+            best = max(reports, key=lambda i: probs[i], default=None)
+            item = self._split[best][1] if best is not None and probs[best] >= ITEM_MIN_P else None
+        if entities.person in _CHILDREN and self.bundle.resources.category_of(item) == "elder_care":
+            return None
+        return item
+
+    def _decide(self, text: str, normalized: str, probs: np.ndarray, hit: Hit | None, entities: Entities) -> Parse:
+        order = [int(i) for i in np.argsort(-probs)]
+        remembered = self.bundle.memory.get(core(normalized))
+        p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
+        urgent = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
+        alternatives = tuple(
+            Alternative(self._split[i][0], *self._item_of(i), round(float(probs[i]), 4)) for i in order[:3]
+        )
+        if urgent:
+            item = self._emergency_item(probs, hit, entities)
+            confidence = max(p_em, 0.95 if hit else 0.0, 1.0 if remembered == EMERGENCY else 0.0)
+            category = self.bundle.resources.category_of(item)
+            return Parse(text, normalized, EMERGENCY, category, item, True, round(confidence, 4), alternatives, entities)
+        if remembered is not None and remembered in self._labels:
+            best, confidence = self._labels.index(remembered), 1.0
+        else:
+            best = next(i for i in order if i != self._emergency_index)
+            confidence = float(probs[best])
+        intent, _ = self._split[best]
+        category, item = self._item_of(best)
+        return Parse(text, normalized, intent, category, item, False, round(confidence, 4), alternatives, entities)
+
+
+def load_parser(
+    catalog_path: str | Path = "data/catalog/demands.yaml",
+    training_dir: str | Path = "nlu/training",
+    cache_path: str | Path | None = "var/cache/nlu-model.pkl",
+) -> Parser:
+    """Load the cached model when it was built from the current files; else train (and cache)."""
+    expected = fingerprint(catalog_path, training_dir)
+    bundle = load_cached(cache_path, expected) if cache_path else None
+    if bundle is None:
+        bundle = build(catalog_path, training_dir)
+        if cache_path:
+            save(bundle, cache_path)
+    return Parser(bundle)
