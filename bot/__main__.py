@@ -135,8 +135,11 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
     dispatcher = build_dispatcher(settings)
     if args.drain:
+        import time
+
+        t0 = time.perf_counter()
         stats = dispatcher.drain(limit=10_000)
-        print(f"sent {stats.sent}, failed {stats.failed}")
+        print(f"sent {stats.sent}, failed {stats.failed} in {time.perf_counter() - t0:.3f}s")
         return 0
 
     async def schedule(stop: asyncio.Event) -> None:

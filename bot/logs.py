@@ -34,3 +34,4 @@ def setup_logging(level: str = "INFO", mask_phones: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
