@@ -32,7 +32,7 @@ def catalog_names(catalog_path: str | Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def initial_prompt(vocabulary: Sequence[str], hints: Sequence[str] = (), max_words: int = 12) -> str:
+def initial_prompt(vocabulary: Sequence[str], hints: Sequence[str] = (), max_words: int = 30) -> str:
     """A short simplified-Chinese prompt that nudges Whisper toward the community's words.
 
     Long comma lists make Whisper copy the list or emit broken tokens; a dozen words joined
