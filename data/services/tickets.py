@@ -192,7 +192,7 @@ def task_params(ctx: ServiceContext, ticket: Ticket) -> dict[str, str]:
         "address": hh.address if hh else "",
         "name": about.name if about else "",
         "description": (ticket.description[:60] + "。") if ticket.description else "",
-        "tier": str(ticket.tier),
+        "tier": f"@tier.{ticket.tier}",
     }
 
 
