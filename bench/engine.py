@@ -24,7 +24,9 @@ def _pct(values: list[float], q: float) -> float:
 
 def run(turns: int = 700) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(ROOT / "config.yaml", environ={"LIANHU_DATABASE_URL": f"sqlite:///{tmp}/bench.db"})
+        settings = load_settings(
+            ROOT / "config.yaml", environ={"LIANHU_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        )
         app = build_app(settings)
         load_demo_if_empty(app)
         latencies: list[float] = []

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from bot.app import build_dispatcher
 from bot.settings import load_settings
 from data.catalog import DemandCatalog
 from data.clock import ManualClock
@@ -27,7 +26,9 @@ from data.reports import build_report
 from data.services import ServiceContext
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("LIANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/lianhu_bench")
+PG_URL = os.environ.get(
+    "LIANHU_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/lianhu_bench"
+)
 
 
 def ensure_database(url: str) -> None:
@@ -53,17 +54,35 @@ def _fresh(url: str) -> Database:
 def _ctx(db: Database, session: Any) -> ServiceContext:
     s = load_settings(ROOT / "config.yaml", environ={})
     catalog = DemandCatalog.load(ROOT / s.paths.catalog)
-    return ServiceContext(session, ManualClock(datetime(2026, 11, 1)), catalog, s.deadlines, s.emergency, s.alerts, s.outbox)
+    return ServiceContext(
+        session, ManualClock(datetime(2026, 11, 1)), catalog, s.deadlines, s.emergency, s.alerts, s.outbox
+    )
 
 
 def _queue(db: Database, n: int) -> None:
     now = datetime(2026, 11, 1)
     with db.session() as s:
         ident_id = s.scalar(text("select id from identities where external_id = 'leader1'"))
-        s.execute(insert(OutboxMessage), [
-            {"dedupe_key": f"bench:{i}", "identity_id": ident_id, "channel": "demo", "kind": "bench", "text_key": "help.thanks",
-             "params": {}, "choices": [], "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now,
-             "last_error": ""} for i in range(n)])
+        s.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "dedupe_key": f"bench:{i}",
+                    "identity_id": ident_id,
+                    "channel": "demo",
+                    "kind": "bench",
+                    "text_key": "help.thanks",
+                    "params": {},
+                    "choices": [],
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                    "last_error": "",
+                }
+                for i in range(n)
+            ],
+        )
 
 
 def outbox_throughput(n: int = 3000) -> dict[str, Any]:
@@ -73,9 +92,22 @@ def outbox_throughput(n: int = 3000) -> dict[str, Any]:
         with db.session() as s:
             load_demo(_ctx(db, s))
         _queue(db, n)
-        env = {**os.environ, "LIANHU_DATABASE_URL": PG_URL, "LIANHU_OUTBOX_BATCH_SIZE": "100", "PYTHONPATH": str(ROOT)}
-        procs = [subprocess.Popen([sys.executable, "-m", "bot", "dispatch", "--drain"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                  text=True) for _ in range(workers)]
+        env = {
+            **os.environ,
+            "LIANHU_DATABASE_URL": PG_URL,
+            "LIANHU_OUTBOX_BATCH_SIZE": "100",
+            "PYTHONPATH": str(ROOT),
+        }
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "dispatch", "--drain"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(workers)
+        ]
         lines = [p.communicate(timeout=600)[0].strip() for p in procs]
         elapsed = max(float(line.rsplit(" ", 1)[1].rstrip("s")) for line in lines)
         sent = sum(int(line.split()[1].rstrip(",")) for line in lines)
@@ -122,18 +154,39 @@ def _bulk_tickets(db: Database, n: int) -> None:
             accepted = created + timedelta(hours=rng.random() * 48) if i % 5 else None
             resolved = accepted + timedelta(hours=rng.random() * 48) if accepted and i % 3 else None
             unit = unit_ids[i % len(unit_ids)]
-            rows.append({"id": i + 1, "public_no": str(100000 + i), "community_id": community, "category": it.category, "item": it.code,
-                         "description": "", "urgent": i % 97 == 0, "status": "closed" if resolved else ("accepted" if accepted else "submitted"),
-                         "tier": 1, "unit_id": unit, "grid_id": grid_of[unit], "source_channel": "bench", "needs_verification": False,
-                         "created_at": created, "updated_at": created, "accepted_at": accepted, "resolved_at": resolved,
-                         "acknowledged_at": accepted if i % 97 == 0 else None, "accept_due_at": created + timedelta(hours=24),
-                         "resolve_due_at": created + timedelta(hours=72), "reporter_identity_id": ident})
+            rows.append(
+                {
+                    "id": i + 1,
+                    "public_no": str(100000 + i),
+                    "community_id": community,
+                    "category": it.category,
+                    "item": it.code,
+                    "description": "",
+                    "urgent": i % 97 == 0,
+                    "status": "closed" if resolved else ("accepted" if accepted else "submitted"),
+                    "tier": 1,
+                    "unit_id": unit,
+                    "grid_id": grid_of[unit],
+                    "source_channel": "bench",
+                    "needs_verification": False,
+                    "created_at": created,
+                    "updated_at": created,
+                    "accepted_at": accepted,
+                    "resolved_at": resolved,
+                    "acknowledged_at": accepted if i % 97 == 0 else None,
+                    "accept_due_at": created + timedelta(hours=24),
+                    "resolve_due_at": created + timedelta(hours=72),
+                    "reporter_identity_id": ident,
+                }
+            )
             if resolved:
-                ratings.append({"ticket_id": i + 1, "score": 1 + (i % 7 == 0) * 2, "comment": "", "created_at": resolved})
+                ratings.append(
+                    {"ticket_id": i + 1, "score": 1 + (i % 7 == 0) * 2, "comment": "", "created_at": resolved}
+                )
         for chunk in range(0, n, 10_000):
-            s.execute(insert(Ticket), rows[chunk:chunk + 10_000])
+            s.execute(insert(Ticket), rows[chunk : chunk + 10_000])
         for chunk in range(0, len(ratings), 10_000):
-            s.execute(insert(Rating), ratings[chunk:chunk + 10_000])
+            s.execute(insert(Rating), ratings[chunk : chunk + 10_000])
 
 
 def run() -> dict[str, Any]:

@@ -49,8 +49,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.server import create_server
 
     server = settings.server
-    server = type(server)(host=args.host or server.host, port=args.port or server.port, public_url=server.public_url,
-                          workers=server.workers)
+    server = type(server)(
+        host=args.host or server.host,
+        port=args.port or server.port,
+        public_url=server.public_url,
+        workers=server.workers,
+    )
     settings = settings.with_overrides(server=server)
     app = build_app(settings)
     if args.demo:
@@ -58,7 +62,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     api = create_server(app)
     print(f"Lianhu is running at http://{server.host}:{server.port}/  (health: /healthz)", flush=True)
     if args.demo:
-        print(f"Try it: python -m bot token demo:resident1   then open {server.base_url}/chat?token=…", flush=True)
+        print(
+            f"Try it: python -m bot token demo:resident1   then open {server.base_url}/chat?token=…",
+            flush=True,
+        )
     uvicorn.run(api, host=server.host, port=server.port, log_level="warning")
     return 0
 
@@ -129,6 +136,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> int:
 
 def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
+    import contextlib
 
     from bot.app import build_dispatcher, service_context
     from data.services.scheduler import run_due
@@ -144,15 +152,14 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
 
     async def schedule(stop: asyncio.Event) -> None:
         while not stop.is_set():
+
             def once() -> None:
                 with service_context(settings) as ctx:
                     run_due(ctx)
 
             await asyncio.to_thread(once)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=settings.deadlines.scheduler_interval_seconds)
-            except TimeoutError:
-                pass
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -58,8 +58,14 @@ class App:
         self.dispatcher.senders[channel] = sender
 
 
-def build_app(settings: Settings, *, clock: Clock | None = None, parser: Parser | None = None, migrate: bool = True,
-              db: Database | None = None) -> App:
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    parser: Parser | None = None,
+    migrate: bool = True,
+    db: Database | None = None,
+) -> App:
     clock = clock or SystemClock()
     db = db or Database(settings.database.url, settings.database.echo, settings.root)
     if migrate:
@@ -102,6 +108,8 @@ def service_context(settings: Settings, clock: Clock | None = None) -> Iterator[
     s = settings
     try:
         with db.session() as session:
-            yield ServiceContext(session, clock or SystemClock(), catalog, s.deadlines, s.emergency, s.alerts, s.outbox)
+            yield ServiceContext(
+                session, clock or SystemClock(), catalog, s.deadlines, s.emergency, s.alerts, s.outbox
+            )
     finally:
         db.dispose()

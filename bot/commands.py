@@ -22,7 +22,9 @@ OPS = {
     "同意绑定": "approve_binding",
 }
 _OP_RE = "|".join(sorted(map(re.escape, OPS), key=len, reverse=True))
-_STEP = re.compile(rf"^\s*(?P<op>{_OP_RE})\s*(?:单号)?\s*(?P<no>[0-9A-Za-z]{{4,8}})?\s*[，,：:。\s]*(?P<note>.*?)\s*$")
+_STEP = re.compile(
+    rf"^\s*(?P<op>{_OP_RE})\s*(?:单号)?\s*(?P<no>[0-9A-Za-z]{{4,8}})?\s*[，,：:。\s]*(?P<note>.*?)\s*$"
+)
 _TASKS = re.compile(r"^\s*(我的)?(任务|待办|任务列表|我的任务)[。!！]?\s*$")
 
 

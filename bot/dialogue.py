@@ -140,11 +140,16 @@ def _in_state(state: DialogueState, parse: Parse, digit: str | None) -> Action |
     if name == "leader_reason":
         if digit == "0" or parse.intent == "deny":
             return Action("help.menu")
-        return Action("leader.command", {"op": "escalate", "ticket_no": state.slots.get("ticket_no"), "note": parse.text.strip()})
+        return Action(
+            "leader.command",
+            {"op": "escalate", "ticket_no": state.slots.get("ticket_no"), "note": parse.text.strip()},
+        )
     if name == "leader_task":
         ops = {"1": "accept", "2": "in_progress", "3": "resolve", "4": "escalate"}
         if digit in ops:
-            return Action("leader.command", {"op": ops[digit], "ticket_no": state.slots.get("ticket_no"), "note": ""})
+            return Action(
+                "leader.command", {"op": ops[digit], "ticket_no": state.slots.get("ticket_no"), "note": ""}
+            )
         if digit == "0":
             return Action("leader.tasks")
         return _retry_unless_new(parse)
@@ -167,6 +172,9 @@ def _score(parse: Parse, digit: str | None) -> int | None:
 
 def _retry_unless_new(parse: Parse) -> Action | None:
     """An unclear answer is asked again; a clear new request (status, help...) goes through."""
-    if parse.intent in ("query_status", "urge", "cancel", "human", "help", "goodbye", "thanks") and parse.confidence >= 0.6:
+    if (
+        parse.intent in ("query_status", "urge", "cancel", "human", "help", "goodbye", "thanks")
+        and parse.confidence >= 0.6
+    ):
         return None
     return Action("dialogue.retry")

@@ -25,7 +25,13 @@ from data.clock import Clock
 from data.db import Database
 from data.models import Identity
 from data.services import ServiceContext
-from data.services.conversations import DialogueState, load_state, processed_answer, record_processed, save_state
+from data.services.conversations import (
+    DialogueState,
+    load_state,
+    processed_answer,
+    record_processed,
+    save_state,
+)
 from data.services.directory import Actor, actor_for, get_or_create_identity
 from handlers.base import Result, Turn
 from nlu.types import Parse
@@ -94,7 +100,9 @@ class Renderer:
         if pairs and not _spoken_menu(body.text, pairs):
             menu = [body] if body.text else []
             for d, label in pairs:
-                menu.append(Rendered(f"{d} {label}", (Part("digits", d), Part("fixed", " "), Part("name", label))))
+                menu.append(
+                    Rendered(f"{d} {label}", (Part("digits", d), Part("fixed", " "), Part("name", label)))
+                )
             body = join(menu, " ")
         return OutMessage(body.text, body.parts, pairs, reply.key)
 
@@ -115,8 +123,15 @@ def _spoken_menu(text: str, pairs: tuple[tuple[str, str], ...]) -> bool:
 
 
 class Engine:
-    def __init__(self, settings: Settings, db: Database, parser: Parser, catalog: DemandCatalog, strings: StringCatalog,
-                 clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        parser: Parser,
+        catalog: DemandCatalog,
+        strings: StringCatalog,
+        clock: Clock,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.parser = parser
@@ -164,15 +179,34 @@ class Engine:
             parse = self.parser.parse(text)
             t2 = time.perf_counter()
             action = decide(state, parse, actor, self.settings.nlu.confidence_threshold)
-            result = self._run(ctx, Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}), action)
+            result = self._run(
+                ctx,
+                Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}),
+                action,
+            )
             save_state(ctx, ident.id, result.state)
             messages = [self.renderer.render(r) for r in result.replies]
             if inbound.msg_id:
                 record_processed(ctx, ident.id, inbound.msg_id, [m.to_json() for m in messages])
         t3 = time.perf_counter()
-        log.info("turn channel=%s identity=%s action=%s state=%s->%s", inbound.channel, ident.id, action.name, state.name, result.state.name)
-        return Answer(messages, False, actor, parse, action.name, result.state.name, inbound.spoken,
-                      {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1})
+        log.info(
+            "turn channel=%s identity=%s action=%s state=%s->%s",
+            inbound.channel,
+            ident.id,
+            action.name,
+            state.name,
+            result.state.name,
+        )
+        return Answer(
+            messages,
+            False,
+            actor,
+            parse,
+            action.name,
+            result.state.name,
+            inbound.spoken,
+            {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1},
+        )
 
     def _run(self, ctx: ServiceContext, turn: Turn, action: Action) -> Result:
         """Run a handler inside a savepoint; a typed error becomes its reply and changes nothing."""

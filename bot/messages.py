@@ -46,7 +46,9 @@ class Reply:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Reply:
-        return cls(raw["key"], dict(raw.get("params") or {}), tuple(Choice(**c) for c in raw.get("choices") or ()))
+        return cls(
+            raw["key"], dict(raw.get("params") or {}), tuple(Choice(**c) for c in raw.get("choices") or ())
+        )
 
 
 def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
@@ -55,6 +57,10 @@ def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
 
 
 YES_NO = choices(("1", "choice.yes"), ("2", "choice.no"))
-MAIN_MENU = choices(("1", "choice.report"), ("2", "choice.status"), ("3", "choice.leader"), ("0", "choice.human"))
-STAFF_MENU = choices(("1", "choice.my_tasks"), ("2", "choice.report"), ("3", "choice.status"), ("0", "choice.human"))
+MAIN_MENU = choices(
+    ("1", "choice.report"), ("2", "choice.status"), ("3", "choice.leader"), ("0", "choice.human")
+)
+STAFF_MENU = choices(
+    ("1", "choice.my_tasks"), ("2", "choice.report"), ("3", "choice.status"), ("0", "choice.human")
+)
 RATING = choices(("1", "choice.satisfied"), ("2", "choice.basic"), ("3", "choice.unsatisfied"))

@@ -9,6 +9,7 @@ is retried with exponential backoff and one channel being down never blocks the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,8 +42,14 @@ class DispatchStats:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, renderer: Renderer, clock: Clock, settings: OutboxSettings,
-                 senders: dict[str, Sender] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        renderer: Renderer,
+        clock: Clock,
+        settings: OutboxSettings,
+        senders: dict[str, Sender] | None = None,
+    ) -> None:
         self.db = db
         self.renderer = renderer
         self.clock = clock
@@ -73,8 +80,16 @@ class Dispatcher:
     def _deliver_local(self, s, d: Delivery, now) -> None:  # type: ignore[no-untyped-def]
         msg = self.render(d)
         ticket_no = s.get(Ticket, d.ticket_id).public_no if d.ticket_id else None
-        s.add(PushedMessage(identity_id=d.identity_id, outbox_id=d.id, created_at=now, text=msg.text,
-                            choices=[list(c) for c in msg.choices], ticket_no=ticket_no))
+        s.add(
+            PushedMessage(
+                identity_id=d.identity_id,
+                outbox_id=d.id,
+                created_at=now,
+                text=msg.text,
+                choices=[list(c) for c in msg.choices],
+                ticket_no=ticket_no,
+            )
+        )
         mark_sent(s, d.id, now)
 
     def _deliver_remote(self, d: Delivery, external_id: str, stats: DispatchStats) -> None:
@@ -86,10 +101,19 @@ class Dispatcher:
         except Exception as err:  # noqa: BLE001 - any channel failure is retried, never fatal
             stats.failed += 1
             final = isinstance(err, Undeliverable)
-            log.warning("delivery %s via %s failed (attempt %s): %s", d.id, d.channel, d.attempts, type(err).__name__)
+            log.warning(
+                "delivery %s via %s failed (attempt %s): %s", d.id, d.channel, d.attempts, type(err).__name__
+            )
             with self.db.session() as s:
-                mark_failed(s, d.id, self.clock.now(), f"{type(err).__name__}: {err}", attempts=self.settings.max_attempts if final else d.attempts,
-                            max_attempts=self.settings.max_attempts, base_seconds=self.settings.backoff_base_seconds)
+                mark_failed(
+                    s,
+                    d.id,
+                    self.clock.now(),
+                    f"{type(err).__name__}: {err}",
+                    attempts=self.settings.max_attempts if final else d.attempts,
+                    max_attempts=self.settings.max_attempts,
+                    base_seconds=self.settings.backoff_base_seconds,
+                )
             return
         with self.db.session() as s:
             mark_sent(s, d.id, self.clock.now())
@@ -114,7 +138,5 @@ class Dispatcher:
                 log.exception("dispatcher pass failed")
                 stats = DispatchStats()
             if stats.sent + stats.failed == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_seconds)
-                except TimeoutError:
-                    pass

@@ -106,7 +106,9 @@ def _split_digits(text: str) -> list[Part]:
 
 
 def _split_free(text: str) -> list[Part]:
-    return [Part("digits", p.text) if p.kind == "digits" else Part("free", p.text) for p in _split_digits(text)]
+    return [
+        Part("digits", p.text) if p.kind == "digits" else Part("free", p.text) for p in _split_digits(text)
+    ]
 
 
 def _merge(parts: list[Part]) -> list[Part]:

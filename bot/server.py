@@ -66,8 +66,12 @@ async def _scheduler(app: App, stop: asyncio.Event) -> None:
         try:
             report = await asyncio.to_thread(app.run_scheduler_once)
             if report.escalated or report.realerted or report.closed_unrated:
-                log.info("scheduler: escalated=%d realerted=%d closed=%d", len(report.escalated), len(report.realerted),
-                         len(report.closed_unrated))
+                log.info(
+                    "scheduler: escalated=%d realerted=%d closed=%d",
+                    len(report.escalated),
+                    len(report.realerted),
+                    len(report.closed_unrated),
+                )
         except Exception:  # noqa: BLE001 - keep running; the next pass retries
             log.exception("scheduler pass failed")
         with contextlib.suppress(TimeoutError):

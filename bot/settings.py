@@ -220,9 +220,7 @@ class ConfigError(ValueError):
     """The configuration file or an override is invalid."""
 
 
-def load_settings(
-    path: str | Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read config.yaml (default: next to this project) and apply LIANHU_* overrides."""
     environ = os.environ if environ is None else environ
     root = Path(__file__).resolve().parent.parent

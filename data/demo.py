@@ -11,7 +11,23 @@ from data.models import Community, Grid, Household, Identity, Resident, Staff, U
 from data.services import ServiceContext
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["秀英", "建国", "桂芳", "玉兰", "志强", "淑珍", "国华", "丽娟", "德福", "春梅", "海燕", "永红", "明亮", "素芬", "家宝"]
+GIVEN = [
+    "秀英",
+    "建国",
+    "桂芳",
+    "玉兰",
+    "志强",
+    "淑珍",
+    "国华",
+    "丽娟",
+    "德福",
+    "春梅",
+    "海燕",
+    "永红",
+    "明亮",
+    "素芬",
+    "家宝",
+]
 # (building, entrance) of units U1..U6; U1 holds the demo resident at 3 栋 2 单元 502.
 UNITS = [("3", "2"), ("3", "1"), ("2", "1"), ("2", "2"), ("1", "1"), ("1", "2")]
 ROOMS = [f"{floor}0{door}" for floor in range(1, 7) for door in (1, 2)]
@@ -35,7 +51,9 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
     households: dict[tuple[str, str, str], Household] = {}
     residents: dict[tuple[str, str, str], list[Resident]] = {}
     for index, (building, entrance) in enumerate(UNITS):
-        unit = Unit(grid_id=grids[index // 3].id, code=f"U{index + 1}", name=f"{building}栋{entrance}单元联户单元")
+        unit = Unit(
+            grid_id=grids[index // 3].id, code=f"U{index + 1}", name=f"{building}栋{entrance}单元联户单元"
+        )
         s.add(unit)
         s.flush()
         units.append(unit)
@@ -64,7 +82,13 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
     r1 = residents[("3", "2", "502")][0]
     for extra in residents[("3", "2", "502")][1:]:
         s.delete(extra)
-    r1.name, r1.birth_year, r1.lives_alone, r1.prefers_voice, r1.phone = "王秀英", 1942, True, True, "13800000502"
+    r1.name, r1.birth_year, r1.lives_alone, r1.prefers_voice, r1.phone = (
+        "王秀英",
+        1942,
+        True,
+        True,
+        "13800000502",
+    )
     r2 = residents[("3", "2", "301")][0]
     r2.name, r2.birth_year, r2.phone = "李建国", 1958, "13800000301"
     s.flush()
@@ -75,12 +99,25 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
         host = residents[(building, entrance, "101")][0]
         if index == 0:
             host.name, host.phone = "张桂芳", "13900000101"
-        leader = Staff(community_id=community.id, role="leader", name=host.name, phone=host.phone, unit_id=unit.id,
-                       grid_id=unit.grid_id, resident_id=host.id)
+        leader = Staff(
+            community_id=community.id,
+            role="leader",
+            name=host.name,
+            phone=host.phone,
+            unit_id=unit.id,
+            grid_id=unit.grid_id,
+            resident_id=host.id,
+        )
         s.add(leader)
         staff[f"leader{index + 1}"] = leader
     for i, grid in enumerate(grids, start=1):
-        worker = Staff(community_id=community.id, role="grid", name=f"{'刘周'[i - 1]}网格员", phone=f"1370000000{i}", grid_id=grid.id)
+        worker = Staff(
+            community_id=community.id,
+            role="grid",
+            name=f"{'刘周'[i - 1]}网格员",
+            phone=f"1370000000{i}",
+            grid_id=grid.id,
+        )
         s.add(worker)
         staff[f"grid{i}"] = worker
     staff["staff1"] = Staff(community_id=community.id, role="staff", name="社区办公室", phone="08510000001")
@@ -88,8 +125,10 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
     s.add_all([staff["staff1"], staff["duty"]])
     s.flush()
 
-    idents = [Identity(channel="demo", external_id="resident1", resident_id=r1.id, created_at=now),
-              Identity(channel="demo", external_id="resident2", resident_id=r2.id, created_at=now)]
+    idents = [
+        Identity(channel="demo", external_id="resident1", resident_id=r1.id, created_at=now),
+        Identity(channel="demo", external_id="resident2", resident_id=r2.id, created_at=now),
+    ]
     for key, person in staff.items():
         idents.append(Identity(channel="demo", external_id=key, staff_id=person.id, created_at=now))
     s.add_all(idents)

@@ -33,7 +33,15 @@ ALIASES = {
     "role": ("role", "角色"),
 }
 REQUIRED = ("grid", "unit", "building", "room", "name")
-ROLES = {"": None, "leader": "leader", "联户长": "leader", "grid": "grid", "网格员": "grid", "居民": None, "resident": None}
+ROLES = {
+    "": None,
+    "leader": "leader",
+    "联户长": "leader",
+    "grid": "grid",
+    "网格员": "grid",
+    "居民": None,
+    "resident": None,
+}
 TRUE = {"1", "是", "y", "yes", "true", "√"}
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 MAX_ROWS = 20000
@@ -57,7 +65,9 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         from openpyxl import load_workbook
 
         sheet = load_workbook(path, read_only=True, data_only=True).active
-        table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        table = [
+            ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
+        ]
     else:
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff\xfe") else raw.decode("utf-16")
@@ -102,7 +112,9 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
             problems.append(Problem(line, f"unknown role {row.get('role')!r}"))
         elif ROLES[role] == "leader":
             if row.get("unit") in leaders:
-                problems.append(Problem(line, f"unit {row['unit']} already has a leader on line {leaders[row['unit']]}"))
+                problems.append(
+                    Problem(line, f"unit {row['unit']} already has a leader on line {leaders[row['unit']]}")
+                )
             leaders[row.get("unit", "")] = line
         unit = row.get("unit", "")
         if unit and unit_grid.setdefault(unit, row.get("grid", "")) != row.get("grid", ""):
@@ -135,13 +147,23 @@ def import_registry(ctx: ServiceContext, path: Path, community_code: str = "demo
     for _line, row in rows:
         grid = grids.get(row["grid"])
         if grid is None:
-            grid = Grid(community_id=community.id, code=f"G{len(grids) + 1}-{row['grid'][:20]}", name=row["grid"])
+            grid = Grid(
+                community_id=community.id, code=f"G{len(grids) + 1}-{row['grid'][:20]}", name=row["grid"]
+            )
             s.add(grid)
             s.flush()
             grids[row["grid"]] = grid
         role = ROLES[row.get("role", "").strip().lower()]
         if role == "grid":
-            s.add(Staff(community_id=community.id, role="grid", name=row["name"], phone=row.get("phone") or None, grid_id=grid.id))
+            s.add(
+                Staff(
+                    community_id=community.id,
+                    role="grid",
+                    name=row["name"],
+                    phone=row.get("phone") or None,
+                    grid_id=grid.id,
+                )
+            )
             counts["grid_workers"] += 1
             continue
         unit = units.get(row["unit"])
@@ -151,16 +173,29 @@ def import_registry(ctx: ServiceContext, path: Path, community_code: str = "demo
             s.flush()
             units[row["unit"]] = unit
         hh = _household(ctx, unit, row, counts)
-        res = Resident(household_id=hh.id, name=row["name"], phone=row.get("phone") or None,
-                       birth_year=int(row["birth_year"]) if row.get("birth_year") else None,
-                       lives_alone=row.get("lives_alone", "").lower() in TRUE,
-                       prefers_voice=row.get("prefers_voice", "").lower() in TRUE)
+        res = Resident(
+            household_id=hh.id,
+            name=row["name"],
+            phone=row.get("phone") or None,
+            birth_year=int(row["birth_year"]) if row.get("birth_year") else None,
+            lives_alone=row.get("lives_alone", "").lower() in TRUE,
+            prefers_voice=row.get("prefers_voice", "").lower() in TRUE,
+        )
         s.add(res)
         s.flush()
         counts["residents"] += 1
         if role == "leader":
-            s.add(Staff(community_id=community.id, role="leader", name=res.name, phone=res.phone, unit_id=unit.id,
-                        grid_id=grid.id, resident_id=res.id))
+            s.add(
+                Staff(
+                    community_id=community.id,
+                    role="leader",
+                    name=res.name,
+                    phone=res.phone,
+                    unit_id=unit.id,
+                    grid_id=grid.id,
+                    resident_id=res.id,
+                )
+            )
             counts["leaders"] += 1
     s.flush()
     return ", ".join(f"{k}: {v}" for k, v in counts.items())
@@ -168,11 +203,16 @@ def import_registry(ctx: ServiceContext, path: Path, community_code: str = "demo
 
 def _household(ctx: ServiceContext, unit: Unit, row: dict[str, Any], counts: dict[str, int]) -> Household:
     s = ctx.session
-    q = select(Household).where(Household.building == row["building"], Household.entrance == row.get("entrance", ""),
-                                Household.room == row["room"])
+    q = select(Household).where(
+        Household.building == row["building"],
+        Household.entrance == row.get("entrance", ""),
+        Household.room == row["room"],
+    )
     hh = s.scalar(q)
     if hh is None:
-        hh = Household(unit_id=unit.id, building=row["building"], entrance=row.get("entrance", ""), room=row["room"])
+        hh = Household(
+            unit_id=unit.id, building=row["building"], entrance=row.get("entrance", ""), room=row["room"]
+        )
         s.add(hh)
         s.flush()
         counts["households"] += 1

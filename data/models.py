@@ -262,5 +262,3 @@ class AuditLog(Base):
     identity_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
-
-

@@ -26,6 +26,8 @@ def create_invitation(ctx: ServiceContext, phone: str, days: int = 14) -> str | 
         return None
     code = new_code()
     now = ctx.clock.now()
-    ctx.session.add(Invitation(code=code, resident_id=resident.id, created_at=now, expires_at=now + timedelta(days=days)))
+    ctx.session.add(
+        Invitation(code=code, resident_id=resident.id, created_at=now, expires_at=now + timedelta(days=days))
+    )
     ctx.session.flush()
     return code

@@ -48,16 +48,30 @@ def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def build_report(ctx: ServiceContext, period: str, *, grid_code: str | None = None, end: str | datetime | None = None) -> Report:
+def build_report(
+    ctx: ServiceContext, period: str, *, grid_code: str | None = None, end: str | datetime | None = None
+) -> Report:
     if isinstance(end, str):
         end_at = datetime.fromisoformat(end) + timedelta(days=1)
     else:
         end_at = end or ctx.clock.now()
     start = end_at - timedelta(days=PERIOD_DAYS[period])
     report = Report(period, start, end_at, grid_code)
-    q = select(Ticket.id, Ticket.public_no, Ticket.category, Ticket.item, Ticket.unit_id, Ticket.created_at, Ticket.accepted_at,
-               Ticket.resolved_at, Ticket.status, Ticket.urgent, Ticket.acknowledged_at, Ticket.accept_due_at,
-               Ticket.resolve_due_at).where(Ticket.created_at >= start, Ticket.created_at < end_at)
+    q = select(
+        Ticket.id,
+        Ticket.public_no,
+        Ticket.category,
+        Ticket.item,
+        Ticket.unit_id,
+        Ticket.created_at,
+        Ticket.accepted_at,
+        Ticket.resolved_at,
+        Ticket.status,
+        Ticket.urgent,
+        Ticket.acknowledged_at,
+        Ticket.accept_due_at,
+        Ticket.resolve_due_at,
+    ).where(Ticket.created_at >= start, Ticket.created_at < end_at)
     if grid_code:
         grid = ctx.session.scalar(select(Grid).where(Grid.code == grid_code))
         q = q.where(Ticket.grid_id == (grid.id if grid else -1))
@@ -90,17 +104,28 @@ def build_report(ctx: ServiceContext, period: str, *, grid_code: str | None = No
             elif r.status != workflow.CANCELLED:
                 report.unacknowledged_emergencies += 1
     report.total = len(rows)
-    report.by_category, report.by_item, report.by_unit = dict(by_cat.most_common()), dict(by_item.most_common()), dict(by_unit.most_common())
+    report.by_category, report.by_item, report.by_unit = (
+        dict(by_cat.most_common()),
+        dict(by_item.most_common()),
+        dict(by_unit.most_common()),
+    )
     report.median_accept_hours = _median(accept_h)
     report.median_resolve_hours = _median(resolve_h)
     report.answered_24h_share = round(answered / len(rows), 4) if rows else None
     report.emergency_ack_median_minutes = _median(ack_m)
     report.emergency_ack_max_minutes = round(max(ack_m), 2) if ack_m else None
-    report.emergency_ack_within_target = round(sum(m <= TARGETS["emergency_ack_minutes"] for m in ack_m) / len(ack_m), 4) if ack_m else None
+    report.emergency_ack_within_target = (
+        round(sum(m <= TARGETS["emergency_ack_minutes"] for m in ack_m) / len(ack_m), 4) if ack_m else None
+    )
     ids = [r.id for r in rows]
     scores: list[int] = []
     for chunk in range(0, len(ids), 5000):
-        scores += [s for (s,) in ctx.session.execute(select(Rating.score).where(Rating.ticket_id.in_(ids[chunk:chunk + 5000])))]
+        scores += [
+            s
+            for (s,) in ctx.session.execute(
+                select(Rating.score).where(Rating.ticket_id.in_(ids[chunk : chunk + 5000]))
+            )
+        ]
     report.ratings = len(scores)
     if scores:
         report.satisfaction_rate = round(sum(s in (1, 2) for s in scores) / len(scores), 4)
@@ -162,8 +187,10 @@ def format_report(r: Report, fmt: str = "md") -> str:
         return out.getvalue()
     if fmt == "html":
         esc = html.escape
-        parts = [f"<!doctype html><meta charset='utf-8'><title>{esc(title)}</title><h1>{esc(title)}</h1>",
-                 "<table><tr><th>指标</th><th>数值</th><th>目标</th></tr>"]
+        parts = [
+            f"<!doctype html><meta charset='utf-8'><title>{esc(title)}</title><h1>{esc(title)}</h1>",
+            "<table><tr><th>指标</th><th>数值</th><th>目标</th></tr>",
+        ]
         parts += [f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>" for a, b, c in rows]
         parts.append("</table>")
         for section, counts in groups:

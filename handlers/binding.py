@@ -63,8 +63,14 @@ def request_approval(turn: Turn, household_id: int, unit_id: int, address: str) 
     ident.pending_code = ident.pending_code or secrets.token_hex(3).upper()
     leader = leader_of_unit(svc, unit_id)
     if leader is not None:
-        notify(svc, kind="binding", key="bind.leader_confirm", staff_id=leader.id, event_id=f"bind-{ident.id}-{household_id}",
-               params={"name": turn.actor.external_id[-4:], "address": address, "code": ident.pending_code})
+        notify(
+            svc,
+            kind="binding",
+            key="bind.leader_confirm",
+            staff_id=leader.id,
+            event_id=f"bind-{ident.id}-{household_id}",
+            params={"name": turn.actor.external_id[-4:], "address": address, "code": ident.pending_code},
+        )
     return done(Reply("bind.pending"))
 
 
@@ -84,5 +90,12 @@ def approve_binding(turn: Turn, code: str) -> Result:
     ident.pending_household_id = None
     ident.pending_code = None
     audit(svc, turn.actor, "bound", f"identity {ident.id}")
-    notify(svc, kind="bound", key="bind.done", resident_id=people[0].id, event_id=f"bound-{ident.id}", params={"name": people[0].name})
+    notify(
+        svc,
+        kind="bound",
+        key="bind.done",
+        resident_id=people[0].id,
+        event_id=f"bound-{ident.id}",
+        params={"name": people[0].name},
+    )
     return done(Reply("bind.confirmed"))

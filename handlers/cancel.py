@@ -34,10 +34,18 @@ def cancel_ticket(turn: Turn) -> Result:
     except NotFoundError:
         return done(Reply("status.not_found"))
     if not workflow.can(ticket.status, workflow.CANCELLED):
-        return done(Reply("cancel.not_allowed", {"ticket_no": ticket.public_no, "status": f"@status_word.{ticket.status}"}))
+        return done(
+            Reply(
+                "cancel.not_allowed",
+                {"ticket_no": ticket.public_no, "status": f"@status_word.{ticket.status}"},
+            )
+        )
     item = turn.svc.catalog.item(ticket.item).name
-    return ask([Reply("cancel.confirm", {"ticket_no": ticket.public_no, "item": item}, CONFIRM)], "cancel_confirm",
-               ticket_no=ticket.public_no)
+    return ask(
+        [Reply("cancel.confirm", {"ticket_no": ticket.public_no, "item": item}, CONFIRM)],
+        "cancel_confirm",
+        ticket_no=ticket.public_no,
+    )
 
 
 @handler("cancel.commit")

@@ -16,7 +16,11 @@ from handlers.base import Result, Turn, done, handler
 @handler("emergency.report")
 def emergency(turn: Turn) -> Result:
     svc, actor, p = turn.svc, turn.actor, turn.parse
-    item = p.item or (svc.catalog.default_item(p.category).code if p.category else turn.options.get("emergency_item", "public_facility"))
+    item = p.item or (
+        svc.catalog.default_item(p.category).code
+        if p.category
+        else turn.options.get("emergency_item", "public_facility")
+    )
     addr = p.entities.address
     household = find_household(svc, addr.building, addr.unit, addr.room) if addr else None
     if household is None and actor.household_id:
@@ -36,7 +40,11 @@ def emergency(turn: Turn) -> Result:
         urgent=True,
         needs_verification=not actor.bound,
     )
-    replies = [Reply("emergency.alert"), Reply("emergency.call_numbers"), Reply("report.created_urgent", {"ticket_no": ticket.public_no})]
+    replies = [
+        Reply("emergency.alert"),
+        Reply("emergency.call_numbers"),
+        Reply("report.created_urgent", {"ticket_no": ticket.public_no}),
+    ]
     if household is None:
         replies.append(Reply("emergency.unknown"))
     return done(*replies)

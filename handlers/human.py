@@ -21,9 +21,19 @@ def handoff(turn: Turn) -> Result:
         return done(Reply("human.no_leader"))
     res = svc.session.get(Resident, actor.resident_id) if actor.resident_id else None
     hh = svc.session.get(Household, actor.household_id) if actor.household_id else None
-    params = {"name": actor.name, "phone": (res.phone if res else "") or "", "address": hh.address if hh else ""}
-    notify(svc, kind="callback", key="leader.callback", params=params, staff_id=staff.id,
-           event_id=f"callback-{actor.identity_id}-{svc.clock.now().isoformat()}")
+    params = {
+        "name": actor.name,
+        "phone": (res.phone if res else "") or "",
+        "address": hh.address if hh else "",
+    }
+    notify(
+        svc,
+        kind="callback",
+        key="leader.callback",
+        params=params,
+        staff_id=staff.id,
+        event_id=f"callback-{actor.identity_id}-{svc.clock.now().isoformat()}",
+    )
     audit(svc, actor, "callback", f"staff {staff.id}")
     return done(Reply("human.handoff"))
 

@@ -13,8 +13,13 @@ from handlers.picking import MAX_CHOICES
 
 STEPS = {"accept": workflow.ACCEPTED, "in_progress": workflow.IN_PROGRESS, "resolve": workflow.RESOLVED}
 REPLY = {"accept": "leader.accepted", "in_progress": "leader.in_progress", "resolve": "leader.resolved"}
-TASK_MENU = choices(("1", "choice.accept"), ("2", "choice.in_progress"), ("3", "choice.resolve"), ("4", "choice.escalate"),
-                    ("0", "choice.back"))
+TASK_MENU = choices(
+    ("1", "choice.accept"),
+    ("2", "choice.in_progress"),
+    ("3", "choice.resolve"),
+    ("4", "choice.escalate"),
+    ("0", "choice.back"),
+)
 MENU_OPS = {"1": "accept", "2": "in_progress", "3": "resolve", "4": "escalate"}
 
 
@@ -32,7 +37,10 @@ def tasks(turn: Turn) -> Result:
         p = task_params(turn.svc, t)
         key = "leader.task_line_overdue" if is_overdue(t, now) else "leader.task_line"
         replies.append(Reply(key, {**p, "status": f"@status_word.{t.status}"}))
-    opts = tuple(Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}") for i, t in enumerate(rows[:MAX_CHOICES]))
+    opts = tuple(
+        Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}")
+        for i, t in enumerate(rows[:MAX_CHOICES])
+    )
     replies.append(Reply("leader.pick", choices=opts))
     return ask(replies, "pick_ticket", purpose="leader", tickets=[t.public_no for t in rows[:MAX_CHOICES]])
 
@@ -61,7 +69,11 @@ def command(turn: Turn) -> Result:
             if not note:
                 return ask([Reply("leader.ask_reason")], "leader_reason", ticket_no=no)
             if not escalate(turn.svc, turn.actor, ticket, note):
-                return done(Reply("leader.bad_transition", {"ticket_no": no, "status": f"@status_word.{ticket.status}"}))
+                return done(
+                    Reply(
+                        "leader.bad_transition", {"ticket_no": no, "status": f"@status_word.{ticket.status}"}
+                    )
+                )
             return done(Reply("leader.escalated", {"ticket_no": no, "tier": f"@tier.{ticket.tier}"}))
         staff_step(turn.svc, turn.actor, ticket, STEPS[op], note)
         return done(Reply(REPLY[op], {"ticket_no": no}))
@@ -71,4 +83,6 @@ def command(turn: Turn) -> Result:
     except PermissionDenied:
         return done(Reply("leader.not_yours"))
     except workflow.TransitionError as err:
-        return done(Reply("leader.bad_transition", {"ticket_no": no, "status": f"@status_word.{err.current}"}))
+        return done(
+            Reply("leader.bad_transition", {"ticket_no": no, "status": f"@status_word.{err.current}"})
+        )

@@ -13,14 +13,20 @@ MAX_CHOICES = 8
 
 def ticket_choices(turn: Turn, tickets: list[Ticket]) -> tuple[Choice, ...]:
     return tuple(
-        Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}") for i, t in enumerate(tickets[:MAX_CHOICES])
+        Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}")
+        for i, t in enumerate(tickets[:MAX_CHOICES])
     )
 
 
 def offer(turn: Turn, tickets: list[Ticket], question: str, purpose: str) -> Result:
     """Ask which ticket: 1 100023 水管漏水 2 ..."""
     opts = ticket_choices(turn, tickets)
-    return ask([Reply(question, choices=opts)], "pick_ticket", purpose=purpose, tickets=[t.public_no for t in tickets[:MAX_CHOICES]])
+    return ask(
+        [Reply(question, choices=opts)],
+        "pick_ticket",
+        purpose=purpose,
+        tickets=[t.public_no for t in tickets[:MAX_CHOICES]],
+    )
 
 
 @handler("ticket.pick")

@@ -132,8 +132,11 @@ def description_given(turn: Turn) -> Result:
         retries = turn.state.slots.get("retries", 0)
         if retries >= 1:
             return done(Reply("help.not_understood_again"), menu_reply(turn))
-        return ask([Reply("help.not_understood"), Reply("report.ask_description")], "report_description",
-                   **{**slots, "retries": retries + 1})
+        return ask(
+            [Reply("help.not_understood"), Reply("report.ask_description")],
+            "report_description",
+            **{**slots, "retries": retries + 1},
+        )
     slots.update(item=item, description=turn.text[:500])
     hh = resolve_household(turn, slots)
     if hh is None:
@@ -151,8 +154,13 @@ def clarify(turn: Turn) -> Result:
     items = items[:2]
     opts = [Choice(str(i + 1), text=turn.svc.catalog.item(code).name) for i, code in enumerate(items)]
     opts.append(Choice("3", key="choice.neither"))
-    return ask([Reply("report.clarify", choices=tuple(opts))], "report_clarify",
-               options=items, description=turn.text[:500], on_behalf=turn.parse.entities.on_behalf)
+    return ask(
+        [Reply("report.clarify", choices=tuple(opts))],
+        "report_clarify",
+        options=items,
+        description=turn.text[:500],
+        on_behalf=turn.parse.entities.on_behalf,
+    )
 
 
 @handler("report.choose")
@@ -196,7 +204,11 @@ def commit(turn: Turn) -> Result:
         about_resident_id=about.id if about else None,
         needs_verification=bool(turn.options.get("unverified_caller")),
     )
-    hours = int(round((ticket.accept_due_at - ticket.created_at).total_seconds() / 3600)) if ticket.accept_due_at else 24
+    hours = (
+        int(round((ticket.accept_due_at - ticket.created_at).total_seconds() / 3600))
+        if ticket.accept_due_at
+        else 24
+    )
     params = {"ticket_no": ticket.public_no, "assignee": f"@tier.{ticket.tier}", "hours": str(hours)}
     replies = [Reply("report.created", params)]
     if ticket.needs_verification:
@@ -207,12 +219,14 @@ def commit(turn: Turn) -> Result:
 def _recent_duplicate(turn: Turn, household_id: int, item: str) -> Ticket | None:
     since = turn.svc.clock.now() - timedelta(hours=24)
     return turn.svc.session.scalar(
-        select(Ticket).where(
+        select(Ticket)
+        .where(
             Ticket.household_id == household_id,
             Ticket.item == item,
             Ticket.status.in_(workflow.ACTIVE),
             Ticket.created_at >= since,
-        ).limit(1)
+        )
+        .limit(1)
     )
 
 

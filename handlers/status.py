@@ -14,8 +14,16 @@ MAX_LINES = 5
 def ticket_lines(turn: Turn, ticket: Ticket) -> list[Reply]:
     v = view(turn.svc, ticket)
     status = "resolved" if v.status == "resolved" else v.status
-    replies = [Reply("status.line", {"ticket_no": v.public_no, "item": turn.svc.catalog.item(v.item).name,
-                                      "status": f"@status_word.{status}"})]
+    replies = [
+        Reply(
+            "status.line",
+            {
+                "ticket_no": v.public_no,
+                "item": turn.svc.catalog.item(v.item).name,
+                "status": f"@status_word.{status}",
+            },
+        )
+    ]
     if v.last_note:
         replies.append(Reply("event.note", {"note": v.last_note}))
     return replies

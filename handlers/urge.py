@@ -32,7 +32,12 @@ def urge_ticket(turn: Turn) -> Result:
     except NotFoundError:
         return done(Reply("status.not_found"))
     if ticket.status not in workflow.ACTIVE:
-        return done(Reply("cancel.not_allowed", {"ticket_no": ticket.public_no, "status": f"@status_word.{ticket.status}"}))
+        return done(
+            Reply(
+                "cancel.not_allowed",
+                {"ticket_no": ticket.public_no, "status": f"@status_word.{ticket.status}"},
+            )
+        )
     if not urge(turn.svc, turn.actor, ticket):
         return done(Reply("urge.too_soon", {"ticket_no": ticket.public_no}))
     return done(Reply("urge.done", {"ticket_no": ticket.public_no, "assignee": f"@tier.{ticket.tier}"}))

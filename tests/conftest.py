@@ -27,7 +27,9 @@ def parser():  # type: ignore[no-untyped-def]
     """The real built-in classifier, trained/cached once per test session."""
     from nlu import load_parser
 
-    return load_parser(ROOT / "data/catalog/demands.yaml", ROOT / "nlu/training", ROOT / "var/cache/nlu-model.pkl")
+    return load_parser(
+        ROOT / "data/catalog/demands.yaml", ROOT / "nlu/training", ROOT / "var/cache/nlu-model.pkl"
+    )
 
 
 def reset_postgres(url: str) -> None:
@@ -100,7 +102,14 @@ class Chat:
             ident = find_identity(self.app.context(s), f"{self.channel}:{self.external}")
             if ident is None:
                 return []
-            return [p.text for p in s.scalars(select(PushedMessage).where(PushedMessage.identity_id == ident.id).order_by(PushedMessage.id))]
+            return [
+                p.text
+                for p in s.scalars(
+                    select(PushedMessage)
+                    .where(PushedMessage.identity_id == ident.id)
+                    .order_by(PushedMessage.id)
+                )
+            ]
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ def run_console(app: App, ref: str, stdin: TextIO, stdout: TextIO) -> int:
         text = line.rstrip("\n")
         if text.strip() in ("/quit", "/exit"):
             break
-        answer = app.engine.handle(Inbound(channel, external, msg_id=f"console-{session_id}-{next(counter)}", text=text))
+        answer = app.engine.handle(
+            Inbound(channel, external, msg_id=f"console-{session_id}-{next(counter)}", text=text)
+        )
         for m in answer.messages:
             stdout.write(f"> {m.text}\n")
         app.dispatcher.drain()
@@ -39,7 +41,9 @@ def _print_pushed(app: App, ref: str, after: int, stdout: TextIO) -> int:
         ident = find_identity(app.context(s), ref)
         if ident is None:
             return after
-        for row in s.scalars(select(PushedMessage).where(PushedMessage.identity_id == ident.id, PushedMessage.id > after)):
+        for row in s.scalars(
+            select(PushedMessage).where(PushedMessage.identity_id == ident.id, PushedMessage.id > after)
+        ):
             stdout.write(f"[推送] {row.text}\n")
             after = row.id
     return after

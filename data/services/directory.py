@@ -109,7 +109,9 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
     return Actor(**base, role="unbound")
 
 
-def find_household(ctx: ServiceContext, building: str | None, entrance: str | None, room: str | None) -> Household | None:
+def find_household(
+    ctx: ServiceContext, building: str | None, entrance: str | None, room: str | None
+) -> Household | None:
     """A household by address; the entrance (单元) may be omitted when the room is unique."""
     if not building or not room:
         return None
@@ -145,7 +147,9 @@ def community_staff(ctx: ServiceContext, community_id: int) -> Staff | None:
     )
 
 
-def identities_of(ctx: ServiceContext, *, resident_id: int | None = None, staff_id: int | None = None) -> list[Identity]:
+def identities_of(
+    ctx: ServiceContext, *, resident_id: int | None = None, staff_id: int | None = None
+) -> list[Identity]:
     """Every channel account bound to a person, for delivering notifications."""
     q = select(Identity)
     if staff_id is not None:
@@ -166,7 +170,12 @@ def issue_token(ctx: ServiceContext, identity: Identity, days: int) -> str:
     token = secrets.token_urlsafe(24)
     now = ctx.clock.now()
     ctx.session.add(
-        WebToken(token_hash=_hash_token(token), identity_id=identity.id, created_at=now, expires_at=now + timedelta(days=days))
+        WebToken(
+            token_hash=_hash_token(token),
+            identity_id=identity.id,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
     )
     ctx.session.flush()
     return token

@@ -20,7 +20,11 @@ URGE_INTERVAL = timedelta(hours=1)
 
 
 def audit(ctx: ServiceContext, actor: Actor | None, action: str, detail: str) -> None:
-    ctx.session.add(AuditLog(at=ctx.clock.now(), identity_id=actor.identity_id if actor else None, action=action, detail=detail))
+    ctx.session.add(
+        AuditLog(
+            at=ctx.clock.now(), identity_id=actor.identity_id if actor else None, action=action, detail=detail
+        )
+    )
 
 
 def can_manage(actor: Actor, ticket: Ticket) -> bool:
@@ -49,14 +53,39 @@ def residents_to_tell(ticket: Ticket) -> dict[str, set[int]]:
     return {"resident": residents, "staff": staff}
 
 
-def tell_residents(ctx: ServiceContext, ticket: Ticket, kind: str, key: str, event_id: int, extra: dict[str, str] | None = None,
-                   choices: tuple[tuple[str, str], ...] = ()) -> None:
+def tell_residents(
+    ctx: ServiceContext,
+    ticket: Ticket,
+    kind: str,
+    key: str,
+    event_id: int,
+    extra: dict[str, str] | None = None,
+    choices: tuple[tuple[str, str], ...] = (),
+) -> None:
     params = {**task_params(ctx, ticket), **(extra or {})}
     who = residents_to_tell(ticket)
     for rid in who["resident"]:
-        notify(ctx, kind=kind, key=key, params=params, resident_id=rid, ticket=ticket, event_id=event_id, choices=choices)
+        notify(
+            ctx,
+            kind=kind,
+            key=key,
+            params=params,
+            resident_id=rid,
+            ticket=ticket,
+            event_id=event_id,
+            choices=choices,
+        )
     for sid in who["staff"]:
-        notify(ctx, kind=kind, key=key, params=params, staff_id=sid, ticket=ticket, event_id=event_id, choices=choices)
+        notify(
+            ctx,
+            kind=kind,
+            key=key,
+            params=params,
+            staff_id=sid,
+            ticket=ticket,
+            event_id=event_id,
+            choices=choices,
+        )
 
 
 def transition(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, wanted: str, note: str = "") -> int:
@@ -109,12 +138,16 @@ def ask_rating(ctx: ServiceContext, ticket: Ticket, event_id: int) -> None:
 def _set_idle_state(ctx: ServiceContext, ident: Identity, state: str, slots: dict[str, str]) -> None:
     conv = ctx.session.scalar(select(Conversation).where(Conversation.identity_id == ident.id))
     if conv is None:
-        ctx.session.add(Conversation(identity_id=ident.id, state=state, slots=slots, updated_at=ctx.clock.now()))
+        ctx.session.add(
+            Conversation(identity_id=ident.id, state=state, slots=slots, updated_at=ctx.clock.now())
+        )
     elif conv.state == "idle":
         conv.state, conv.slots, conv.updated_at = state, slots, ctx.clock.now()
 
 
-def escalate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, reason: str, *, kind: str = "escalated") -> bool:
+def escalate(
+    ctx: ServiceContext, actor: Actor | None, ticket: Ticket, reason: str, *, kind: str = "escalated"
+) -> bool:
     """Hand a ticket to the next tier (leader → grid worker → community). False at the top tier."""
     if actor is not None:
         require_manage(ctx, actor, ticket)
@@ -130,8 +163,16 @@ def escalate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, reason: s
     event_id = add_event(ctx, ticket, "escalated", actor, from_status=ticket.status, note=reason).id
     params = {**task_params(ctx, ticket), "description": reason and f"上报原因：{reason}。"}
     if assignee is not None:
-        notify(ctx, kind="new_task", key="leader.new_task", params=params, staff_id=assignee.id,
-               ticket=ticket, event_id=event_id, choices=[("1", "choice.accept")])
+        notify(
+            ctx,
+            kind="new_task",
+            key="leader.new_task",
+            params=params,
+            staff_id=assignee.id,
+            ticket=ticket,
+            event_id=event_id,
+            choices=[("1", "choice.accept")],
+        )
     if kind == "overdue":
         tell_residents(ctx, ticket, "overdue", "notify.overdue", event_id)
         if actor is None and ticket.tier > 1:
@@ -149,8 +190,15 @@ def _tell_previous(ctx: ServiceContext, ticket: Ticket, event_id: int) -> None:
     if tier == prev_tier and staff is not None:
         prev = staff
     if prev is not None:
-        notify(ctx, kind="overdue_notice", key="leader.overdue", params=task_params(ctx, ticket), staff_id=prev.id,
-               ticket=ticket, event_id=event_id)
+        notify(
+            ctx,
+            kind="overdue_notice",
+            key="leader.overdue",
+            params=task_params(ctx, ticket),
+            staff_id=prev.id,
+            ticket=ticket,
+            event_id=event_id,
+        )
 
 
 def urge(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> bool:
@@ -161,24 +209,45 @@ def urge(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> bool:
     ticket.last_urged_at = now
     event_id = add_event(ctx, ticket, "urged", actor, from_status=ticket.status).id
     if ticket.assignee_id:
-        notify(ctx, kind="urged", key="leader.urged", params=task_params(ctx, ticket), staff_id=ticket.assignee_id,
-               ticket=ticket, event_id=event_id)
+        notify(
+            ctx,
+            kind="urged",
+            key="leader.urged",
+            params=task_params(ctx, ticket),
+            staff_id=ticket.assignee_id,
+            ticket=ticket,
+            event_id=event_id,
+        )
     return True
 
 
 def cancel(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> None:
     event_id = transition(ctx, actor, ticket, workflow.CANCELLED, "居民撤销")
     if ticket.assignee_id:
-        notify(ctx, kind="cancelled", key="leader.cancelled", params=task_params(ctx, ticket), staff_id=ticket.assignee_id,
-               ticket=ticket, event_id=event_id)
+        notify(
+            ctx,
+            kind="cancelled",
+            key="leader.cancelled",
+            params=task_params(ctx, ticket),
+            staff_id=ticket.assignee_id,
+            ticket=ticket,
+            event_id=event_id,
+        )
 
 
 def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, comment: str = "") -> bool:
     """1 satisfied / 2 basically → closed; 3 → reopened one tier up. Returns True when reopened."""
     if ticket.status != workflow.RESOLVED:
         raise workflow.TransitionError(ticket.status, "rated")
-    ctx.session.add(Rating(ticket_id=ticket.id, resident_id=actor.resident_id if actor else None, score=score,
-                           comment=comment[:500], created_at=ctx.clock.now()))
+    ctx.session.add(
+        Rating(
+            ticket_id=ticket.id,
+            resident_id=actor.resident_id if actor else None,
+            score=score,
+            comment=comment[:500],
+            created_at=ctx.clock.now(),
+        )
+    )
     ticket.rating = score
     if score in (1, 2):
         transition(ctx, actor, ticket, workflow.CLOSED, f"评价 {score}")
@@ -188,8 +257,16 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
     if not escalate(ctx, None, ticket, "居民不满意，重新办理"):
         set_due(ctx, ticket)
         if ticket.assignee_id:
-            notify(ctx, kind="new_task", key="leader.new_task", params=task_params(ctx, ticket), staff_id=ticket.assignee_id,
-                   ticket=ticket, event_id=f"reopen{ticket.id}{ticket.updated_at}", choices=[("1", "choice.accept")])
+            notify(
+                ctx,
+                kind="new_task",
+                key="leader.new_task",
+                params=task_params(ctx, ticket),
+                staff_id=ticket.assignee_id,
+                ticket=ticket,
+                event_id=f"reopen{ticket.id}{ticket.updated_at}",
+                choices=[("1", "choice.accept")],
+            )
     return True
 
 

@@ -88,7 +88,17 @@ def claim_batch(session: Session, now: datetime, limit: int, lease_seconds: floa
         row.next_attempt_at = lease
         row.attempts += 1
         out.append(
-            Delivery(row.id, row.identity_id, row.channel, row.kind, row.text_key, dict(row.params), list(row.choices), row.attempts, row.ticket_id)
+            Delivery(
+                row.id,
+                row.identity_id,
+                row.channel,
+                row.kind,
+                row.text_key,
+                dict(row.params),
+                list(row.choices),
+                row.attempts,
+                row.ticket_id,
+            )
         )
     session.flush()
     return out
@@ -105,7 +115,14 @@ def mark_sent(session: Session, outbox_id: int, now: datetime) -> bool:
 
 
 def mark_failed(
-    session: Session, outbox_id: int, now: datetime, error: str, *, attempts: int, max_attempts: int, base_seconds: float
+    session: Session,
+    outbox_id: int,
+    now: datetime,
+    error: str,
+    *,
+    attempts: int,
+    max_attempts: int,
+    base_seconds: float,
 ) -> None:
     """Schedule a retry with exponential backoff, or give up after max_attempts."""
     if attempts >= max_attempts:

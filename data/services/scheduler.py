@@ -45,7 +45,9 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
         report.escalated.append(ticket.public_no)
     limit = now - timedelta(hours=ctx.deadlines.rating_timeout_hours)
     for ticket in ctx.session.scalars(
-        select(Ticket).where(Ticket.status == workflow.RESOLVED, Ticket.resolved_at <= limit).with_for_update(skip_locked=True)
+        select(Ticket)
+        .where(Ticket.status == workflow.RESOLVED, Ticket.resolved_at <= limit)
+        .with_for_update(skip_locked=True)
     ).all():
         event_id = transition(ctx, None, ticket, workflow.CLOSED, "未评价，自动办结")
         tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
@@ -67,6 +69,14 @@ def _realert_emergencies(ctx: ServiceContext, now, report: SchedulerReport) -> N
         ticket.last_alert_at = now
         params = task_params(ctx, ticket)
         for staff in emergency_recipients(ctx, ticket):
-            notify(ctx, kind="emergency", key="leader.emergency_task", params=params, staff_id=staff.id, ticket=ticket,
-                   event_id=f"realert-{now.isoformat()}", choices=[("1", "choice.accept")])
+            notify(
+                ctx,
+                kind="emergency",
+                key="leader.emergency_task",
+                params=params,
+                staff_id=staff.id,
+                ticket=ticket,
+                event_id=f"realert-{now.isoformat()}",
+                choices=[("1", "choice.accept")],
+            )
         report.realerted.append(ticket.public_no)

@@ -44,7 +44,9 @@ def new_public_no(ctx: ServiceContext) -> str:
     raise RuntimeError("no free ticket number")
 
 
-def route(ctx: ServiceContext, tier: int, unit_id: int | None, grid_id: int | None, community_id: int) -> tuple[int, Staff | None]:
+def route(
+    ctx: ServiceContext, tier: int, unit_id: int | None, grid_id: int | None, community_id: int
+) -> tuple[int, Staff | None]:
     """Who handles a ticket at a tier; a missing role falls back to the next tier up."""
     if tier <= 1 and unit_id is not None:
         leader = leader_of_unit(ctx, unit_id)
@@ -58,7 +60,13 @@ def route(ctx: ServiceContext, tier: int, unit_id: int | None, grid_id: int | No
 
 
 def add_event(
-    ctx: ServiceContext, ticket: Ticket, kind: str, actor: Actor | None, *, from_status: str | None = None, note: str = ""
+    ctx: ServiceContext,
+    ticket: Ticket,
+    kind: str,
+    actor: Actor | None,
+    *,
+    from_status: str | None = None,
+    note: str = "",
 ) -> TicketEvent:
     ev = TicketEvent(
         ticket_id=ticket.id,
@@ -77,7 +85,9 @@ def add_event(
     return ev
 
 
-def set_due(ctx: ServiceContext, ticket: Ticket, item_accept: float | None = None, item_resolve: float | None = None) -> None:
+def set_due(
+    ctx: ServiceContext, ticket: Ticket, item_accept: float | None = None, item_resolve: float | None = None
+) -> None:
     now = ctx.clock.now()
     if ticket.urgent:
         ticket.accept_due_at = now + timedelta(minutes=ctx.deadlines.emergency_ack_target_minutes)
@@ -148,15 +158,38 @@ def _notify_new(ctx: ServiceContext, ticket: Ticket, assignee: Staff | None, eve
     accept = [("1", "choice.accept")]
     if ticket.urgent:
         for staff in emergency_recipients(ctx, ticket):
-            notify(ctx, kind="emergency", key="leader.emergency_task", params=params, staff_id=staff.id,
-                   ticket=ticket, event_id=event_id, choices=accept)
+            notify(
+                ctx,
+                kind="emergency",
+                key="leader.emergency_task",
+                params=params,
+                staff_id=staff.id,
+                ticket=ticket,
+                event_id=event_id,
+                choices=accept,
+            )
         ticket.last_alert_at = ctx.clock.now()
     elif assignee is not None:
-        notify(ctx, kind="new_task", key="leader.new_task", params=params, staff_id=assignee.id,
-               ticket=ticket, event_id=event_id, choices=accept)
+        notify(
+            ctx,
+            kind="new_task",
+            key="leader.new_task",
+            params=params,
+            staff_id=assignee.id,
+            ticket=ticket,
+            event_id=event_id,
+            choices=accept,
+        )
     if ticket.needs_verification and assignee is not None:
-        notify(ctx, kind="verify", key="leader.verify_caller", params=params, staff_id=assignee.id,
-               ticket=ticket, event_id=event_id)
+        notify(
+            ctx,
+            kind="verify",
+            key="leader.verify_caller",
+            params=params,
+            staff_id=assignee.id,
+            ticket=ticket,
+            event_id=event_id,
+        )
 
 
 def emergency_recipients(ctx: ServiceContext, ticket: Ticket) -> list[Staff]:
@@ -168,11 +201,17 @@ def emergency_recipients(ctx: ServiceContext, ticket: Ticket) -> list[Staff]:
         people.append(leader_of_unit(ctx, ticket.unit_id))
     if ticket.grid_id:
         people.append(grid_worker_of(ctx, ticket.grid_id))
-    duty_ident = find_identity(ctx, ctx.emergency.duty_identity) if ":" in ctx.emergency.duty_identity else None
+    duty_ident = (
+        find_identity(ctx, ctx.emergency.duty_identity) if ":" in ctx.emergency.duty_identity else None
+    )
     if duty_ident is not None and duty_ident.staff_id:
         people.append(ctx.session.get(Staff, duty_ident.staff_id))
     else:
-        people.append(ctx.session.scalar(select(Staff).where(Staff.role == "duty", Staff.community_id == ticket.community_id).limit(1)))
+        people.append(
+            ctx.session.scalar(
+                select(Staff).where(Staff.role == "duty", Staff.community_id == ticket.community_id).limit(1)
+            )
+        )
     seen: dict[int, Staff] = {}
     for p in people:
         if p is not None:
@@ -200,12 +239,17 @@ def check_cluster(ctx: ServiceContext, ticket: Ticket) -> None:
     """Alert the grid worker once when K tickets of one item arise in a unit or grid within T hours."""
     k, hours = ctx.alerts.cluster_threshold, ctx.alerts.cluster_window_hours
     since = ctx.clock.now() - timedelta(hours=hours)
-    for scope, column, value in (("unit", Ticket.unit_id, ticket.unit_id), ("grid", Ticket.grid_id, ticket.grid_id)):
+    for scope, column, value in (
+        ("unit", Ticket.unit_id, ticket.unit_id),
+        ("grid", Ticket.grid_id, ticket.grid_id),
+    ):
         if value is None or ticket.grid_id is None:
             continue
         rows = list(
             ctx.session.scalars(
-                select(Ticket.id).where(column == value, Ticket.item == ticket.item, Ticket.created_at >= since).order_by(Ticket.id)
+                select(Ticket.id)
+                .where(column == value, Ticket.item == ticket.item, Ticket.created_at >= since)
+                .order_by(Ticket.id)
             )
         )
         if len(rows) < k:
@@ -213,15 +257,36 @@ def check_cluster(ctx: ServiceContext, ticket: Ticket) -> None:
         key = f"cluster:{scope}:{value}:{ticket.item}:{rows[0]}"
         if ctx.session.scalar(select(Alert.id).where(Alert.key == key)):
             continue
-        if ctx.session.scalar(select(Alert.id).where(Alert.key.like(f"cluster:%:%:{ticket.item}:%"), Alert.created_at >= since)):
+        if ctx.session.scalar(
+            select(Alert.id).where(Alert.key.like(f"cluster:%:%:{ticket.item}:%"), Alert.created_at >= since)
+        ):
             continue  # one alert per item and window, whichever scope fired first
-        ctx.session.add(Alert(key=key, kind="cluster", created_at=ctx.clock.now(), detail={"scope": scope, "count": len(rows)}))
+        ctx.session.add(
+            Alert(
+                key=key,
+                kind="cluster",
+                created_at=ctx.clock.now(),
+                detail={"scope": scope, "count": len(rows)},
+            )
+        )
         worker = grid_worker_of(ctx, ticket.grid_id)
         if worker is not None:
             unit = ctx.session.get(Unit, ticket.unit_id) if ticket.unit_id else None
             label = unit.name if scope == "unit" and unit else "本网格"
-            notify(ctx, kind="cluster", key="leader.cluster_alert", staff_id=worker.id, ticket=ticket, event_id=key,
-                   params={"unit": label, "hours": str(int(hours)), "count": str(len(rows)), "item": ctx.catalog.item(ticket.item).name})
+            notify(
+                ctx,
+                kind="cluster",
+                key="leader.cluster_alert",
+                staff_id=worker.id,
+                ticket=ticket,
+                event_id=key,
+                params={
+                    "unit": label,
+                    "hours": str(int(hours)),
+                    "count": str(len(rows)),
+                    "item": ctx.catalog.item(ticket.item).name,
+                },
+            )
         ctx.session.flush()
         return
 
@@ -230,7 +295,10 @@ def visible_filter(actor: Actor):  # type: ignore[no-untyped-def]
     """SQL condition for the tickets an actor may see."""
     conds = []
     if actor.resident_id is not None:
-        conds += [Ticket.reporter_resident_id == actor.resident_id, Ticket.about_resident_id == actor.resident_id]
+        conds += [
+            Ticket.reporter_resident_id == actor.resident_id,
+            Ticket.about_resident_id == actor.resident_id,
+        ]
     conds.append(Ticket.reporter_identity_id == actor.identity_id)
     if actor.staff_id is not None:
         conds.append(Ticket.reporter_staff_id == actor.staff_id)
@@ -248,7 +316,10 @@ def own_filter(actor: Actor):  # type: ignore[no-untyped-def]
     """The tickets an actor reported or that are about them (what 查询进度 reads back)."""
     conds = [Ticket.reporter_identity_id == actor.identity_id]
     if actor.resident_id is not None:
-        conds += [Ticket.reporter_resident_id == actor.resident_id, Ticket.about_resident_id == actor.resident_id]
+        conds += [
+            Ticket.reporter_resident_id == actor.resident_id,
+            Ticket.about_resident_id == actor.resident_id,
+        ]
     if actor.staff_id is not None:
         conds.append(Ticket.reporter_staff_id == actor.staff_id)
     return or_(*conds)
@@ -265,7 +336,9 @@ def get_visible(ctx: ServiceContext, actor: Actor, public_no: str) -> Ticket:
 def own_open(ctx: ServiceContext, actor: Actor, statuses: tuple[str, ...] = workflow.OPEN) -> list[Ticket]:
     return list(
         ctx.session.scalars(
-            select(Ticket).where(own_filter(actor), Ticket.status.in_(statuses)).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            select(Ticket)
+            .where(own_filter(actor), Ticket.status.in_(statuses))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         )
     )
 
@@ -274,7 +347,9 @@ def tasks_for(ctx: ServiceContext, actor: Actor) -> list[Ticket]:
     """Open tasks assigned to a staff member: emergencies first, then overdue, then by due time."""
     mine = Ticket.assignee_id == actor.staff_id
     alarms = Ticket.urgent.is_(True) & Ticket.acknowledged_at.is_(None) & visible_filter(actor)
-    rows = list(ctx.session.scalars(select(Ticket).where(or_(mine, alarms), Ticket.status.in_(workflow.ACTIVE))))
+    rows = list(
+        ctx.session.scalars(select(Ticket).where(or_(mine, alarms), Ticket.status.in_(workflow.ACTIVE)))
+    )
     now = ctx.clock.now()
     far = datetime.max
     return sorted(rows, key=lambda t: (not t.urgent, not is_overdue(t, now), t.accept_due_at or far, t.id))

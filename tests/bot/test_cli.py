@@ -30,8 +30,14 @@ def free_port() -> int:
 def test_serve_demo_then_token_then_chat(tmp_path: Path) -> None:
     port = free_port()
     env = env_for(tmp_path)
-    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--demo", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
@@ -42,14 +48,25 @@ def test_serve_demo_then_token_then_chat(tmp_path: Path) -> None:
                 time.sleep(0.1)
         else:
             pytest.fail("server did not answer /healthz")
-        out = subprocess.run([sys.executable, "-m", "bot", "token", "demo:resident1"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=120, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "token", "demo:resident1"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         token = out.stdout.strip()
         assert "/chat?token=" in out.stderr
         h = {"Authorization": f"Bearer {token}"}
-        first = httpx.post(f"{base}/api/chat", json={"msg_id": "1", "text": "我家水管漏水了"}, headers=h, timeout=30).json()
+        first = httpx.post(
+            f"{base}/api/chat", json={"msg_id": "1", "text": "我家水管漏水了"}, headers=h, timeout=30
+        ).json()
         assert "3 栋 2 单元 502" in first["replies"][-1]["text"]
-        second = httpx.post(f"{base}/api/chat", json={"msg_id": "2", "text": "要得"}, headers=h, timeout=30).json()
+        second = httpx.post(
+            f"{base}/api/chat", json={"msg_id": "2", "text": "要得"}, headers=h, timeout=30
+        ).json()
         assert re.search(r"单号 \d{6}", second["replies"][0]["text"])
     finally:
         server.terminate()
@@ -59,13 +76,26 @@ def test_serve_demo_then_token_then_chat(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_console_chat(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "bot", "chat", "--demo", "--as", "demo:resident1"], cwd=ROOT, env=env_for(tmp_path),
-                         input="我家水管漏水了\n对\n我报的事情咋样了\n/quit\n", capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--demo", "--as", "demo:resident1"],
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        input="我家水管漏水了\n对\n我报的事情咋样了\n/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr
     assert "对吗" in out.stdout and re.search(r"单号 \d{6}", out.stdout) and "等待接单" in out.stdout
 
 
 def test_unknown_identity_token_fails(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "bot", "token", "demo:nobody"], cwd=ROOT, env=env_for(tmp_path), capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "token", "demo:nobody"],
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2 and "no such identity" in out.stderr

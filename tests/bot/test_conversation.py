@@ -35,7 +35,13 @@ def test_report_confirm_and_status(app, chat) -> None:  # type: ignore[no-untype
     r1 = chat("demo:resident1")
     with app.db.session() as s:
         t = s.scalar(select(Ticket).where(Ticket.public_no == no))
-        assert (t.category, t.item, t.status, t.tier, t.source_channel) == ("facilities", "water_pipe", "submitted", 1, "demo")
+        assert (t.category, t.item, t.status, t.tier, t.source_channel) == (
+            "facilities",
+            "water_pipe",
+            "submitted",
+            1,
+            "demo",
+        )
         assert t.about_resident_id == t.reporter_resident_id
     status = r1.say("我报的事情咋样了")
     assert f"单号 {no}" in status and "水管漏水" in status and "等待接单" in status

@@ -30,7 +30,9 @@ def base_url(app):  # type: ignore[no-untyped-def]
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    server = uvicorn.Server(uvicorn.Config(create_server(app), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_server(app), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
@@ -43,7 +45,12 @@ def base_url(app):  # type: ignore[no-untyped-def]
 
 
 def post(base: str, token: str, text: str, msg_id: str) -> dict:  # type: ignore[type-arg]
-    r = httpx.post(f"{base}/api/chat", json={"msg_id": msg_id, "text": text}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    r = httpx.post(
+        f"{base}/api/chat",
+        json={"msg_id": msg_id, "text": text},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -66,22 +73,37 @@ def test_conversation_over_http(app, base_url) -> None:  # type: ignore[no-untyp
     deadline = time.time() + 10
     messages: list = []  # type: ignore[type-arg]
     while time.time() < deadline and not messages:
-        messages = httpx.get(f"{base_url}/api/messages", params={"after": 0}, headers={"Authorization": f"Bearer {leader}"}).json()["messages"]
+        messages = httpx.get(
+            f"{base_url}/api/messages", params={"after": 0}, headers={"Authorization": f"Bearer {leader}"}
+        ).json()["messages"]
         time.sleep(0.2)
     assert any(no in m["text"] for m in messages)
     last = messages[-1]["id"]
-    assert httpx.get(f"{base_url}/api/messages", params={"after": last}, headers={"Authorization": f"Bearer {leader}"}).json()["messages"] == []
+    assert (
+        httpx.get(
+            f"{base_url}/api/messages", params={"after": last}, headers={"Authorization": f"Bearer {leader}"}
+        ).json()["messages"]
+        == []
+    )
 
 
 @pytest.mark.slow
 def test_bad_requests_are_refused_plainly(app, base_url) -> None:  # type: ignore[no-untyped-def]
     assert httpx.post(f"{base_url}/api/chat", json={"text": "hi"}).status_code == 401
-    assert httpx.post(f"{base_url}/api/chat", json={"text": "hi"}, headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert (
+        httpx.post(
+            f"{base_url}/api/chat", json={"text": "hi"}, headers={"Authorization": "Bearer forged"}
+        ).status_code
+        == 401
+    )
     token = token_for(app, "demo:resident1")
     h = {"Authorization": f"Bearer {token}"}
     assert httpx.post(f"{base_url}/api/chat", content=b"{not json", headers=h).status_code == 400
     assert httpx.post(f"{base_url}/api/chat", json={"text": 5}, headers=h).status_code == 400
-    assert httpx.post(f"{base_url}/api/chat", json={"text": "x", "msg_id": "m" * 500}, headers=h).status_code == 400
+    assert (
+        httpx.post(f"{base_url}/api/chat", json={"text": "x", "msg_id": "m" * 500}, headers=h).status_code
+        == 400
+    )
     assert httpx.get(f"{base_url}/api/messages", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
@@ -92,4 +114,9 @@ def test_a_token_only_sees_its_own_messages(app, base_url) -> None:  # type: ign
     no = NO.search(post(base_url, r1, "对", "p2")["replies"][0]["text"]).group(1)
     reply = post(base_url, r2, f"单号 {no} 咋样了", "p3")
     assert "没有找到" in reply["replies"][0]["text"]
-    assert all(no not in m["text"] for m in httpx.get(f"{base_url}/api/messages", headers={"Authorization": f"Bearer {r2}"}).json()["messages"])
+    assert all(
+        no not in m["text"]
+        for m in httpx.get(f"{base_url}/api/messages", headers={"Authorization": f"Bearer {r2}"}).json()[
+            "messages"
+        ]
+    )

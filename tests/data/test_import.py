@@ -90,6 +90,13 @@ def test_cli_reports_line_numbers(tmp_path: Path) -> None:
     f = tmp_path / "bad.csv"
     f.write_text(HEADER + "第9网格,9栋1单元联户单元,9,1,101,,,,,\n", encoding="utf-8")
     env = {"LIANHU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "bot", "import", str(f)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "import", str(f)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1
     assert "line 2: name is empty" in out.stderr and "nothing imported" in out.stderr

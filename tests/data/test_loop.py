@@ -39,7 +39,12 @@ def test_whole_loop(app, chat) -> None:  # type: ignore[no-untyped-def]
     t = ticket(app, no)
     assert t.status == "closed" and t.rating == 1
     with app.db.session() as s:
-        kinds = [e.kind for e in s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id))]
+        kinds = [
+            e.kind
+            for e in s.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)
+            )
+        ]
     assert kinds == ["created", "accepted", "in_progress", "resolved", "closed"]
 
 

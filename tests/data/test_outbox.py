@@ -79,7 +79,12 @@ def test_remote_failure_backs_off_and_does_not_block_others(app, clock) -> None:
 
 
 def _worker_env(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {**os.environ, "LIANHU_DATABASE_URL": app.db.url, "LIANHU_OUTBOX_BATCH_SIZE": "20", "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "LIANHU_DATABASE_URL": app.db.url,
+        "LIANHU_OUTBOX_BATCH_SIZE": "20",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 @pytest.mark.slow
@@ -89,7 +94,10 @@ def test_two_dispatchers_deliver_1000_exactly_once(app) -> None:  # type: ignore
         pytest.skip("several dispatcher processes are a PostgreSQL deployment")
     queue(app, 1000)
     cmd = [sys.executable, "-m", "bot", "dispatch", "--drain"]
-    procs = [subprocess.Popen(cmd, cwd=ROOT, env=_worker_env(app), stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, cwd=ROOT, env=_worker_env(app), stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=240)[0] for p in procs]
     sent = [int(o.split()[1].rstrip(",")) for o in outs]
     assert sum(sent) == 1000 and all(n > 0 for n in sent), outs
@@ -101,10 +109,18 @@ def test_dispatcher_killed_mid_batch_loses_nothing(app) -> None:  # type: ignore
     queue(app, 300)
     cmd = [sys.executable, "-m", "bot", "dispatch"]
     for delay in (1.2, 1.5, 1.8):
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=_worker_env(app), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=_worker_env(app), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    subprocess.run([sys.executable, "-m", "bot", "dispatch", "--drain"], cwd=ROOT, env=_worker_env(app), check=True,
-                   capture_output=True, timeout=240)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "dispatch", "--drain"],
+        cwd=ROOT,
+        env=_worker_env(app),
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
     assert counts(app) == (300, 300, 0)

@@ -18,45 +18,52 @@ from data.services.tickets import create_ticket
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# (hour, action, ticket, argument): the fixed data set the expected figures were computed from.
+TIMELINE = [
+    (0, "new", "T1", "water_pipe"),
+    (1, "new", "T2", "lighting"),
+    (2, "new", "T3", "noise"),
+    (2, "step", "T1", "accepted"),
+    (3, "emergency", "T4", "elder_health"),
+    (3.2, "step", "T4", "accepted"),
+    (5, "step", "T4", "resolved"),
+    (10, "step", "T1", "resolved"),
+    (11, "rate", "T1", 1),
+    (30, "step", "T2", "accepted"),
+    (40, "step", "T2", "resolved"),
+    (41, "rate", "T2", 2),
+]
+
+
 def build_fixed_set(app, clock) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """T1 accepted 2 h, resolved 10 h, rated 1 · T2 accepted 29 h, resolved 39 h, rated 2 ·
     T3 never accepted (overdue) · T4 emergency acknowledged after 12 min, resolved after 2 h."""
     t0 = clock.now()
     nos: dict[str, str] = {}
-
-    def at(hours: float):  # type: ignore[no-untyped-def]
-        clock._now = t0 + timedelta(hours=hours)
-
-    def with_ctx(fn):  # type: ignore[no-untyped-def]
+    for hour, action, name, arg in TIMELINE:
+        clock._now = t0 + timedelta(hours=hour)
         with app.db.session() as s:
             ctx = app.context(s)
-            return fn(ctx, actor_for(ctx, find_identity(ctx, "demo:resident1")), actor_for(ctx, find_identity(ctx, "demo:leader1")))
-
-    def new(name: str, item: str, urgent: bool = False):  # type: ignore[no-untyped-def]
-        def go(ctx, res, _lead):  # type: ignore[no-untyped-def]
-            hh = ctx.session.get(Household, res.household_id)
-            nos[name] = create_ticket(ctx, res, item_code=item, description=name, household=hh, about_resident_id=res.resident_id,
-                                      urgent=urgent).public_no
-        with_ctx(go)
-
-    def step(name: str, status: str):  # type: ignore[no-untyped-def]
-        with_ctx(lambda ctx, _r, lead: staff_step(ctx, lead, ctx.session.scalar(select(Ticket).where(Ticket.public_no == nos[name])), status))
-
-    def give(name: str, score: int):  # type: ignore[no-untyped-def]
-        with_ctx(lambda ctx, res, _l: rate(ctx, res, ctx.session.scalar(select(Ticket).where(Ticket.public_no == nos[name])), score))
-
-    at(0); new("T1", "water_pipe")
-    at(1); new("T2", "lighting")
-    at(2); new("T3", "noise"); step("T1", "accepted")
-    at(3); new("T4", "elder_health", urgent=True)
-    at(3.2); step("T4", "accepted")
-    at(5); step("T4", "resolved")
-    at(10); step("T1", "resolved")
-    at(11); give("T1", 1)
-    at(30); step("T2", "accepted")
-    at(40); step("T2", "resolved")
-    at(41); give("T2", 2)
-    at(24 * 5)
+            resident = actor_for(ctx, find_identity(ctx, "demo:resident1"))
+            leader = actor_for(ctx, find_identity(ctx, "demo:leader1"))
+            if action in ("new", "emergency"):
+                hh = ctx.session.get(Household, resident.household_id)
+                nos[name] = create_ticket(
+                    ctx,
+                    resident,
+                    item_code=str(arg),
+                    description=name,
+                    household=hh,
+                    about_resident_id=resident.resident_id,
+                    urgent=action == "emergency",
+                ).public_no
+                continue
+            ticket = ctx.session.scalar(select(Ticket).where(Ticket.public_no == nos[name]))
+            if action == "step":
+                staff_step(ctx, leader, ticket, str(arg))
+            else:
+                rate(ctx, resident, ticket, int(arg))
+    clock._now = t0 + timedelta(days=5)
     return nos
 
 
@@ -80,7 +87,13 @@ def test_report_figures_match_hand_computation(app, clock) -> None:  # type: ign
 
 def test_report_cli_prints_figures(tmp_path: Path) -> None:
     env = {"LIANHU_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "bot", "report", "--period", "month", "--format", "md"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "report", "--period", "month", "--format", "md"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "联户工作月报" in out.stdout and "工单总数 | 0" in out.stdout
