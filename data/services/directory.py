@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -71,7 +71,7 @@ def find_identity(ctx: ServiceContext, ref: str) -> Identity | None:
 
 def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
     s = ctx.session
-    base = {"identity_id": ident.id, "channel": ident.channel, "external_id": ident.external_id}
+    base = Actor(identity_id=ident.id, channel=ident.channel, external_id=ident.external_id, role="unbound")
     if ident.staff_id is not None:
         staff = s.get(Staff, ident.staff_id)
         if staff is not None and staff.active:
@@ -81,8 +81,8 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
             household_id = None
             if staff.resident_id:
                 household_id = s.get(Resident, staff.resident_id).household_id  # type: ignore[union-attr]
-            return Actor(
-                **base,
+            return replace(
+                base,
                 role=staff.role,
                 name=staff.name,
                 staff_id=staff.id,
@@ -96,8 +96,8 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
         res = s.get(Resident, ident.resident_id)
         if res is not None:
             hh = res.household
-            return Actor(
-                **base,
+            return replace(
+                base,
                 role="resident",
                 name=res.name,
                 resident_id=res.id,
@@ -106,7 +106,7 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
                 grid_id=hh.unit.grid_id,
                 community_id=hh.unit.grid.community_id,
             )
-    return Actor(**base, role="unbound")
+    return base
 
 
 def find_household(
