@@ -34,8 +34,15 @@ class RedFlagDetector:
         return not before.endswith(self._negations) and not before[:-1].endswith(self._negations)
 
     def detect(self, text: str) -> Hit | None:
+        """The first live red flag, or None."""
+        return self.scan(text)[0]
+
+    def scan(self, text: str) -> tuple[Hit | None, bool]:
+        """(first live red flag, whether some red flag was hedged or negated)."""
+        muted = False
         for flag, pattern in self._flags:
             for m in pattern.finditer(text):
                 if self._live(text, m.start()):
-                    return Hit(flag.kind, flag.item, m.group())
-        return None
+                    return Hit(flag.kind, flag.item, m.group()), muted
+                muted = True
+        return None, muted

@@ -17,6 +17,7 @@ class LinearModel:
     idf: np.ndarray  # (n_features,)
     weights: np.ndarray  # (n_features, n_labels): one row per feature, gathered at parse time
     bias: np.ndarray  # (n_labels,)
+    temperature: float = 1.0  # softmax sharpness for the margin scores, fitted on out-of-fold scores
 
     def probabilities(self, feats: Counter[str]) -> np.ndarray:
         """Softmax over labels for one bag of features."""
@@ -28,6 +29,7 @@ class LinearModel:
             vals = counts * self.idf[idx]
             vals /= float(np.linalg.norm(vals)) or 1.0
             logits = vals @ self.weights[idx] + self.bias
+        logits = logits * self.temperature
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
 
@@ -46,15 +48,40 @@ def _matrix(bags: Sequence[Counter[str]], vocab: dict[str, int], idf: np.ndarray
     return csr_matrix((vals, (rows, cols)), shape=(len(bags), len(vocab)), dtype=np.float64)
 
 
-def fit(bags: Sequence[Counter[str]], labels: Sequence[str], c: float = 20.0) -> LinearModel:
-    """Fit multinomial logistic regression; returns the compact inference model."""
-    from sklearn.linear_model import LogisticRegression
+def _softmax_nll(scores: np.ndarray, gold: np.ndarray, t: float) -> float:
+    z = scores * t
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(gold)), gold].mean())
+
+
+def _temperature(x, y: np.ndarray, c: float) -> float:  # noqa: ANN001
+    """Softmax temperature that best fits out-of-fold margin scores (3 folds)."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    scores = np.zeros((x.shape[0], len(np.unique(y))))
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    for train, test in folds.split(x, y):
+        clf = LinearSVC(C=c).fit(x[train], y[train])
+        scores[np.ix_(test, clf.classes_)] = clf.decision_function(x[test])
+    grid = np.arange(1.0, 30.0, 0.5)
+    return float(min(grid, key=lambda t: _softmax_nll(scores, y, t)))
+
+
+def fit(bags: Sequence[Counter[str]], labels: Sequence[str], c: float = 0.5, min_df: int = 2) -> LinearModel:
+    """Fit a linear SVM (one-vs-rest) and a softmax temperature; return the compact inference model."""
+    from sklearn.svm import LinearSVC
 
     df: Counter[str] = Counter(f for bag in bags for f in bag)
-    vocab = {f: i for i, f in enumerate(sorted(df))}
+    kept = sorted(f for f, n in df.items() if n >= min_df)
+    vocab = {f: i for i, f in enumerate(kept)}
     n = len(bags)
-    idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in sorted(df)], dtype=np.float32)
-    clf = LogisticRegression(C=c, max_iter=3000)
-    clf.fit(_matrix(bags, vocab, idf), list(labels))
+    idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float32)
+    x = _matrix(bags, vocab, idf)
+    names = sorted(set(labels))
+    y = np.array([names.index(label) for label in labels])
+    clf = LinearSVC(C=c).fit(x, y)
     weights = np.ascontiguousarray(clf.coef_.T, dtype=np.float32)
-    return LinearModel(tuple(str(x) for x in clf.classes_), vocab, idf, weights, clf.intercept_.astype(np.float32))
+    bias = clf.intercept_.astype(np.float32)
+    return LinearModel(tuple(names), vocab, idf, weights, bias, _temperature(x, y, c))

@@ -22,12 +22,12 @@ _PUNCT = str.maketrans({"。": ".", "、": ",", "「": '"', "」": '"', "『": '
                         "‘": "'", "’": "'", "～": "~", "—": "-", "…": "...", "·": " "})  # fmt: skip
 _SPACES = re.compile(r"\s+")
 _FILLER = r"(?:嗯+|啊+|呃+|额|哦+|喂+|诶|欸|唉|哎+|哈+|那个|这个|就是说|就是|然后|那么)"
-_LEADING = re.compile(rf"^(?:{_FILLER}[\s,.!?~]*)+(?=.)")
+_LEADING = re.compile(rf"^(?:{_FILLER}[\s,.!?~，。！？、]*)+(?=.)")
 _INNER = re.compile(r"(?<=[,.!?~])\s*(?:嗯+|呃+|啊+|额|那个|这个)\s*(?=[,.!?~]|$)")
 _TRIPLE = re.compile(r"([^\d])\1{2,}")
 _DOUBLE_PRONOUN = re.compile(r"(我|你|他|她)\1(?!们)")
 _REPEAT_WORD = re.compile(r"([^\d\W]{2,3})\1+")
-_SEPARATOR_RUN = re.compile(r"([,.!?~])[,.!?~\s]*")
+_SEPARATOR_RUN = re.compile(r"([,.!?~，。！？])[,.!?~，。！？\s]*")
 
 
 def to_simplified(text: str) -> str:
@@ -55,7 +55,7 @@ def strip_fillers(text: str) -> str:
     cleaned = _DOUBLE_PRONOUN.sub(r"\1", cleaned)
     cleaned = _LEADING.sub("", cleaned)
     cleaned = _INNER.sub("", cleaned)
-    cleaned = _SEPARATOR_RUN.sub(r"\1", _SPACES.sub(" ", cleaned)).strip(" ,")
+    cleaned = _SEPARATOR_RUN.sub(r"\1", _SPACES.sub(" ", cleaned)).strip(" ,，")
     if not re.sub(rf"{_FILLER}|[\W_]", "", cleaned):
         return _TRIPLE.sub(r"\1", text).strip(" ,.!?~")  # a bare 嗯 is an answer, not noise
     return cleaned

@@ -50,7 +50,9 @@ class Parser:
             return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
         entities = extract(normalized, surface, self._persons)
         probs = self.bundle.model.probabilities(self.bundle.featurizer(normalized))
-        hit = self._detector.detect(normalized)
+        hit, muted = self._detector.scan(normalized)
+        if muted and hit is None and self._emergency_index >= 0:
+            probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
         return self._decide(text, normalized, probs, hit, entities)
 
     def _item_of(self, index: int) -> tuple[str | None, str | None]:
