@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -60,9 +62,24 @@ def create_server(app: App, *, workers: bool = True) -> FastAPI:
     return api
 
 
+def purge_recordings(app: App) -> int:
+    """Delete voice recordings older than privacy.recording_retention_days (wall-clock file ages)."""
+    from voice.recordings import purge
+
+    folder = app.settings.path(app.settings.paths.recordings)
+    return len(purge(folder, app.settings.privacy.recording_retention_days, datetime.now()))
+
+
 async def _scheduler(app: App, stop: asyncio.Event) -> None:
     interval = app.settings.deadlines.scheduler_interval_seconds
+    last_purge = 0.0
     while not stop.is_set():
+        if time.monotonic() - last_purge > 3600:
+            last_purge = time.monotonic()
+            with contextlib.suppress(OSError):
+                removed = await asyncio.to_thread(purge_recordings, app)
+                if removed:
+                    log.info("deleted %d recordings past their retention", removed)
         try:
             report = await asyncio.to_thread(app.run_scheduler_once)
             if report.escalated or report.realerted or report.closed_unrated:

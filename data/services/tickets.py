@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from bot.errors import NotFoundError, PermissionDenied
 from data import workflow
-from data.models import Alert, Household, Resident, Staff, Ticket, TicketEvent, Unit
+from data.models import Alert, AuditLog, Household, Resident, Staff, Ticket, TicketEvent, Unit
 from data.services import ServiceContext
 from data.services.directory import Actor, community_staff, grid_worker_of, leader_of_unit
 from data.services.outbox import notify
@@ -329,6 +329,16 @@ def get_visible(ctx: ServiceContext, actor: Actor, public_no: str) -> Ticket:
     """A ticket by number, or NotFound; a ticket the actor may not see is also 'not found'."""
     ticket = ctx.session.scalar(select(Ticket).where(Ticket.public_no == public_no, visible_filter(actor)))
     if ticket is None:
+        if ctx.session.scalar(select(Ticket.id).where(Ticket.public_no == public_no)) is not None:
+            # It exists but is someone else's: answer exactly as for a wrong number, and log the refusal.
+            ctx.session.add(
+                AuditLog(
+                    at=ctx.clock.now(),
+                    identity_id=actor.identity_id,
+                    action="refused",
+                    detail="ticket not visible",
+                )
+            )
         raise NotFoundError(public_no)
     return ticket
 

@@ -10,8 +10,10 @@ import time
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from bot.server import create_server
+from data.models import Ticket
 from data.services.directory import find_identity, issue_token
 
 NO = re.compile(r"单号 (\d{6})")
@@ -78,6 +80,22 @@ def test_conversation_over_http(app, base_url) -> None:  # type: ignore[no-untyp
         ).json()["messages"]
         time.sleep(0.2)
     assert any(no in m["text"] for m in messages)
+    # the leader works the task over HTTP; the resident hears each step and rates it
+    assert "已接单" in post(base_url, leader, f"接单 {no}", "l1")["replies"][0]["text"]
+    assert "已办结" in post(base_url, leader, f"办结 {no} 已经修好了", "l2")["replies"][0]["text"]
+    deadline = time.time() + 10
+    pushed: list = []  # type: ignore[type-arg]
+    while time.time() < deadline and not any("满意请按 1" in m["text"] for m in pushed):
+        pushed = httpx.get(f"{base_url}/api/messages", headers={"Authorization": f"Bearer {token}"}).json()[
+            "messages"
+        ]
+        time.sleep(0.2)
+    assert any("联户长已经接单" in m["text"] for m in pushed) and any(
+        "满意请按 1" in m["text"] for m in pushed
+    )
+    assert "谢谢" in post(base_url, token, "满意", "h4")["replies"][0]["text"]
+    with app.db.session() as s:
+        assert s.scalar(select(Ticket.status).where(Ticket.public_no == no)) == "closed"
     last = messages[-1]["id"]
     assert (
         httpx.get(
@@ -120,3 +138,19 @@ def test_a_token_only_sees_its_own_messages(app, base_url) -> None:  # type: ign
             "messages"
         ]
     )
+
+
+def test_old_recordings_are_purged(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from bot.server import purge_recordings
+
+    folder = app.settings.path(app.settings.paths.recordings) / "2026-01-01"
+    folder.mkdir(parents=True)
+    old, new = folder / "old.amr", folder / "new.ogg"
+    old.write_bytes(b"x")
+    new.write_bytes(b"y")
+    ancient = time.time() - (app.settings.privacy.recording_retention_days + 1) * 86400
+    os.utime(old, (ancient, ancient))
+    assert purge_recordings(app) == 1
+    assert not old.exists() and new.exists()
