@@ -1,0 +1,77 @@
+"""The call as the flow sees it: one prompt out, then a key, an utterance or silence back.
+
+Audio here is always 8 kHz mono s16 LE PCM (the phone's own rate); backends convert at the edge.
+A hang-up at any point raises `HungUp`, so the flow simply stops where it is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+RATE = 8000
+FRAME_MS = 20
+FRAME_BYTES = RATE * FRAME_MS // 1000 * 2  # 320
+KEYS = "0123456789*#"
+
+
+@dataclass(frozen=True)
+class Digit:
+    """The caller pressed a key (RFC 2833 / SIP INFO / Asterisk DTMF)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One utterance, cut by end-of-speech detection; `voice_end` is when the caller stopped talking."""
+
+    pcm: bytes
+    voice_end: float = 0.0  # time.monotonic() of the last voiced frame
+    barged_in: bool = False  # the caller started speaking during the prompt
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """Nothing was said or pressed within the no-input time."""
+
+
+Heard = Digit | Speech | NoInput
+
+
+class HungUp(Exception):
+    """The caller hung up (or the line dropped)."""
+
+
+@dataclass
+class CallTimings:
+    """What the bench reads: caller's end of speech → first audio of the reply, in seconds."""
+
+    reply_latencies: list[float] = field(default_factory=list)
+    pending_voice_end: float | None = None
+
+
+class CallChannel(ABC):
+    """One live call. `ask` and `say` raise HungUp when the caller is gone."""
+
+    caller: str = ""  # the caller's number (digits), "" when withheld
+    call_id: str = ""
+    timings: CallTimings
+
+    @abstractmethod
+    async def ask(
+        self, prompt: bytes, *, speech: bool = True, no_input_s: float = 6.0, max_speech_s: float = 20.0
+    ) -> Heard:
+        """Play `prompt` (a key, or speech when allowed, interrupts it), then wait for an answer."""
+
+    @abstractmethod
+    async def say(self, prompt: bytes) -> Digit | None:
+        """Play `prompt` to its end unless a key interrupts it."""
+
+    @abstractmethod
+    async def transfer(self, target: str) -> bool:
+        """Hand the caller to `target` (SIP REFER or the switch's own transfer); False if it failed."""
+
+    @abstractmethod
+    async def hangup(self) -> None:
+        """End the call from our side (idempotent)."""

@@ -1,0 +1,283 @@
+"""The call flow: greeting with the menu, then turns through the same engine as every channel.
+
+Speech or a key interrupts any prompt. A report is read back with 「对请按 1，重说请按 2」 and filed only
+on 1 (the engine's own confirmation); the ticket number is read digit by digit and repeated on 9.
+No input and no match are re-asked `max_retries` times each, then the caller is transferred to the
+duty phone, or (out of hours, or nobody answers) leaves a message that becomes a call-back task.
+An emergency takes the engine's emergency path and then goes to a human. A hang-up at any point
+ends the flow with nothing half-created: the engine commits a ticket only on confirmation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine import Answer, OutMessage
+from bot.render import Rendered
+from voice import codecs, recordings
+from voice.asr import NotRecognized
+from voice.telephony.call import RATE, CallChannel, Digit, HungUp, NoInput, Speech
+from voice.telephony.hotline import Caller, Hotline
+
+log = logging.getLogger("lianhu.phone")
+NOT_UNDERSTOOD = {"help.not_understood", "dialogue.retry"}
+TOLD = {
+    "report.created",
+    "report.created_urgent",
+    "report.duplicate_open",
+    "status.header",
+    "status.line",
+    "status.none",
+    "status.more",
+}
+GOODBYE = {"help.goodbye"}
+
+
+@dataclass
+class CallRecord:
+    """What happened on one call (kept by the hotline for tests, the bench and operators)."""
+
+    call_id: str
+    caller: str
+    known: bool = False
+    heard: list[str] = field(
+        default_factory=list
+    )  # "key:1", "speech:我家水管漏水了", "silence", "unrecognized"
+    said: list[str] = field(default_factory=list)  # the text of each prompt, in order
+    tickets: list[str] = field(default_factory=list)
+    transferred_to: str = ""
+    message: str = ""  # path of a recorded message
+    outcome: str = ""  # goodbye | transferred | message | hung_up | emergency | error
+    recognize_seconds: list[float] = field(default_factory=list)
+    engine_seconds: list[float] = field(default_factory=list)
+
+
+def beep(ms: int = 350, hz: int = 1000) -> bytes:
+    """The tone before a recorded message."""
+    n = RATE * ms // 1000
+    return b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * hz * i / RATE))) for i in range(n))
+
+
+class CallFlow:
+    def __init__(self, hotline: Hotline, channel: CallChannel) -> None:
+        self.hl = hotline
+        self.ch = channel
+        self.settings = hotline.settings
+        self.record = CallRecord(channel.call_id, channel.caller)
+        self.caller = Caller(channel.caller, False)
+        self.state = "idle"  # the engine's dialogue state for this caller
+        self.last_told: list[Rendered] = []
+        self._turns = 0
+
+    async def run(self) -> CallRecord:
+        self.hl.live[self.record.call_id] = self.record
+        try:
+            await self._converse()
+        except HungUp:
+            self.record.outcome = self.record.outcome or "hung_up"
+            if self.state != "idle":
+                await self.hl.reset(self.caller.number)
+        except Exception:
+            log.exception("call %s failed", self.ch.call_id)
+            self.record.outcome = "error"
+            await self.ch.hangup()
+        finally:
+            self.hl.keep(self.record)
+        return self.record
+
+    # -- the conversation ---------------------------------------------------------------------------
+    async def _converse(self) -> None:
+        r = self.hl.render
+        self.caller = await self.hl.bind_caller(self.ch.caller)
+        self.record.known = self.caller.known
+        hello = r("greet.hello_named", name=self.caller.name) if self.caller.name else r("greet.hello")
+        prompt, question = [hello, r("menu.main_phone")], [r("menu.main_phone")]
+        after = False  # a ticket number or status was told: silence now means goodbye
+        no_input = no_match = 0
+        while True:
+            heard = await self.ch.ask(
+                await self._audio(prompt), speech=True, no_input_s=self.settings.no_input_seconds
+            )
+            if isinstance(heard, NoInput):
+                self.record.heard.append("silence")
+                if after:
+                    return await self._goodbye()
+                no_input += 1
+                if no_input > self.settings.max_retries:
+                    return await self._rescue()
+                prompt = [r("phone.no_input"), *question]
+                continue
+            if isinstance(heard, Digit):
+                self.record.heard.append(f"key:{heard.key}")
+                if heard.key == "9" and self.last_told:
+                    prompt = [*self.last_told, r("phone.repeat"), r("phone.more")]
+                    continue
+                if heard.key == "0" and self.state == "idle":
+                    return await self._to_human()
+                answer = await self._key_turn(heard.key)
+            else:
+                answer = await self._speech_turn(heard)
+                if answer is None:
+                    no_match += 1
+                    if no_match > self.settings.max_retries:
+                        return await self._rescue()
+                    prompt = [r("phone.not_heard"), *question]
+                    continue
+            if answer.action == "emergency.report":
+                return await self._emergency(answer)
+            if answer.action in NOT_UNDERSTOOD:
+                no_match += 1
+                if no_match > self.settings.max_retries:
+                    return await self._rescue()
+            else:
+                no_match = no_input = 0
+            pieces = self._spoken(answer)
+            if answer.action in GOODBYE:
+                await self.ch.say(await self._audio(pieces))
+                return await self._hangup("goodbye")
+            told = [self._body(m)[0] for m in answer.messages if m.key in TOLD]
+            if told:
+                self.last_told, after = told, True
+                prompt, question = (
+                    [*pieces, r("phone.repeat"), r("phone.more")],
+                    [r("phone.repeat"), r("phone.more")],
+                )
+            else:
+                after = False
+                prompt, question = pieces, pieces[-1:]
+
+    async def _key_turn(self, key: str) -> Answer:
+        if key == "2" and self.state == "report_confirm":
+            # 「重说请按 2」: the engine's fix menu, then its "describe it again" choice.
+            await self._turn("2")
+            if self.state == "report_fix":
+                return await self._turn("2")
+        return await self._turn(key)
+
+    async def _speech_turn(self, heard: Speech) -> Answer | None:
+        t0 = time.perf_counter()
+        result = await self.hl.recognize(heard.pcm)
+        self.record.recognize_seconds.append(time.perf_counter() - t0)
+        if isinstance(result, NotRecognized):
+            self.record.heard.append(f"unrecognized:{result.reason}")
+            return None
+        self.record.heard.append(f"speech:{result.text}")
+        return await self._turn(result.text, result.confidence)
+
+    async def _turn(self, text: str, confidence: float | None = None) -> Answer:
+        self._turns += 1
+        t0 = time.perf_counter()
+        answer = await self.hl.handle(self.caller, f"{self.ch.call_id}:{self._turns}", text, confidence)
+        self.record.engine_seconds.append(time.perf_counter() - t0)
+        self.state = answer.state or "idle"
+        for m in answer.messages:
+            if m.key in ("report.created", "report.created_urgent"):
+                self.record.tickets.extend(p.text for p in m.parts if p.kind == "digits")
+        return answer
+
+    # -- endings ------------------------------------------------------------------------------------
+    async def _emergency(self, answer: Answer) -> None:
+        """The engine has raised the alarm; tell the caller, then put a person on the line."""
+        self.record.outcome = "emergency"
+        await self.ch.say(await self._audio(self._spoken(answer)))
+        target = self.hl.duty_target()
+        if target:
+            await self.ch.say(await self._audio([self.hl.render("phone.transfer")]))
+            if await self._transfer(target):
+                return
+        await self._hangup("emergency")
+
+    async def _rescue(self) -> None:
+        """Stuck after the re-asks: a person if one is on duty, else a message for a call-back."""
+        await self._to_human()
+
+    async def _to_human(self) -> None:
+        target = self.hl.duty_target()
+        if target and self.hl.office_open():
+            await self.ch.say(await self._audio([self.hl.render("phone.transfer")]))
+            if await self._transfer(target):
+                return
+            return await self._leave_message("phone.no_answer")
+        await self._leave_message("phone.after_hours")
+
+    async def _transfer(self, target: str) -> bool:
+        ok = await self.ch.transfer(target)
+        log.info("call %s transfer to %s: %s", self.ch.call_id, target, "ok" if ok else "failed")
+        if ok:
+            self.record.transferred_to = target
+            self.record.outcome = "transferred"
+        return ok
+
+    async def _leave_message(self, intro_key: str) -> None:
+        """Record a message; it becomes a call-back task for the caller's leader (the engine's hand-off)."""
+        r = self.hl.render
+        heard = await self.ch.ask(
+            await self._audio([r(intro_key)]) + beep(), speech=True, no_input_s=8.0, max_speech_s=60.0
+        )
+        if isinstance(heard, Speech):
+            self.record.message = str(self._save_message(heard.pcm))
+        self.state = "idle"
+        await self.hl.reset(self.caller.number)
+        await self._turn("0")  # the engine's human hand-off: a call-back task for the leader
+        self.record.outcome = "message"
+        await self.ch.say(await self._audio([r("phone.message_saved")]))
+        await self.ch.hangup()
+
+    def _save_message(self, pcm: bytes) -> Path:
+        directory = self.hl.app.settings.path(self.hl.app.settings.paths.recordings) / "phone"
+        wav = codecs.encode(pcm, "wav", rate=RATE)
+        path = recordings.save(directory, wav, "wav", self.hl.app.clock.now())
+        log.info("call %s left a message: %s", self.ch.call_id, path)
+        return path
+
+    async def _goodbye(self) -> None:
+        await self.ch.say(await self._audio([self.hl.render("help.goodbye")]))
+        await self._hangup("goodbye")
+
+    async def _hangup(self, outcome: str) -> None:
+        self.record.outcome = self.record.outcome or outcome
+        await self.ch.hangup()
+
+    # -- what to say --------------------------------------------------------------------------------
+    async def _audio(self, pieces: list[Rendered]) -> bytes:
+        self.record.said.append("".join(p.text for p in pieces))
+        return await self.hl.audio(*pieces)
+
+    def _spoken(self, answer: Answer) -> list[Rendered]:
+        """The engine's replies as the phone says them: keypad wording instead of chat menus."""
+        r = self.hl.render
+        pieces: list[Rendered] = []
+        for m in answer.messages:
+            if m.key in ("menu.main", "menu.leader"):
+                pieces.append(r("menu.main_phone"))
+                continue
+            body, stripped = self._body(m)
+            if body.parts:
+                pieces.append(body)
+            if not stripped:
+                continue
+            if self.state == "report_confirm" and {d for d, _ in m.choices} == {"1", "2"}:
+                pieces.append(r("phone.confirm_keys"))
+            else:
+                pieces.extend(r("phone.choice", item=label, number=d) for d, label in m.choices)
+        return pieces
+
+    @staticmethod
+    def _body(m: OutMessage) -> tuple[Rendered, bool]:
+        """The message without the "1 对 2 不对" menu the chat renderer appends (True if one was cut)."""
+        parts = list(m.parts)
+        n = len(m.choices)
+        if n:
+            tail = 4 * n - 1
+            cut = len(parts) - tail
+            menu = parts[cut:] if cut >= 0 else []
+            digits = [p.text for p in menu if p.kind == "digits"]
+            if digits == [d for d, _ in m.choices] and len(menu) == tail:
+                keep = parts[: max(0, cut - 1)] if cut > 0 else []
+                return Rendered("".join(p.text for p in keep), tuple(keep)), True
+        return Rendered(m.text, tuple(parts)), False

@@ -1,0 +1,151 @@
+"""`CallChannel` over raw frames: pace the prompt out, run end-of-speech detection on what comes in.
+
+A backend supplies four small operations (read what arrived, write what fits, flush, closed?) and
+pushes keys with `press`. Everything runs on the event loop in 20 ms ticks; recognition and the
+engine run elsewhere (threads), so one slow turn never stalls another call's audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import abstractmethod
+
+from voice.telephony.call import (
+    FRAME_BYTES,
+    FRAME_MS,
+    KEYS,
+    CallChannel,
+    CallTimings,
+    Digit,
+    Heard,
+    HungUp,
+    NoInput,
+    Speech,
+)
+from voice.vad import EndpointDetector, speech_frames
+
+TICK = FRAME_MS / 1000
+LEAD_BYTES = FRAME_BYTES * 8  # keep ~160 ms queued ahead of the wire: enough to ride out a slow tick
+
+
+class FramedChannel(CallChannel):
+    """Prompts, barge-in and end-of-speech on 8 kHz frames; subclasses move the bytes."""
+
+    def __init__(
+        self, caller: str, call_id: str, *, end_silence_ms: int = 600, barge_in_ms: int = 200
+    ) -> None:
+        self.caller = caller
+        self.call_id = call_id
+        self.timings = CallTimings()
+        self.end_silence_ms = end_silence_ms
+        self.barge_in_ms = barge_in_ms
+        self._keys: asyncio.Queue[str] = asyncio.Queue()
+        self._rx = bytearray()
+
+    # -- what a backend provides ------------------------------------------------------------------
+    @abstractmethod
+    def _read(self) -> bytes:
+        """Whatever caller audio arrived since the last call (may be b"")."""
+
+    @abstractmethod
+    def _write(self, pcm: bytes) -> int:
+        """Queue audio for the caller; returns the bytes taken."""
+
+    @abstractmethod
+    def _queued(self) -> int:
+        """Bytes written but not yet sent."""
+
+    @abstractmethod
+    def _flush(self) -> None:
+        """Drop queued audio (barge-in)."""
+
+    @abstractmethod
+    def _closed(self) -> bool:
+        """True once the call is gone."""
+
+    def press(self, key: str) -> None:
+        """A key from the caller (called on the event loop by the backend)."""
+        if key in KEYS:
+            self._keys.put_nowait(key)
+
+    # -- CallChannel --------------------------------------------------------------------------------
+    async def ask(
+        self, prompt: bytes, *, speech: bool = True, no_input_s: float = 6.0, max_speech_s: float = 20.0
+    ) -> Heard:
+        detector = EndpointDetector(
+            rate=8000,
+            frame_ms=FRAME_MS,
+            start_ms=self.barge_in_ms,
+            end_silence_ms=self.end_silence_ms,
+            no_input_ms=10**9,
+            max_speech_ms=int(max_speech_s * 1000),
+        )
+        self._take_frames()  # what was said while we were thinking is not an answer to this prompt
+        pos, barged, heard_voice, deadline = 0, False, False, None
+        last_voiced = 0.0
+        while True:
+            self._check_open()
+            if not self._keys.empty():
+                self._stop_prompt(pos < len(prompt))
+                return Digit(self._keys.get_nowait())
+            if pos < len(prompt) and not barged:
+                pos = self._pace(prompt, pos)
+            elif deadline is None:
+                deadline = time.monotonic() + no_input_s + self._queued() / (2 * 8000)
+            for frame in self._take_frames():
+                event = detector.feed(frame) if speech else None
+                if speech and heard_voice and speech_frames(frame, 8000, FRAME_MS)[0]:
+                    last_voiced = time.monotonic()
+                if event is None:
+                    continue
+                if event.kind == "speech_start":
+                    heard_voice, last_voiced = True, time.monotonic()
+                    if pos < len(prompt) and not barged:
+                        barged = True
+                        self._stop_prompt(True)
+                elif event.kind in ("speech_end", "max_length"):
+                    self.timings.pending_voice_end = last_voiced or time.monotonic()
+                    return Speech(event.audio, last_voiced, barged)
+            if deadline is not None and not heard_voice and time.monotonic() >= deadline:
+                return NoInput()
+            await asyncio.sleep(TICK)
+
+    async def say(self, prompt: bytes) -> Digit | None:
+        pos = 0
+        while pos < len(prompt) or self._queued() > 0:
+            self._check_open()
+            if not self._keys.empty():
+                self._stop_prompt(True)
+                return Digit(self._keys.get_nowait())
+            if pos < len(prompt):
+                pos = self._pace(prompt, pos)
+            self._take_frames()
+            await asyncio.sleep(TICK)
+        return None
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _pace(self, prompt: bytes, pos: int) -> int:
+        room = LEAD_BYTES - self._queued()
+        if room >= FRAME_BYTES:
+            chunk = prompt[pos : pos + room // FRAME_BYTES * FRAME_BYTES]
+            if pos == 0 and self.timings.pending_voice_end is not None:
+                self.timings.reply_latencies.append(time.monotonic() - self.timings.pending_voice_end)
+                self.timings.pending_voice_end = None
+            pos += self._write(chunk)
+        return pos
+
+    def _stop_prompt(self, playing: bool) -> None:
+        if playing:
+            self._flush()
+
+    def _take_frames(self) -> list[bytes]:
+        self._rx += self._read()
+        n = len(self._rx) // FRAME_BYTES
+        frames = [bytes(self._rx[i * FRAME_BYTES : (i + 1) * FRAME_BYTES]) for i in range(n)]
+        del self._rx[: n * FRAME_BYTES]
+        return frames
+
+    def _check_open(self) -> None:
+        if self._closed():
+            raise HungUp(self.call_id)
