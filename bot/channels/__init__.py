@@ -11,7 +11,20 @@ if TYPE_CHECKING:
 
 
 def mount_channels(api: FastAPI, app: App) -> None:
-    """Add the routes of every enabled channel. The web API is always on (it serves the web page)."""
-    from bot.channels import web
+    """Add the routes of every enabled channel. The web API and page are always on; WeChat and
+    Telegram switch on when their tokens are set (LIANHU_WECHAT_TOKEN, LIANHU_TELEGRAM_TOKEN)."""
+    from bot.channels import web, web_page
+    from bot.channels.speech import SpeechBridge
 
+    speech = app.extras.get("speech") or SpeechBridge(app)
+    app.extras["speech"] = speech
     web.mount(api, app)
+    web_page.mount(api, app, speech)
+    if app.settings.wechat.token:
+        from bot.channels import wechat
+
+        wechat.mount(api, app, speech)
+    if app.settings.telegram.token:
+        from bot.channels import telegram
+
+        telegram.mount(api, app, speech)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bot.app import App
+from bot.engine import OutMessage
 from bot.messages import Inbound
 from data.models import PushedMessage
 from data.services.directory import identity_for_token
@@ -35,6 +36,33 @@ def identity_of(app: App, token: str) -> tuple[int, str, str]:
         return ident.id, ident.channel, ident.external_id
 
 
+def check_msg_id(msg_id: Any) -> str | None:
+    if msg_id is not None and (not isinstance(msg_id, str | int) or len(str(msg_id)) > MAX_MSG_ID):
+        raise HTTPException(400, "bad msg_id")
+    return None if msg_id is None else str(msg_id)
+
+
+def pushed_after(app: App, identity_id: int, after: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Messages the outbox delivered to this identity's inbox, oldest first."""
+    with app.db.session() as s:
+        rows = s.scalars(
+            select(PushedMessage)
+            .where(PushedMessage.identity_id == identity_id, PushedMessage.id > after)
+            .order_by(PushedMessage.id)
+            .limit(max(1, min(limit, 200)))
+        )
+        return [
+            {"id": r.id, "text": r.text, "choices": [{"digit": c[0], "label": c[1]} for c in r.choices],
+             "ticket_no": r.ticket_no, "created_at": r.created_at.isoformat() + "Z"}
+            for r in rows
+        ]
+
+
+def public(message: OutMessage) -> dict[str, Any]:
+    raw = message.to_json()
+    return {"text": raw["text"], "choices": raw["choices"], "key": raw["key"], "parts": raw["parts"]}
+
+
 def mount(api: FastAPI, app: App) -> None:
     @api.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
@@ -45,36 +73,14 @@ def mount(api: FastAPI, app: App) -> None:
             raise HTTPException(400, "body must be JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
             raise HTTPException(400, "expected {msg_id, text}")
-        msg_id = body.get("msg_id")
-        if msg_id is not None and (not isinstance(msg_id, str | int) or len(str(msg_id)) > MAX_MSG_ID):
-            raise HTTPException(400, "bad msg_id")
+        msg_id = check_msg_id(body.get("msg_id"))
         _, channel, external = await asyncio.to_thread(identity_of, app, token)
-        inbound = Inbound(channel=channel, sender_ref=external, msg_id=None if msg_id is None else str(msg_id), text=body.get("text", ""))
+        inbound = Inbound(channel=channel, sender_ref=external, msg_id=msg_id, text=body.get("text", ""))
         answer = await asyncio.to_thread(app.engine.handle, inbound)
-        return JSONResponse({"replies": [_public(m.to_json()) for m in answer.messages], "duplicate": answer.duplicate})
+        return JSONResponse({"replies": [public(m) for m in answer.messages], "duplicate": answer.duplicate})
 
     @api.get("/api/messages")
     async def messages(request: Request, after: int = 0, limit: int = 50) -> JSONResponse:
         token = bearer(request)
         ident_id, _, _ = await asyncio.to_thread(identity_of, app, token)
-
-        def fetch() -> list[dict[str, Any]]:
-            with app.db.session() as s:
-                rows = s.scalars(
-                    select(PushedMessage)
-                    .where(PushedMessage.identity_id == ident_id, PushedMessage.id > after)
-                    .order_by(PushedMessage.id)
-                    .limit(max(1, min(limit, 200)))
-                )
-                return [
-                    {"id": r.id, "text": r.text, "choices": [{"digit": c[0], "label": c[1]} for c in r.choices],
-                     "ticket_no": r.ticket_no, "created_at": r.created_at.isoformat() + "Z"}
-                    for r in rows
-                ]
-
-        return JSONResponse({"messages": await asyncio.to_thread(fetch)})
-
-
-
-def _public(message: dict[str, Any]) -> dict[str, Any]:
-    return {"text": message["text"], "choices": message["choices"], "key": message["key"]}
+        return JSONResponse({"messages": await asyncio.to_thread(pushed_after, app, ident_id, after, limit)})

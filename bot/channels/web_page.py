@@ -1,0 +1,112 @@
+"""The large-print chat page (/chat?token=…): static files, voice upload, spoken replies, pushed
+messages as server-sent events. Plain HTML/CSS/JS in bot/channels/static, no build step."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+
+from bot.app import App
+from bot.channels.speech import SpeechBridge
+from bot.channels.web import bearer, check_msg_id, identity_of, public, pushed_after
+from bot.engine import OutMessage
+from bot.messages import Inbound
+from bot.render import Part
+
+STATIC = Path(__file__).resolve().parent / "static"
+PAGE_STRINGS = ("web_title", "web_placeholder", "web_send", "web_hold", "web_release", "web_listening", "web_bad_link",
+                "web_offline", "web_mic_denied")
+AUDIO_TYPES = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4", "audio/wav": "wav", "audio/x-wav": "wav",
+               "audio/mpeg": "mp3", "audio/amr": "amr"}
+EVENT_POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 15.0
+MAX_STREAM_SECONDS = 300.0  # EventSource reconnects by itself, with Last-Event-ID
+
+
+def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
+    words = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
+    words["hello"] = app.strings.text("greet.hello") + app.strings.text("help.intro")
+    page = (STATIC / "chat.html").read_text(encoding="utf-8")
+    page = page.replace("__STRINGS__", json.dumps(words, ensure_ascii=False)).replace("__TITLE__", words["web_title"])
+    api.mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static")
+
+    @api.get("/chat")
+    async def chat_page() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    @api.post("/api/voice")
+    async def voice(request: Request) -> JSONResponse:
+        """A recorded voice note (raw body) → recognizer → engine; the answer comes back as text and audio."""
+        token = bearer(request)
+        msg_id = check_msg_id(request.query_params.get("msg_id"))
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        fmt = AUDIO_TYPES.get(ctype)
+        if fmt is None:
+            raise HTTPException(415, "send audio/webm, audio/ogg, audio/wav, audio/mpeg or audio/amr")
+        data = await request.body()
+        if len(data) > app.settings.asr.max_bytes:
+            raise HTTPException(413, "audio too large")
+        _, channel, external = await asyncio.to_thread(identity_of, app, token)
+        heard = await speech.hear(Inbound(channel, external, msg_id), data, fmt)
+        if isinstance(heard, OutMessage):
+            messages, text = [heard], ""
+        else:
+            messages, text = (await asyncio.to_thread(app.engine.handle, heard)).messages, heard.text or ""
+        audio = await speech.speak(messages, "mp3")
+        return JSONResponse({"heard": text, "replies": [public(m) for m in messages],
+                             "audio": base64.b64encode(audio).decode() if audio else None})
+
+    @api.post("/api/speak")
+    async def speak(request: Request) -> Response:
+        """Read replies aloud: {"messages": [{"text", "parts"}]} → audio/mpeg (204 when speech is unavailable)."""
+        token = bearer(request)
+        await asyncio.to_thread(identity_of, app, token)
+        body: Any = await request.json()
+        items = body.get("messages") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items or len(items) > 20:
+            raise HTTPException(400, "expected {messages: [...]}")
+        messages = [_out(m) for m in items]
+        audio = await speech.speak(messages, "mp3")
+        if audio is None:
+            return Response(status_code=204)
+        return Response(audio, media_type="audio/mpeg")
+
+    @api.get("/api/events")
+    async def events(request: Request, after: int = 0) -> StreamingResponse:
+        """Pushed messages as server-sent events (one `data:` JSON per message, id = message id)."""
+        token = bearer(request)
+        ident_id, _, _ = await asyncio.to_thread(identity_of, app, token)
+        last = int(request.headers.get("last-event-id") or after or 0)
+        return StreamingResponse(_stream(app, request, ident_id, last), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _stream(app: App, request: Request, ident_id: int, last: int) -> AsyncIterator[str]:
+    started = beat = time.monotonic()
+    yield "retry: 3000\n\n"
+    while time.monotonic() - started < MAX_STREAM_SECONDS:
+        if await request.is_disconnected():
+            return
+        for msg in await asyncio.to_thread(pushed_after, app, ident_id, last):
+            last = msg["id"]
+            yield f"id: {last}\ndata: {json.dumps(msg, ensure_ascii=False)}\n\n"
+        if time.monotonic() - beat > HEARTBEAT_SECONDS:
+            beat = time.monotonic()
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(EVENT_POLL_SECONDS)
+
+
+def _out(raw: Any) -> OutMessage:
+    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or len(raw["text"]) > 2000:
+        raise HTTPException(400, "bad message")
+    parts = tuple(Part(k, t) for k, t in raw.get("parts") or [] if k in ("fixed", "digits", "name", "free"))
+    return OutMessage(raw["text"], parts)

@@ -1,0 +1,213 @@
+"""WeChat Official Account webhook (/wechat): verify → parse → Inbound → engine → passive reply.
+
+WeChat waits 5 s for an answer and re-posts up to three times. Deliveries are deduplicated (MsgId,
+events by FromUserName + CreateTime) by the engine, and in-flight repeats wait for the first one.
+When the engine needs longer than `reply_timeout_seconds`, the webhook answers `success` and the
+reply follows through the outbox as a customer-service message (see wechat_sender).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse, Response
+from wechatpy import create_reply, parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
+from wechatpy.utils import check_signature
+
+from bot.app import App
+from bot.channels.speech import SpeechBridge
+from bot.channels.wechat_api import WechatApi
+from bot.engine import OutMessage
+from bot.messages import Inbound
+from bot.settings import WechatSettings
+from data.services.channels import enqueue_late_reply, late_reply_queued
+
+log = logging.getLogger("lianhu.wechat")
+CHANNEL = "wechat"
+SUCCESS = "success"
+MAX_BODY = 64 * 1024
+
+
+class WechatAdapter:
+    def __init__(self, app: App, settings: WechatSettings, api: WechatApi, speech: SpeechBridge) -> None:
+        self.app = app
+        self.settings = settings
+        self.api = api
+        self.speech = speech
+        self.crypto = WeChatCrypto(settings.token, settings.aes_key, settings.app_id) if settings.aes_key else None
+        self.menu = {m.get("key", ""): m.get("say") or m.get("name", "") for m in settings.menu}
+        self._inflight: dict[tuple[str, str], asyncio.Task[list[OutMessage] | None]] = {}
+        self._late: set[tuple[str, str]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def verify(self, request: Request) -> Response:
+        """URL verification: echo `echostr` when the signature is right."""
+        q = request.query_params
+        try:
+            check_signature(self.settings.token, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+        except InvalidSignatureException:
+            return PlainTextResponse("forbidden", status_code=403)
+        return PlainTextResponse(q.get("echostr", ""))
+
+    async def receive(self, request: Request) -> Response:
+        q = request.query_params
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("too large", status_code=413)
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        try:
+            check_signature(self.settings.token, q.get("signature", ""), timestamp, nonce)
+            xml = body.decode("utf-8")
+            safe = q.get("encrypt_type") == "aes"
+            if safe:
+                if self.crypto is None:
+                    return PlainTextResponse("forbidden", status_code=403)
+                xml = self.crypto.decrypt_message(xml, q.get("msg_signature", ""), timestamp, nonce)
+        except (InvalidSignatureException, InvalidAppIdException, UnicodeDecodeError):
+            log.warning("wechat: bad signature from %s", request.client.host if request.client else "?")
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            message = parse_message(xml)
+        except Exception:  # noqa: BLE001 - malformed XML with a valid signature: nothing to answer
+            log.warning("wechat: unparsable message")
+            return PlainTextResponse(SUCCESS)
+        text = await self.handle(message)
+        if text is None:
+            return PlainTextResponse(SUCCESS)
+        reply = create_reply(text, message=message).render()
+        if safe and self.crypto is not None:
+            reply = self.crypto.encrypt_message(reply, nonce, timestamp)
+        return Response(reply, media_type="application/xml")
+
+    async def handle(self, message: Any) -> str | None:
+        """The passive reply's text, or None to answer `success` (nothing now, or later via the outbox)."""
+        openid = str(message.source)
+        received = datetime.fromtimestamp(message.create_time.timestamp(), UTC).replace(tzinfo=None)
+        if message.type == "event":
+            event = str(getattr(message, "event", "")).lower()
+            msg_id = f"ev{int(message.create_time.timestamp())}"
+            if event == "unsubscribe":
+                return None
+            if event in ("subscribe", "subscribe_scan", "scan"):
+                scene = str(getattr(message, "scene_id", "") or "").removeprefix("qrscene_")
+                inbound = Inbound(CHANNEL, openid, msg_id, scene, received_at=received)
+            elif event == "click":
+                inbound = Inbound(CHANNEL, openid, msg_id, self.menu.get(str(message.key), ""), received_at=received)
+            else:
+                return None
+        else:
+            msg_id = str(message.id)
+            inbound = Inbound(CHANNEL, openid, msg_id, received_at=received)
+            if message.type == "text":
+                inbound = Inbound(CHANNEL, openid, msg_id, str(message.content or ""), received_at=received)
+            elif message.type == "location":
+                inbound = Inbound(CHANNEL, openid, msg_id, str(message.label or ""), received_at=received)
+            elif message.type != "voice":
+                return None
+        return await self.answer(inbound, voice=message if message.type == "voice" else None)
+
+    async def answer(self, inbound: Inbound, voice: Any = None) -> str | None:
+        key = (inbound.sender_ref, inbound.msg_id or "")
+        if key in self._late:
+            return None
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._turn(inbound, voice))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        try:
+            messages = await asyncio.wait_for(asyncio.shield(task), self.settings.reply_timeout_seconds)
+        except TimeoutError:
+            if key not in self._late:
+                self._late.add(key)
+                task.add_done_callback(lambda t: self._spawn(self._deliver_late(key, t)))
+            return None
+        if messages is None:
+            return None
+        return "\n".join(m.text for m in messages) or None
+
+    async def _turn(self, inbound: Inbound, voice: Any) -> list[OutMessage] | None:
+        if voice is not None:
+            heard = await self._hear(inbound, voice)
+            if isinstance(heard, OutMessage):
+                return [heard]
+            inbound = heard
+        answer = await asyncio.to_thread(self.app.engine.handle, inbound)
+        if answer.duplicate:
+            queued = await asyncio.to_thread(self._late_queued, inbound)
+            if queued:
+                return None  # the first delivery's answer went out later, through the outbox
+        if inbound.spoken and answer.messages:
+            self._spawn(self._send_voice(inbound.sender_ref, answer.messages))
+        return answer.messages
+
+    async def _hear(self, inbound: Inbound, voice: Any) -> Inbound | OutMessage:
+        recognition = str(voice.recognition or "").strip()
+        if recognition:
+            return Inbound(CHANNEL, inbound.sender_ref, inbound.msg_id, recognition, received_at=inbound.received_at,
+                           spoken=True)
+        audio = await asyncio.to_thread(self.api.download_media, str(voice.media_id))
+        return await self.speech.hear(inbound, audio, str(voice.format or "amr").lower())
+
+    def _late_queued(self, inbound: Inbound) -> bool:
+        with self.app.db.session() as s:
+            return late_reply_queued(self.app.context(s), CHANNEL, inbound.sender_ref, inbound.msg_id or "")
+
+    async def _deliver_late(self, key: tuple[str, str], task: asyncio.Task[list[OutMessage] | None]) -> None:
+        """The engine finished after WeChat's window: queue its answer as customer-service messages."""
+        try:
+            if task.cancelled() or task.exception() is not None or not task.result():
+                log.warning("wechat: late turn for %s produced nothing", key[1])
+                return
+            texts = [m.text for m in task.result() or []]
+
+            def enqueue() -> None:
+                with self.app.db.session() as s:
+                    enqueue_late_reply(self.app.context(s), CHANNEL, key[0], key[1], texts)
+
+            await asyncio.to_thread(enqueue)
+        finally:
+            await asyncio.sleep(30)  # a straggling retry of this message still answers `success`
+            self._late.discard(key)
+
+    async def _send_voice(self, openid: str, messages: list[OutMessage]) -> None:
+        """After a voice note, also say the answer (customer-service voice message)."""
+        audio = await self.speech.speak(messages, "amr")
+        if audio is None:
+            return
+        try:
+            media_id = await asyncio.to_thread(self.api.upload_voice, audio)
+            await asyncio.to_thread(self.api.send_voice, openid, media_id)
+        except Exception:  # noqa: BLE001 - the text answer already went out
+            log.exception("wechat: voice reply failed")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.to_thread(self.api.close)
+
+
+def mount(api: FastAPI, app: App, speech: SpeechBridge) -> WechatAdapter:
+    """Add /wechat and register the outbox sender for the wechat channel."""
+    from bot.channels.wechat_sender import WechatSender
+
+    s = app.settings.wechat
+    client = WechatApi(s.api_base_url, s.app_id, s.app_secret)
+    adapter = WechatAdapter(app, s, client, speech)
+    api.add_api_route("/wechat", adapter.verify, methods=["GET"])
+    api.add_api_route("/wechat", adapter.receive, methods=["POST"])
+    app.add_sender(CHANNEL, WechatSender(client, app, s))
+    app.extras.setdefault("shutdown", []).append(adapter.close)
+    app.extras["wechat"] = adapter
+    return adapter
