@@ -57,42 +57,53 @@ class HomophoneRepairer:
     """Rewrites sound-alike windows to the domain word they stand for. Built once, then pickled."""
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        # A window can only be repaired towards a word it shares a character with, so every domain word is
+        # indexed under each of its characters (with that character's position).
+        self._anchors: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
+        sounds: set[str] = set()
         for word in sorted(set(words), key=lambda w: (-len(w), w)):
             keys = word_keys(word)
             if len(word) >= 2 and len(keys) == len(word):
-                self._index.setdefault(keys[0], []).append((word, keys))
-        self._chars = char_table({k for entries in self._index.values() for _, keys in entries for k in keys})
+                sounds.update(keys)
+                for j, ch in enumerate(word):
+                    self._anchors.setdefault(ch, []).append((word, j, keys))
+        self._chars = char_table(sounds)
 
     def keys(self, ch: str) -> frozenset[str]:
         return self._chars.get(ch, frozenset())
 
-    def _match(self, text: str, i: int) -> tuple[str, bool] | None:
-        """Best domain word sounding like text at i: (word, exact) or None."""
-        for key in self.keys(text[i]):
-            for word, keys in self._index.get(key, ()):
-                seg = text[i : i + len(word)]
-                if len(seg) < len(word):
+    def _sounds_like(self, seg: str, word: str, keys: tuple[str, ...]) -> bool:
+        """Same sound, and few characters differ (at most 1, or a third of a long word)."""
+        budget = max(1, len(word) // 3)
+        empty: frozenset[str] = frozenset()
+        for c, w, k in zip(seg, word, keys, strict=True):
+            if c != w:
+                budget -= 1
+                if budget < 0 or k not in self._chars.get(c, empty):
+                    return False
+        return True
+
+    def _starts(self, text: str) -> dict[int, str]:
+        """Longest domain word that text matches (exactly or by sound) at each start position."""
+        best: dict[int, str] = {}
+        for p, ch in enumerate(text):
+            for word, j, keys in self._anchors.get(ch, ()):
+                start = p - j
+                if start < 0 or start + len(word) > len(text) or len(best.get(start, "")) >= len(word):
                     continue
-                if seg == word:
-                    return word, True
-                shared = sum(a == b for a, b in zip(seg, word, strict=True))
-                if shared == 0 or len(word) - shared > max(1, len(word) // 3):
-                    continue
-                if all(k in self.keys(c) for k, c in zip(keys, seg, strict=True)):
-                    return word, False
-        return None
+                seg = text[start : start + len(word)]
+                if seg == word or self._sounds_like(seg, word, keys):
+                    best[start] = word
+        return best
 
     def repair(self, text: str) -> str:
+        starts = self._starts(text)
+        if not starts:
+            return text
         out: list[str] = []
         i = 0
         while i < len(text):
-            found = self._match(text, i)
-            if found is None:
-                out.append(text[i])
-                i += 1
-                continue
-            word, _exact = found
-            out.append(word)
-            i += len(word)
+            word = starts.get(i)
+            out.append(word or text[i])
+            i += len(word) if word else 1
         return "".join(out)

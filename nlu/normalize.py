@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import opencc
 
@@ -15,7 +16,7 @@ from nlu.homophone import HomophoneRepairer
 from nlu.numerals import to_digits
 from nlu.resources import DialectEntry
 
-MAX_CHARS = 500  # longer messages are understood from their first 500 characters
+MAX_CHARS = 300  # longer messages are understood from their first 300 characters
 
 _T2S = opencc.OpenCC("t2s")
 _PUNCT = str.maketrans({"。": ".", "、": ",", "「": '"', "」": '"', "『": '"', "』": '"', "“": '"', "”": '"',
@@ -30,8 +31,21 @@ _REPEAT_WORD = re.compile(r"([^\d\W]{2,3})\1+")
 _SEPARATOR_RUN = re.compile(r"([,.!?~，。！？])[,.!?~，。！？\s]*")
 
 
-def to_simplified(text: str) -> str:
-    """Traditional -> simplified Chinese (OpenCC tables; a no-op on simplified text)."""
+def traditional_chars() -> frozenset[str]:
+    """Characters OpenCC's t2s table changes; text without any of them is already simplified."""
+    table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    chars = set()
+    for line in table.read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        if key and values.split(" ")[0] != key:
+            chars.add(key)
+    return frozenset(chars)
+
+
+def to_simplified(text: str, trad: frozenset[str] | None = None) -> str:
+    """Traditional -> simplified Chinese (OpenCC); skipped when `trad` shows nothing to convert."""
+    if trad is not None and trad.isdisjoint(text):
+        return text
     return _T2S.convert(text)
 
 
@@ -91,12 +105,16 @@ class Normalizer:
     def __init__(self, dialect: Iterable[DialectEntry], domain_words: Iterable[str]) -> None:
         self.lexicon = Lexicon(dialect)
         self.homophones = HomophoneRepairer(domain_words)
+        self.traditional = traditional_chars()
 
     def surface(self, text: str) -> str:
         """Script and width only: what entity rules that need the words as said look at."""
-        return _SPACES.sub(" ", to_halfwidth(to_simplified(text[:MAX_CHARS]))).strip()
+        return _SPACES.sub(" ", to_halfwidth(to_simplified(text[:MAX_CHARS], self.traditional))).strip()
+
+    def from_surface(self, surface: str) -> str:
+        """The rest of the chain, for callers that already hold surface(text)."""
+        text = to_digits(self.lexicon.apply(strip_fillers(surface)))
+        return self.homophones.repair(text)
 
     def __call__(self, text: str) -> str:
-        text = strip_fillers(self.surface(text))
-        text = to_digits(self.lexicon.apply(text))
-        return self.homophones.repair(text)
+        return self.from_surface(self.surface(text))

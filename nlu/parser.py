@@ -43,7 +43,7 @@ class Parser:
     def _parse(self, text: str) -> Parse:
         norm = self.bundle.normalizer
         surface = norm.surface(text)
-        normalized = norm(text)
+        normalized = norm.from_surface(surface)
         if not core(normalized):
             return Parse(text, normalized, "out_of_scope", confidence=1.0)
         if digit := find_digit(surface):
