@@ -5,7 +5,7 @@
 set -euo pipefail
 profile=${1:-run}
 need=(python3 python3-venv ffmpeg espeak-ng sox)
-[ "$profile" = test ] && need+=(chromium baresip-core sip-tester)
+[ "$profile" = test ] && need+=(chromium fonts-wqy-microhei baresip-core sip-tester)
 
 missing=()
 for pkg in "${need[@]}"; do

@@ -24,7 +24,7 @@ from bot.render import Part
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE_STRINGS = ("web_title", "web_placeholder", "web_send", "web_hold", "web_release", "web_listening", "web_bad_link",
-                "web_offline", "web_mic_denied")
+                "web_offline", "web_mic_denied", "web_read")
 AUDIO_TYPES = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4", "audio/wav": "wav", "audio/x-wav": "wav",
                "audio/mpeg": "mp3", "audio/amr": "amr"}
 EVENT_POLL_SECONDS = 1.0

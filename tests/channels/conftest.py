@@ -74,3 +74,66 @@ def identity_row(app: App, channel: str, external: str) -> Identity | None:
         if row is not None:
             s.expunge(row)
         return row
+
+
+class LiveServer:
+    """The real ASGI server (uvicorn) on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: App, workers: bool = True) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        from bot.server import create_server
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(create_server(app, workers=workers), log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        import time
+
+        deadline = time.time() + 20
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.05)
+        assert self.server.started, "server did not start"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def live(app: App) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    import shutil
+
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not __import__("os").path.exists(path):
+        pytest.skip("Debian chromium not installed (scripts/system-deps.sh test)")
+    pytest.importorskip("playwright")
+    return path
+
+
+def web_token(app: App, ref: str) -> str:
+    from data.services.directory import issue_token
+
+    with app.db.session() as s:
+        ctx = app.context(s)
+        ident = find_identity(ctx, ref)
+        assert ident is not None
+        return issue_token(ctx, ident, 30)

@@ -22,6 +22,7 @@
   $("send").textContent = S.web_send || "";
   input.placeholder = S.web_placeholder || "";
   mic.textContent = S.web_hold || "";
+  readBtn.textContent = S.web_read || "";
   readBtn.setAttribute("aria-pressed", String(readAloud));
 
   function status(text) {
@@ -80,7 +81,7 @@
     const src = typeof blobOrBase64 === "string" ? "data:audio/mpeg;base64," + blobOrBase64
       : URL.createObjectURL(blobOrBase64);
     player = new Audio(src);
-    player.play().catch(() => {});
+    player.play().then(() => { window.lianhuPlayed = (window.lianhuPlayed || 0) + 1; }).catch(() => {});
   }
 
   async function speak(replies) {
