@@ -177,7 +177,9 @@ class CallFlow:
         self.state = answer.state or "idle"
         for m in answer.messages:
             if m.key in ("report.created", "report.created_urgent"):
-                self.record.tickets.extend(p.text for p in m.parts if p.kind == "digits")
+                self.record.tickets.extend(
+                    [p.text for p in m.parts if p.kind == "digits"][:1]
+                )  # {ticket_no} first
         return answer
 
     # -- endings ------------------------------------------------------------------------------------
