@@ -88,7 +88,7 @@ def cmd_transcribe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
-    from voice.service import build_voice_service
+    from voice.service import build_assembler
 
     out = Path(args.output)
     fmt = args.format or {".ulaw": "mulaw8k", ".pcm": "pcm16k"}.get(
@@ -97,8 +97,7 @@ def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
     if fmt not in codecs.OUT_FORMATS:
         print(f"unknown format {fmt!r}; use one of {', '.join(codecs.OUT_FORMATS)}", file=sys.stderr)
         return 2
-    service = build_voice_service(settings)
-    speech = service.assembler.assemble(" ".join(args.text))
+    speech = build_assembler(settings).assemble(" ".join(args.text))
     out.write_bytes(codecs.encode(speech.pcm, fmt))
     print(f"{out}: {speech.seconds:.1f} s, live synthesis for {list(speech.live_texts) or 'nothing'}")
     return 0

@@ -142,7 +142,7 @@ def _encode_container(pcm: bytes, container_fmt: str, codec: str, rate: int, bit
         samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
         frame.sample_rate = rate
-        for packet in stream.encode(frame):
+        for packet in stream.encode(frame) if samples.size else []:
             container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)

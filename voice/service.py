@@ -81,24 +81,26 @@ class VoiceService:
         return isinstance(result, NotRecognized) or result.confidence < self.limits.min_confidence
 
 
-def build_voice_service(settings: Any, *, prompt_dir: Path = PROMPT_DIR, warm: bool = False) -> VoiceService:
-    """Load the configured recognizer, prompt library and live voice (call once at start-up).
-
-    `settings` is bot.settings.Settings (asr, tts, paths sections are used).
-    """
-    asr, tts, paths = settings.asr, settings.tts, settings.paths
+def build_transcriber(settings: Any) -> Transcriber:
+    """Load the configured recognizer with the catalog's vocabulary (once, at start-up)."""
+    asr, paths = settings.asr, settings.paths
     vocabulary = catalog_vocabulary(settings.path(paths.catalog))
     if asr.backend == "whisper":
         model_dir = settings.path(paths.model_cache) / asr.whisper_model
     else:
         model_dir = settings.path(asr.vosk_model_dir)
-    transcriber = load_transcriber(
+    return load_transcriber(
         asr.backend,
         model_dir,
         vocabulary=vocabulary,
         compute_type=asr.whisper_compute_type,
         threads=asr.whisper_threads,
     )
+
+
+def build_assembler(settings: Any, prompt_dir: Path = PROMPT_DIR, warm: bool = False) -> SpeechAssembler:
+    """The prompt library plus the live voice for free text, as configured in `tts`."""
+    tts = settings.tts
     live_backend = tts.live_backend if tts.backend == "prompts" else tts.backend
     live = load_synthesizer(
         live_backend,
@@ -109,5 +111,11 @@ def build_voice_service(settings: Any, *, prompt_dir: Path = PROMPT_DIR, warm: b
     library = PromptLibrary(prompt_dir if tts.backend == "prompts" else Path("/nonexistent"))
     if warm:
         library.warm()
+    return SpeechAssembler(library, live)
+
+
+def build_voice_service(settings: Any, *, prompt_dir: Path = PROMPT_DIR, warm: bool = False) -> VoiceService:
+    """Everything voice needs, loaded once (settings is bot.settings.Settings: asr, tts, paths)."""
+    asr = settings.asr
     limits = VoiceLimits(asr.max_seconds, asr.max_bytes, asr.min_confidence)
-    return VoiceService(transcriber, SpeechAssembler(library, live), limits)
+    return VoiceService(build_transcriber(settings), build_assembler(settings, prompt_dir, warm), limits)

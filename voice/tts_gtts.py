@@ -17,7 +17,7 @@ class GttsSynthesizer(Synthesizer):
     name = "gtts"
     offline = False
 
-    def __init__(self, fallback: Synthesizer, timeout: float = 5.0, lang: str = "zh-CN") -> None:
+    def __init__(self, fallback: Synthesizer, timeout: float = 5.0, lang: str = "zh") -> None:
         self.fallback = fallback
         self.timeout = timeout
         self.lang = lang

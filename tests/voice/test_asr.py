@@ -1,0 +1,105 @@
+"""Whisper on real Mandarin recordings: CER per clip, phone-quality audio, silence, noise, fillers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.voice.conftest import CLIPS, cer, clip_rows
+from voice import codecs
+from voice.asr import NotRecognized, Transcriber, Transcript, is_filler
+
+pytestmark = pytest.mark.slow
+needs_clips = pytest.mark.skipif(not CLIPS.is_dir(), reason=f"evaluation clips not present at {CLIPS}")
+FILLER_CLIP = "wenetspeech_nst_ID003.wav"
+
+
+def _clip(name: str) -> bytes:
+    return codecs.decode((CLIPS / name).read_bytes(), "wav")
+
+
+@needs_clips
+def test_cer_per_clip(whisper: Transcriber, record_property, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Reports CER per clip; human references and model-made references are averaged separately."""
+    rows = [r for r in clip_rows() if r["file"] != FILLER_CLIP]
+    human, model_ref, lines = [], [], []
+    for row in rows:
+        result = whisper.transcribe(_clip(row["file"]))
+        hyp = result.text if isinstance(result, Transcript) else ""
+        score = cer(row["transcript"], hyp)
+        (human if row["transcript_kind"].startswith(("human", "label")) else model_ref).append(score)
+        lines.append(f"{row['file']:34s} CER {score:5.1%}  {hyp}")
+        record_property(f"cer_{row['file']}", round(score, 3))
+    mean = float(np.mean(human + model_ref))
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
+        print(
+            f"mean CER {mean:.1%} (human/label refs {np.mean(human):.1%}, model refs {np.mean(model_ref):.1%})"
+        )
+    record_property("cer_mean", round(mean, 3))
+    assert mean < 0.30  # Whisper base: ~20 % here with hard spontaneous and code-switched clips
+    # Clean read speech must be close to right.
+    assert (
+        cer(
+            "我认为跑步最重要的就是给我带来了身体健康",
+            whisper.transcribe(_clip("paddleaudio_tests_zh.wav")).text,
+        )
+        < 0.1
+    )  # type: ignore[union-attr]
+
+
+@needs_clips
+def test_phone_quality_audio(whisper: Transcriber) -> None:
+    """8 kHz µ-law (a phone call) still recognizes a clean request."""
+    ref = "我认为跑步最重要的就是给我带来了身体健康"
+    phone = codecs.encode(_clip("paddleaudio_tests_zh.wav"), "mulaw8k")
+    result = whisper.transcribe(codecs.decode(phone, "mulaw8k"))
+    assert isinstance(result, Transcript)
+    assert cer(ref, result.text) < 0.25
+
+
+@needs_clips
+def test_filler_only_speech_fabricates_nothing(whisper: Transcriber, voice_parser) -> None:  # type: ignore[no-untyped-def]
+    """「哦嗯」 must not become a ticket: either nothing is recognized, or only filler that parses as no report."""
+    result = whisper.transcribe(_clip(FILLER_CLIP))
+    if isinstance(result, Transcript):
+        assert is_filler(result.text) or voice_parser.parse(result.text).intent not in ("report", "emergency")
+    else:
+        assert result.reason in ("filler", "no_text", "silence")
+
+
+def test_silence_is_not_recognized(whisper: Transcriber) -> None:
+    assert whisper.transcribe(b"\x00\x00" * 16000 * 3) == NotRecognized("silence")
+
+
+def test_low_hiss_is_silence(whisper: Transcriber) -> None:
+    rng = np.random.default_rng(1)
+    hiss = (rng.normal(0, 40, 16000 * 4)).astype("<i2").tobytes()
+    assert whisper.transcribe(hiss) == NotRecognized("silence")
+
+
+def test_loud_noise_does_not_become_words(whisper: Transcriber, voice_parser) -> None:  # type: ignore[no-untyped-def]
+    """White noise passes the VAD sometimes; whatever Whisper makes of it must not file a report."""
+    rng = np.random.default_rng(2)
+    noise = (rng.normal(0, 3000, 16000 * 3)).astype("<i2").tobytes()
+    result = whisper.transcribe(noise)
+    if isinstance(result, Transcript):
+        assert result.confidence < 0.6 or voice_parser.parse(result.text).intent not in (
+            "report",
+            "emergency",
+        )
+
+
+def test_simplified_output_and_confidence(whisper: Transcriber) -> None:
+    from tests.voice.conftest import fixture_pcm
+
+    result = whisper.transcribe(fixture_pcm("req04_noise.ogg"))
+    assert isinstance(result, Transcript)
+    assert "裝" not in result.text and "樓" not in result.text  # traditional forms converted
+    assert 0.0 < result.confidence <= 1.0 and result.segments
+    assert all(0.0 <= s.start < s.end for s in result.segments)
+
+
+def test_is_filler() -> None:
+    assert is_filler("哦嗯。") and is_filler("嗯嗯啊") and is_filler("，")
+    assert not is_filler("嗯，水管漏水了")
