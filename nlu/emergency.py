@@ -21,12 +21,17 @@ class Hit:
 class RedFlagDetector:
     """Finds the first live (not hedged, not negated) red flag in normalized text."""
 
-    def __init__(self, flags: Iterable[RedFlag], hedges: Iterable[str], negations: Iterable[str]) -> None:
+    def __init__(
+        self, flags: Iterable[RedFlag], hedges: Iterable[str], negations: Iterable[str], after: Iterable[str] = ()
+    ) -> None:
         self._flags = [(f, re.compile("|".join(f"(?:{p})" for p in f.patterns))) for f in flags]
         self._hedges = tuple(hedges)
         self._negations = tuple(negations)
+        self._after = tuple(after)
 
-    def _live(self, text: str, start: int) -> bool:
+    def _live(self, text: str, start: int, end: int) -> bool:
+        if text.startswith(self._after, end):
+            return False
         clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
         before = text[clause_start:start]
         if any(h in before for h in self._hedges):
@@ -42,7 +47,7 @@ class RedFlagDetector:
         muted = False
         for flag, pattern in self._flags:
             for m in pattern.finditer(text):
-                if self._live(text, m.start()):
+                if self._live(text, m.start(), m.end()):
                     return Hit(flag.kind, flag.item, m.group()), muted
                 muted = True
         return None, muted

@@ -13,7 +13,7 @@ from nlu.training import split_label
 from nlu.types import Alternative, Entities, Parse
 
 EMERGENCY = "emergency"
-EMERGENCY_MIN_P = 0.5  # model alone raises an emergency at this probability
+EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
 ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
 _CHILDREN = {"child", "grandchild"}
 
@@ -24,7 +24,7 @@ class Parser:
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         res = bundle.resources
-        self._detector = RedFlagDetector(res.red_flags, res.hedges, res.negations)
+        self._detector = RedFlagDetector(res.red_flags, res.hedges, res.negations, res.after)
         self._persons = PersonFinder(bundle.persons)
         self._labels = bundle.model.labels
         self._split = [split_label(label, res.items) for label in self._labels]
@@ -85,11 +85,25 @@ class Parser:
         if remembered is not None and remembered in self._labels:
             best, confidence = self._labels.index(remembered), 1.0
         else:
-            best = next(i for i in order if i != self._emergency_index)
-            confidence = float(probs[best])
+            best, confidence = self._best_label(probs, order)
         intent, _ = self._split[best]
         category, item = self._item_of(best)
         return Parse(text, normalized, intent, category, item, False, round(confidence, 4), alternatives, entities)
+
+
+    def _best_label(self, probs: np.ndarray, order: list[int]) -> tuple[int, float]:
+        """Pick the intent on summed probabilities (report = all items together), then its best label.
+
+        Confidence is the chosen label's own probability, so a report torn between two items stays low
+        and the dialogue can ask which of the two was meant.
+        """
+        mass: dict[str, float] = {}
+        for i, (intent, _) in enumerate(self._split):
+            if i != self._emergency_index:
+                mass[intent] = mass.get(intent, 0.0) + float(probs[i])
+        intent = max(mass, key=mass.__getitem__)
+        best = next(i for i in order if self._split[i][0] == intent and i != self._emergency_index)
+        return best, float(probs[best])
 
 
 def load_parser(

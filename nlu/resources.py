@@ -42,6 +42,7 @@ class Resources:
     red_flags: tuple[RedFlag, ...]
     hedges: tuple[str, ...]
     negations: tuple[str, ...]
+    after: tuple[str, ...] = ()
 
     def category_of(self, item: str | None) -> str | None:
         found = self.items.get(item or "")
@@ -83,15 +84,16 @@ def _domain_words(lexicon_dir: Path, items: dict[str, Item]) -> tuple[str, ...]:
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
-def _red_flags(lexicon_dir: Path) -> tuple[tuple[RedFlag, ...], tuple[str, ...], tuple[str, ...]]:
+def _red_flags(lexicon_dir: Path) -> tuple[tuple[RedFlag, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     raw = _read(lexicon_dir / "redflags.yaml")
     flags = tuple(RedFlag(f["kind"], f.get("item"), tuple(str(p) for p in f["patterns"])) for f in raw["flags"])
-    return flags, tuple(raw.get("hedges", [])), tuple(raw.get("negations", []))
+    return flags, tuple(raw.get("hedges", [])), tuple(raw.get("negations", [])), tuple(raw.get("after", []))
 
 
 def load_resources(catalog_path: str | Path, lexicon_dir: str | Path = LEXICON_DIR) -> Resources:
     """Read every data file once; the result is plain data, safe to pickle."""
     lexicon_dir = Path(lexicon_dir)
     items = load_catalog(catalog_path)
-    flags, hedges, negations = _red_flags(lexicon_dir)
-    return Resources(items, load_dialect(lexicon_dir), _domain_words(lexicon_dir, items), flags, hedges, negations)
+    flags, hedges, negations, after = _red_flags(lexicon_dir)
+    words = _domain_words(lexicon_dir, items)
+    return Resources(items, load_dialect(lexicon_dir), words, flags, hedges, negations, after)
