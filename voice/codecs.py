@@ -15,14 +15,15 @@ import numpy as np
 from voice.errors import AudioTooLarge, AudioTooLong, CorruptAudio, EmptyAudio, EncodeError
 
 RATE = 16000
-OutFormat = Literal["mp3", "amr", "ogg", "wav", "mulaw8k", "pcm16k"]
-OUT_FORMATS: tuple[str, ...] = ("mp3", "amr", "ogg", "wav", "mulaw8k", "pcm16k")
+OutFormat = Literal["mp3", "amr", "ogg", "wav", "mulaw8k", "pcm8k", "pcm16k"]
+OUT_FORMATS: tuple[str, ...] = ("mp3", "amr", "ogg", "wav", "mulaw8k", "pcm8k", "pcm16k")
 CONTENT_TYPES = {
     "mp3": "audio/mpeg",
     "amr": "audio/amr",
     "ogg": "audio/ogg",
     "wav": "audio/wav",
     "mulaw8k": "audio/basic",
+    "pcm8k": "audio/L16;rate=8000",
     "pcm16k": "audio/L16;rate=16000",
 }
 # Hints (file extension or MIME subtype) mapped to an FFmpeg demuxer; None lets FFmpeg probe.
@@ -39,7 +40,7 @@ _DEMUXERS = {
     "m4a": None,
     "mp4": None,
 }
-_RAW = {"mulaw8k", "ulaw", "mulaw", "pcm16k", "s16le"}
+_RAW = {"mulaw8k", "ulaw", "mulaw", "pcm16k", "s16le", "pcm8k"}
 
 
 def decode(
@@ -52,8 +53,8 @@ def decode(
         raise AudioTooLarge(f"{len(data)} bytes > {max_bytes}")
     hint = _norm_hint(fmt_hint)
     if hint in _RAW:
-        pcm = resample(mulaw_decode(data), 8000, RATE) if hint in ("mulaw8k", "ulaw", "mulaw") else data
-        pcm = pcm[: len(pcm) // 2 * 2]
+        data = data[: len(data) // 2 * 2] if hint not in ("mulaw8k", "ulaw", "mulaw") else mulaw_decode(data)
+        pcm = resample(data, 8000, RATE) if hint in ("mulaw8k", "ulaw", "mulaw", "pcm8k") else data
     else:
         pcm = _decode_container(data, _DEMUXERS.get(hint or ""), max_seconds)
     if len(pcm) < 2 * RATE // 50:  # under 20 ms
@@ -112,8 +113,8 @@ def resample(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
 
 def encode(pcm: bytes, fmt: str, rate: int = RATE, bit_rate: int | None = None) -> bytes:
     """Encode mono s16 PCM at `rate` into one of OUT_FORMATS (bit_rate overrides the default)."""
-    if fmt == "pcm16k":
-        return resample(pcm, rate, RATE)
+    if fmt in ("pcm16k", "pcm8k"):
+        return resample(pcm, rate, 8000 if fmt == "pcm8k" else RATE)
     if fmt == "mulaw8k":
         return mulaw_encode(resample(pcm, rate, 8000))
     specs = {  # container, codec, sample rate, bit rate
@@ -137,6 +138,7 @@ def _encode_container(pcm: bytes, container_fmt: str, codec: str, rate: int, bit
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=container_fmt) as container:
         stream = container.add_stream(codec, rate=rate, layout="mono")
+        assert isinstance(stream, av.AudioStream)
         if bit_rate:
             stream.bit_rate = bit_rate
         samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").reshape(1, -1)

@@ -65,7 +65,7 @@ class SpeechAssembler:
     def digits(self, text: str, live: list[str]) -> bytes:
         """Read a number digit by digit (grouped in threes/fours); two-digit amounts as numbers."""
         if _QUANTITY.fullmatch(text):
-            tens, ones = text
+            tens, ones = text[0], text[1]
             words = (
                 ([] if tens == "1" else [DIGIT_WORDS[tens]])
                 + ["十"]

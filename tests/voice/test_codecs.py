@@ -158,3 +158,10 @@ def test_limits(speech: bytes) -> None:
         codecs.decode(b"\x00" * 3_000_000, "wav", max_bytes=2 * 1024 * 1024)
     with pytest.raises(AudioTooLong):
         codecs.decode(codecs.encode(speech, "mulaw8k"), "mulaw8k", max_seconds=1)
+
+
+def test_raw_8k_pcm_for_the_phone(speech: bytes) -> None:
+    pcm8k = codecs.encode(speech, "pcm8k")
+    assert len(pcm8k) == pytest.approx(len(speech) / 2, abs=160)
+    back = codecs.decode(pcm8k, "pcm8k")
+    assert abs(codecs.duration(back) - codecs.duration(speech)) < 0.05
