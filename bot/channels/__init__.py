@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+GREETING = "你好"  # what a new follower / a bare /start says to the engine (an input, not a reply)
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 

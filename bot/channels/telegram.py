@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 from bot.app import App
+from bot.channels import GREETING
 from bot.channels.flood import FloodLimiter, PtbFloodLimiter
 from bot.channels.speech import SpeechBridge
 from bot.commands import OPS
@@ -39,7 +40,6 @@ from bot.settings import TelegramSettings
 
 log = logging.getLogger("lianhu.telegram")
 CHANNEL = "telegram"
-GREETING = "你好"  # what /start without a code says to the engine (an input, not a reply)
 BUTTON = re.compile(r"^【(\d{1,2})】")  # reply-keyboard buttons carry their digit: 【1】对
 TASK_OPS = ("accept", "resolve", "escalate")
 TASK_KINDS = frozenset({"new_task", "emergency", "urged", "overdue_notice"})

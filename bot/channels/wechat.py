@@ -21,6 +21,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot.app import App
+from bot.channels import GREETING
 from bot.channels.speech import SpeechBridge
 from bot.channels.wechat_api import WechatApi
 from bot.engine import OutMessage
@@ -96,7 +97,7 @@ class WechatAdapter:
                 return None
             if event in ("subscribe", "subscribe_scan", "scan"):
                 scene = str(getattr(message, "scene_id", "") or "").removeprefix("qrscene_")
-                inbound = Inbound(CHANNEL, openid, msg_id, scene, received_at=received)
+                inbound = Inbound(CHANNEL, openid, msg_id, scene or GREETING, received_at=received)
             elif event == "click":
                 inbound = Inbound(CHANNEL, openid, msg_id, self.menu.get(str(message.key), ""), received_at=received)
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import time
 import xml.etree.ElementTree as ET
 
@@ -181,3 +182,36 @@ def test_outside_48h_window_uses_template_message(client: TestClient, wechat_app
     updates = [c.json() for c in recorder.find("/cgi-bin/message/template/send") if c.json()["touser"] == "oOld"]
     assert updates and updates[0]["template_id"] == "TPL_UPDATE"
     assert not [c for c in recorder.find("/cgi-bin/message/custom/send") if c.json()["touser"] == "oOld"]
+
+
+def test_resubscribe_of_a_bound_user_is_greeted(client: TestClient, wechat_app: App) -> None:
+    bind(wechat_app, "wechat", "oBack")
+    assert "您好" in reply_text(post(client, wx.event("oBack", "subscribe")))
+
+
+VOICE_FIXTURE = Path(__file__).resolve().parents[2] / "tests/voice/fixtures/req01_water_pipe.ogg"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not VOICE_FIXTURE.exists(), reason="voice fixtures not present")
+def test_voice_without_recognition_fetches_amr_and_answers_by_voice(wechat_app: App, recorder) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from voice import codecs
+
+    amr = codecs.encode(codecs.decode(VOICE_FIXTURE.read_bytes(), "ogg"), "amr")
+    recorder.routes["/cgi-bin/media/get"] = lambda call: (200, "audio/amr", amr)
+    wechat_app.settings = wechat_app.settings.with_overrides(
+        wechat=dataclasses.replace(wechat_app.settings.wechat, reply_timeout_seconds=60))
+    bind(wechat_app, "wechat", "oVoice")
+    with TestClient(create_server(wechat_app, workers=False)) as client:
+        heard = reply_text(post(client, wx.voice("oVoice", "MEDIA_AMR_1", 8001)))
+        assert "水管" in heard, heard
+        got = recorder.find("/cgi-bin/media/get")
+        assert got and got[0].query["media_id"] == "MEDIA_AMR_1"
+        deadline = time.time() + 60
+        while time.time() < deadline and not recorder.find("/cgi-bin/message/custom/send"):
+            time.sleep(0.1)
+    assert recorder.find("/cgi-bin/media/upload")[0].query["type"] == "voice"
+    spoken = recorder.find("/cgi-bin/message/custom/send")[0].json()
+    assert spoken == {"touser": "oVoice", "msgtype": "voice", "voice": {"media_id": "MEDIA_UP_1"}}
