@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dispatch", help="run an outbox worker (and the scheduler) without the web server")
     p.add_argument("--drain", action="store_true", help="deliver what is due now, then exit")
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("wechat-menu", help="push the custom menu in config.yaml (wechat.menu) to the Official Account")
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     from bot.logs import setup_logging
@@ -176,6 +177,22 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _wechat_menu(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.wechat_api import WechatApi, menu_buttons
+
+    s = settings.wechat
+    if not (s.app_id and s.app_secret):
+        print("set LIANHU_WECHAT_APP_ID and LIANHU_WECHAT_APP_SECRET", file=sys.stderr)
+        return 2
+    api = WechatApi(s.api_base_url, s.app_id, s.app_secret)
+    try:
+        api.create_menu(menu_buttons(s.menu))
+    finally:
+        api.close()
+    print(f"menu pushed: {len(s.menu)} button(s)")
+    return 0
+
+
 COMMANDS = {
     "serve": _serve,
     "chat": _chat,
@@ -185,6 +202,7 @@ COMMANDS = {
     "report": _report,
     "dispatch": _dispatch,
     "migrate": _migrate,
+    "wechat-menu": _wechat_menu,
 }
 
 if __name__ == "__main__":

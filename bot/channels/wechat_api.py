@@ -122,3 +122,14 @@ class WechatApi:
             return data
         assert last is not None
         raise ChannelError(f"wechat {path} failed after {self.attempts} attempts: {last}") from last
+
+
+def menu_buttons(menu: tuple[dict[str, str], ...]) -> list[dict[str, str]]:
+    """config.yaml's wechat.menu → WeChat's menu/create buttons (click buttons; `url` makes a view button)."""
+    buttons = []
+    for item in menu:
+        if item.get("url"):
+            buttons.append({"type": "view", "name": item["name"], "url": item["url"]})
+        else:
+            buttons.append({"type": "click", "name": item["name"], "key": item["key"]})
+    return buttons

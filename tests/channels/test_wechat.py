@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -215,3 +215,34 @@ def test_voice_without_recognition_fetches_amr_and_answers_by_voice(wechat_app: 
     assert recorder.find("/cgi-bin/media/upload")[0].query["type"] == "voice"
     spoken = recorder.find("/cgi-bin/message/custom/send")[0].json()
     assert spoken == {"touser": "oVoice", "msgtype": "voice", "voice": {"media_id": "MEDIA_UP_1"}}
+
+
+def test_wechat_menu_command_pushes_the_configured_menu(recorder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.__main__ import main
+    from tests.channels.conftest import wechat_routes
+
+    wechat_routes(recorder)
+    for key, value in {"LIANHU_WECHAT_APP_ID": wx.APP_ID, "LIANHU_WECHAT_APP_SECRET": wx.APP_SECRET,
+                       "LIANHU_WECHAT_API_BASE_URL": recorder.url}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["wechat-menu"]) == 0
+    token_call = recorder.find("/cgi-bin/token")[0]
+    assert token_call.query == {"grant_type": "client_credential", "appid": wx.APP_ID, "secret": wx.APP_SECRET}
+    buttons = recorder.find("/cgi-bin/menu/create")[0].json()["button"]
+    assert [b["name"] for b in buttons] == ["反映问题", "查询进度", "找联户长"]
+    assert all(b["type"] == "click" and b["key"].startswith("MENU_") for b in buttons)
+
+
+def test_api_retries_busy_and_refreshes_an_expired_token(recorder) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.wechat_api import WechatApi
+    from tests.channels.conftest import wechat_routes
+
+    wechat_routes(recorder)
+    answers = iter([{"errcode": -1, "errmsg": "system busy"}, {"errcode": 42001, "errmsg": "access_token expired"},
+                    {"errcode": 0, "errmsg": "ok"}])
+    recorder.routes["/cgi-bin/message/custom/send"] = lambda call: next(answers)
+    api = WechatApi(recorder.url, wx.APP_ID, wx.APP_SECRET, sleep=lambda s: None)
+    api.send_text("oX", "你好")
+    assert len(recorder.find("/cgi-bin/token")) == 2  # fetched, then refreshed once after 42001
+    assert len(recorder.find("/cgi-bin/message/custom/send")) == 3
+    api.close()
