@@ -1,0 +1,155 @@
+"""WeChat webhook text turns at 50 concurrent senders on SQLite, beside the same server's bare /healthz
+throughput (the ceiling). A real uvicorn server in its own process on 127.0.0.1, an async httpx client.
+`python -m bench.channels` prints JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SENDERS = 50
+TOKEN = "benchtoken"
+TURNS = ("我家水管漏水了", "对", "我报的事情咋样了")  # report, confirm (creates a ticket), status
+TARGET_P99_MS = 100.0
+TARGET_SHARE = 0.5
+
+
+def _env(db: Path) -> dict[str, str]:
+    return {**os.environ, "LIANHU_DATABASE_URL": f"sqlite:///{db}", "LIANHU_WECHAT_TOKEN": TOKEN,
+            "LIANHU_WECHAT_API_BASE_URL": "http://127.0.0.1:9", "LIANHU_LOGGING_LEVEL": "WARNING",
+            "LIANHU_PATHS_VAR_DIR": str(db.parent)}
+
+
+def prepare(db: Path) -> None:
+    """Demo community plus SENDERS WeChat followers, each bound to a different resident."""
+    from sqlalchemy import select
+
+    from bot.app import build_app, load_demo_if_empty
+    from bot.settings import load_settings
+    from data.models import Resident
+    from data.services.directory import get_or_create_identity
+
+    settings = load_settings(ROOT / "config.yaml", environ=_env(db))
+    app = build_app(settings)
+    load_demo_if_empty(app)
+    with app.db.session() as s:
+        ctx = app.context(s)
+        residents = list(s.scalars(select(Resident.id).order_by(Resident.id).limit(SENDERS)))
+        for i, rid in enumerate(residents):
+            get_or_create_identity(ctx, "wechat", f"oBench{i:03d}").resident_id = rid
+    app.db.dispose()
+
+
+def serve(port: int) -> None:
+    """The server process: the app as `python -m bot serve` builds it, without background workers."""
+    import uvicorn
+
+    from bot.app import build_app
+    from bot.server import create_server
+    from bot.settings import load_settings
+
+    app = build_app(load_settings(ROOT / "config.yaml"))
+    uvicorn.run(create_server(app, workers=False), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _sign(timestamp: str, nonce: str) -> str:
+    return hashlib.sha1("".join(sorted((TOKEN, timestamp, nonce))).encode()).hexdigest()
+
+
+def _xml(openid: str, text: str, msg_id: int) -> bytes:
+    return (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
+
+
+async def _load(url: str, seconds: float, make: Any) -> tuple[list[float], int]:
+    """SENDERS closed-loop clients for `seconds`; returns latencies (s) and the error count."""
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=SENDERS + 10, max_keepalive_connections=SENDERS + 10)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def sender(i: int) -> None:
+            nonlocal errors
+            n = 0
+            while time.perf_counter() < stop:
+                method, path, kwargs = make(i, n)
+                t0 = time.perf_counter()
+                resp = await client.request(method, path, **kwargs)
+                latencies.append(time.perf_counter() - t0)
+                if resp.status_code != 200 or (path == "/wechat" and b"<Content>" not in resp.content):
+                    errors += 1
+                n += 1
+
+        await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+    return latencies, errors
+
+
+def _wechat_request(i: int, n: int) -> tuple[str, str, dict[str, Any]]:
+    ts, nonce = str(int(time.time())), f"{i}{n}"
+    params = {"signature": _sign(ts, nonce), "timestamp": ts, "nonce": nonce, "openid": f"oBench{i:03d}"}
+    msg_id = 10_000_000 + i * 100_000 + n
+    return "POST", "/wechat", {"params": params, "content": _xml(f"oBench{i:03d}", TURNS[n % len(TURNS)], msg_id)}
+
+
+def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    ms = sorted(x * 1000 for x in latencies)
+    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
+    return {"requests": len(ms), "errors": errors, "per_second": round(len(ms) / seconds, 1),
+            "p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1), "max_ms": round(ms[-1], 1)}
+
+
+def run(seconds: float = 15.0) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        prepare(db)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "bench.channels", "--serve", str(port)], env=_env(db), cwd=ROOT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("bench server did not start")
+                time.sleep(0.2)
+            asyncio.run(_load(url, 2.0, _wechat_request))  # warm-up (model, connections, SQLite pages)
+            ceiling = _summary(*asyncio.run(_load(url, seconds / 2, lambda i, n: ("GET", "/healthz", {}))), seconds / 2)
+            wechat = _summary(*asyncio.run(_load(url, seconds, _wechat_request)), seconds)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    share = wechat["per_second"] / ceiling["per_second"] if ceiling["per_second"] else 0.0
+    return {
+        "senders": SENDERS, "database": "sqlite", "turns": list(TURNS),
+        "wechat_text_turn": wechat, "healthz_ceiling": ceiling, "share_of_ceiling": round(share, 3),
+        "targets": {"p99_ms": TARGET_P99_MS, "share_of_ceiling": TARGET_SHARE,
+                    "p99_met": wechat["p99_ms"] <= TARGET_P99_MS, "share_met": share >= TARGET_SHARE},
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]))
+    else:
+        print(json.dumps(run(), ensure_ascii=False, indent=2))
