@@ -6,25 +6,16 @@ from bot.errors import NotFoundError
 from bot.messages import Reply, choices
 from data import workflow
 from data.services.handling import cancel
-from data.services.tickets import get_visible, own_open
+from data.services.tickets import get_visible
 from handlers.base import Result, Turn, ask, done, handler
-from handlers.picking import offer
+from handlers.picking import for_own_active
 
 CONFIRM = choices(("1", "choice.cancel_it"), ("2", "choice.keep_it"))
 
 
 @handler("cancel.start")
 def start(turn: Turn) -> Result:
-    if turn.parse.entities.ticket_no:
-        turn.slots = {"ticket_no": turn.parse.entities.ticket_no}
-        return cancel_ticket(turn)
-    tickets = own_open(turn.svc, turn.actor, workflow.ACTIVE)
-    if not tickets:
-        return done(Reply("cancel.none"))
-    if len(tickets) == 1:
-        turn.slots = {"ticket_no": tickets[0].public_no}
-        return cancel_ticket(turn)
-    return offer(turn, tickets, "cancel.which", "cancel")
+    return for_own_active(turn, "cancel", "cancel.none", "cancel.which")
 
 
 @handler("cancel.ticket")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.errors import NotFoundError
 from bot.messages import Choice, Reply
+from data import workflow
 from data.models import Ticket
-from data.services.tickets import get_visible
-from handlers.base import REGISTRY, Result, Turn, ask, handler
+from data.services.tickets import get_visible, own_open
+from handlers.base import REGISTRY, Result, Turn, ask, done, handler
 
 MAX_CHOICES = 8
 
@@ -27,6 +28,20 @@ def offer(turn: Turn, tickets: list[Ticket], question: str, purpose: str) -> Res
         purpose=purpose,
         tickets=[t.public_no for t in tickets[:MAX_CHOICES]],
     )
+
+
+def for_own_active(turn: Turn, purpose: str, none_key: str, which_key: str) -> Result:
+    """Run `<purpose>.ticket` on the ticket the resident named, their only active one, or one they pick."""
+    if turn.parse.entities.ticket_no:
+        turn.slots = {"ticket_no": turn.parse.entities.ticket_no}
+        return REGISTRY[f"{purpose}.ticket"](turn)
+    tickets = own_open(turn.svc, turn.actor, workflow.ACTIVE)
+    if not tickets:
+        return done(Reply(none_key))
+    if len(tickets) == 1:
+        turn.slots = {"ticket_no": tickets[0].public_no}
+        return REGISTRY[f"{purpose}.ticket"](turn)
+    return offer(turn, tickets, which_key, purpose)
 
 
 @handler("ticket.pick")

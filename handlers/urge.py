@@ -6,23 +6,14 @@ from bot.errors import NotFoundError
 from bot.messages import Reply
 from data import workflow
 from data.services.handling import urge
-from data.services.tickets import get_visible, own_open
+from data.services.tickets import get_visible
 from handlers.base import Result, Turn, done, handler
-from handlers.picking import offer
+from handlers.picking import for_own_active
 
 
 @handler("urge.start")
 def start(turn: Turn) -> Result:
-    if turn.parse.entities.ticket_no:
-        turn.slots = {"ticket_no": turn.parse.entities.ticket_no}
-        return urge_ticket(turn)
-    tickets = own_open(turn.svc, turn.actor, workflow.ACTIVE)
-    if not tickets:
-        return done(Reply("urge.none"))
-    if len(tickets) == 1:
-        turn.slots = {"ticket_no": tickets[0].public_no}
-        return urge_ticket(turn)
-    return offer(turn, tickets, "urge.which", "urge")
+    return for_own_active(turn, "urge", "urge.none", "urge.which")
 
 
 @handler("urge.ticket")

@@ -13,7 +13,7 @@ from data.models import AuditLog, Conversation, Identity, Rating, Ticket
 from data.services import ServiceContext
 from data.services.directory import Actor, identities_of
 from data.services.outbox import notify
-from data.services.tickets import add_event, route, set_due, task_params
+from data.services.tickets import add_event, route, send_task, set_due, task_params
 
 ROLE_TIER = {"leader": 1, "grid": 2, "staff": 3, "duty": 3}
 URGE_INTERVAL = timedelta(hours=1)
@@ -64,27 +64,17 @@ def tell_residents(
 ) -> None:
     params = {**task_params(ctx, ticket), **(extra or {})}
     who = residents_to_tell(ticket)
-    for rid in who["resident"]:
+    people = [{"resident_id": rid} for rid in who["resident"]] + [{"staff_id": sid} for sid in who["staff"]]
+    for person in people:
         notify(
             ctx,
             kind=kind,
             key=key,
             params=params,
-            resident_id=rid,
             ticket=ticket,
             event_id=event_id,
             choices=choices,
-        )
-    for sid in who["staff"]:
-        notify(
-            ctx,
-            kind=kind,
-            key=key,
-            params=params,
-            staff_id=sid,
-            ticket=ticket,
-            event_id=event_id,
-            choices=choices,
+            **person,
         )
 
 
@@ -161,18 +151,9 @@ def escalate(
     ticket.updated_at = ctx.clock.now()
     set_due(ctx, ticket)
     event_id = add_event(ctx, ticket, "escalated", actor, from_status=ticket.status, note=reason).id
-    params = {**task_params(ctx, ticket), "description": reason and f"上报原因：{reason}。"}
     if assignee is not None:
-        notify(
-            ctx,
-            kind="new_task",
-            key="leader.new_task",
-            params=params,
-            staff_id=assignee.id,
-            ticket=ticket,
-            event_id=event_id,
-            choices=[("1", "choice.accept")],
-        )
+        params = {**task_params(ctx, ticket), "description": reason and f"上报原因：{reason}。"}
+        send_task(ctx, ticket, assignee.id, event_id, params)
     if kind == "overdue":
         tell_residents(ctx, ticket, "overdue", "notify.overdue", event_id)
         if actor is None and ticket.tier > 1:
@@ -253,20 +234,10 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
         transition(ctx, actor, ticket, workflow.CLOSED, f"评价 {score}")
         return False
     transition(ctx, actor, ticket, workflow.REOPENED, "居民不满意")
-    ticket.accepted_at = None
     if not escalate(ctx, None, ticket, "居民不满意，重新办理"):
-        set_due(ctx, ticket)
+        set_due(ctx, ticket)  # already at the top tier: the same team gets it back with a new deadline
         if ticket.assignee_id:
-            notify(
-                ctx,
-                kind="new_task",
-                key="leader.new_task",
-                params=task_params(ctx, ticket),
-                staff_id=ticket.assignee_id,
-                ticket=ticket,
-                event_id=f"reopen{ticket.id}{ticket.updated_at}",
-                choices=[("1", "choice.accept")],
-            )
+            send_task(ctx, ticket, ticket.assignee_id, f"reopen-{ticket.updated_at.isoformat()}")
     return True
 
 

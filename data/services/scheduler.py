@@ -11,8 +11,7 @@ from data import workflow
 from data.models import Ticket
 from data.services import ServiceContext
 from data.services.handling import escalate, tell_residents, transition
-from data.services.outbox import notify
-from data.services.tickets import emergency_recipients, set_due, task_params
+from data.services.tickets import alert_emergency, set_due
 
 
 @dataclass
@@ -66,17 +65,5 @@ def _realert_emergencies(ctx: ServiceContext, now, report: SchedulerReport) -> N
     for ticket in rows:
         if ticket.last_alert_at is not None and now - ticket.last_alert_at < every:
             continue
-        ticket.last_alert_at = now
-        params = task_params(ctx, ticket)
-        for staff in emergency_recipients(ctx, ticket):
-            notify(
-                ctx,
-                kind="emergency",
-                key="leader.emergency_task",
-                params=params,
-                staff_id=staff.id,
-                ticket=ticket,
-                event_id=f"realert-{now.isoformat()}",
-                choices=[("1", "choice.accept")],
-            )
+        alert_emergency(ctx, ticket, f"realert-{now.isoformat()}")
         report.realerted.append(ticket.public_no)

@@ -153,39 +153,57 @@ def create_ticket(
     return ticket
 
 
-def _notify_new(ctx: ServiceContext, ticket: Ticket, assignee: Staff | None, event_id: int) -> None:
+ACCEPT_CHOICE = (("1", "choice.accept"),)
+
+
+def send_task(
+    ctx: ServiceContext,
+    ticket: Ticket,
+    staff_id: int,
+    event_id: int | str,
+    params: dict[str, str] | None = None,
+) -> None:
+    """Push a task (new, escalated or reopened) to the staff member who must accept it."""
+    notify(
+        ctx,
+        kind="new_task",
+        key="leader.new_task",
+        params=params or task_params(ctx, ticket),
+        staff_id=staff_id,
+        ticket=ticket,
+        event_id=event_id,
+        choices=ACCEPT_CHOICE,
+    )
+
+
+def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:
+    """Alert the leader, the grid worker and the duty contact at once (repeated until acknowledged)."""
     params = task_params(ctx, ticket)
-    accept = [("1", "choice.accept")]
-    if ticket.urgent:
-        for staff in emergency_recipients(ctx, ticket):
-            notify(
-                ctx,
-                kind="emergency",
-                key="leader.emergency_task",
-                params=params,
-                staff_id=staff.id,
-                ticket=ticket,
-                event_id=event_id,
-                choices=accept,
-            )
-        ticket.last_alert_at = ctx.clock.now()
-    elif assignee is not None:
+    for staff in emergency_recipients(ctx, ticket):
         notify(
             ctx,
-            kind="new_task",
-            key="leader.new_task",
+            kind="emergency",
+            key="leader.emergency_task",
             params=params,
-            staff_id=assignee.id,
+            staff_id=staff.id,
             ticket=ticket,
             event_id=event_id,
-            choices=accept,
+            choices=ACCEPT_CHOICE,
         )
+    ticket.last_alert_at = ctx.clock.now()
+
+
+def _notify_new(ctx: ServiceContext, ticket: Ticket, assignee: Staff | None, event_id: int) -> None:
+    if ticket.urgent:
+        alert_emergency(ctx, ticket, event_id)
+    elif assignee is not None:
+        send_task(ctx, ticket, assignee.id, event_id)
     if ticket.needs_verification and assignee is not None:
         notify(
             ctx,
             kind="verify",
             key="leader.verify_caller",
-            params=params,
+            params=task_params(ctx, ticket),
             staff_id=assignee.id,
             ticket=ticket,
             event_id=event_id,
