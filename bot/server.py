@@ -18,8 +18,9 @@ from bot.channels import mount_channels
 log = logging.getLogger("lianhu.server")
 
 
-def create_server(app: App, *, workers: bool = True) -> FastAPI:
-    """A FastAPI application around an App. `workers` runs the outbox dispatcher and scheduler."""
+def create_server(app: App, *, workers: bool = True, preload_voice: bool = False) -> FastAPI:
+    """A FastAPI application around an App. `workers` runs the outbox dispatcher and scheduler;
+    `preload_voice` loads the speech models at start-up (in the background) instead of on first use."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
@@ -28,6 +29,8 @@ def create_server(app: App, *, workers: bool = True) -> FastAPI:
         if workers:
             tasks.append(asyncio.create_task(app.dispatcher.run_forever(stop)))
             tasks.append(asyncio.create_task(_scheduler(app, stop)))
+        if preload_voice and app.extras.get("voice") is None:
+            tasks.append(asyncio.create_task(_load_voice(app)))
         for hook in app.extras.get("startup", []):
             await hook()
         try:
@@ -60,6 +63,16 @@ def create_server(app: App, *, workers: bool = True) -> FastAPI:
 
     mount_channels(api, app)
     return api
+
+
+async def _load_voice(app: App) -> None:
+    try:
+        from voice.service import build_voice_service
+
+        app.extras["voice"] = await asyncio.to_thread(build_voice_service, app.settings, warm=True)
+        log.info("speech models loaded")
+    except Exception:  # noqa: BLE001 - text channels keep working; voice notes get a "please type" reply
+        log.exception("speech models could not be loaded")
 
 
 def purge_recordings(app: App) -> int:
