@@ -159,7 +159,7 @@ def file_url(api_base_url: str) -> str:
 
 def build_application(app: App, s: TelegramSettings, speech: SpeechBridge, limiter: FloodLimiter) -> Application:  # type: ignore[type-arg]
     builder = ApplicationBuilder().token(s.token).base_url(s.api_base_url).base_file_url(file_url(s.api_base_url))
-    builder = builder.rate_limiter(PtbFloodLimiter(limiter))
+    builder = builder.rate_limiter(PtbFloodLimiter(limiter))  # type: ignore[arg-type]  # PTB types it for None args
     if s.mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()

@@ -64,7 +64,8 @@ class WechatApi:
     def upload_voice(self, audio: bytes, filename: str = "reply.amr") -> str:
         data = self._authed("POST", "/cgi-bin/media/upload", params={"type": "voice"},
                             files={"media": (filename, audio, "audio/amr")})
-        return str(data["media_id"])  # type: ignore[index]
+        assert isinstance(data, dict)
+        return str(data["media_id"])
 
     def send_text(self, openid: str, text: str) -> None:
         """A customer-service message (only within 48 h of the user's last message)."""
