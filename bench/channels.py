@@ -76,16 +76,19 @@ def _xml(openid: str, text: str, msg_id: int) -> bytes:
 
 
 async def _load(url: str, seconds: float, make: Any) -> tuple[list[float], int]:
-    """SENDERS closed-loop clients for `seconds`; returns latencies (s) and the error count."""
+    """SENDERS closed-loop clients for `seconds`; returns latencies (s) and the error count.
+
+    One httpx client (one keep-alive connection) per sender: a single client shared by 50 tasks spends
+    more CPU in its connection pool than the server spends answering /healthz.
+    """
     latencies: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=SENDERS + 10, max_keepalive_connections=SENDERS + 10)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
 
-        async def sender(i: int) -> None:
-            nonlocal errors
-            n = 0
+    async def sender(i: int) -> None:
+        nonlocal errors
+        n = 0
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             while time.perf_counter() < stop:
                 method, path, kwargs = make(i, n)
                 t0 = time.perf_counter()
@@ -95,7 +98,7 @@ async def _load(url: str, seconds: float, make: Any) -> tuple[list[float], int]:
                     errors += 1
                 n += 1
 
-        await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+    await asyncio.gather(*(sender(i) for i in range(SENDERS)))
     return latencies, errors
 
 
@@ -111,6 +114,21 @@ def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, A
     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
     return {"requests": len(ms), "errors": errors, "per_second": round(len(ms) / seconds, 1),
             "p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1), "max_ms": round(ms[-1], 1)}
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _phase(pid: int, url: str, seconds: float, make: Any) -> dict[str, Any]:
+    """One load phase, with the server process's CPU time per request (what the server itself costs)."""
+    cpu0 = _cpu_seconds(pid)
+    result = _summary(*asyncio.run(_load(url, seconds, make)), seconds)
+    cpu = _cpu_seconds(pid) - cpu0
+    result["server_cpu_ms_per_request"] = round(1000 * cpu / max(1, result["requests"]), 2)
+    result["server_capacity_per_cpu_second"] = round(result["requests"] / cpu, 1) if cpu else None
+    return result
 
 
 def run(seconds: float = 15.0) -> dict[str, Any]:
@@ -134,15 +152,18 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
                     raise RuntimeError("bench server did not start")
                 time.sleep(0.2)
             asyncio.run(_load(url, 2.0, _wechat_request))  # warm-up (model, connections, SQLite pages)
-            ceiling = _summary(*asyncio.run(_load(url, seconds / 2, lambda i, n: ("GET", "/healthz", {}))), seconds / 2)
-            wechat = _summary(*asyncio.run(_load(url, seconds, _wechat_request)), seconds)
+            ceiling = _phase(proc.pid, url, seconds / 2, lambda i, n: ("GET", "/healthz", {}))
+            wechat = _phase(proc.pid, url, seconds, _wechat_request)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
     share = wechat["per_second"] / ceiling["per_second"] if ceiling["per_second"] else 0.0
+    cap_w, cap_h = wechat["server_capacity_per_cpu_second"], ceiling["server_capacity_per_cpu_second"]
     return {
         "senders": SENDERS, "database": "sqlite", "turns": list(TURNS),
         "wechat_text_turn": wechat, "healthz_ceiling": ceiling, "share_of_ceiling": round(share, 3),
+        "share_of_ceiling_by_server_cpu": round(cap_w / cap_h, 3) if cap_w and cap_h else None,
+        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         "targets": {"p99_ms": TARGET_P99_MS, "share_of_ceiling": TARGET_SHARE,
                     "p99_met": wechat["p99_ms"] <= TARGET_P99_MS, "share_met": share >= TARGET_SHARE},
     }
