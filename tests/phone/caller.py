@@ -117,7 +117,7 @@ class Phone:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.terminate()
+                self.proc.kill()
                 self.proc.wait(5)
 
     def heard(self) -> bytes:

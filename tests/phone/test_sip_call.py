@@ -70,3 +70,98 @@ def test_keypad_only_call_reads_status_and_repeats(app, chat, voice_service, lin
     assert record.heard[:2] == ["key:2", "key:9"]
     assert record.outcome == "hung_up"
     assert "王秀英" in record.said[0]
+
+
+def caller_speech(name: str, lead_s: float = 1.5, tail_s: float = 40.0) -> bytes:
+    """A natural-voice request as the caller's microphone: a pause, the request, then silence."""
+    from tests.phone.test_agi import fixture_pcm8k
+
+    return silence(lead_s) + fixture_pcm8k(name) + silence(tail_s)
+
+
+def recognize_heard(voice_service, pcm8k: bytes) -> str:  # type: ignore[no-untyped-def]
+    from voice import codecs
+    from voice.asr import Transcript
+
+    result = voice_service.transcriber.transcribe(codecs.resample(pcm8k, 8000, 16000))
+    return result.text if isinstance(result, Transcript) else ""
+
+
+def spoken_digits(text: str) -> str:
+    table = str.maketrans("零〇一幺二两三四五六七八九", "0011223456789")
+    return "".join(ch for ch in text.translate(table) if ch.isdigit())
+
+
+def test_spoken_report_files_ticket_and_caller_hears_its_number(
+    app, voice_service, line, tmp_path: Path
+) -> None:
+    hotline, endpoint, uri = start_line(app, voice_service, line)
+    phone = Phone(tmp_path / "phone", RESIDENT_PHONE, caller_speech("req01_water_pipe.ogg"))
+    try:
+        phone.dial(uri)
+        record = live_record(hotline)
+        wait_until(lambda: said(record, "对请按 1"), 60, "the read-back")
+        phone.press("1")
+        wait_until(lambda: record.tickets, 30, "the ticket")
+        mark = len(record.said)
+        wait_until(lambda: len(record.said) > mark or record.outcome, 40, "the ticket number to be read out")
+        time.sleep(0.5)
+        phone.hangup()
+        phone.wait(20)
+    finally:
+        line.run(endpoint.stop())
+    with app.db.session() as s:
+        [ticket] = s.scalars(select(Ticket)).all()
+    assert ticket.item == "water_pipe"
+    assert record.tickets == [ticket.public_no]
+    assert record.heard[0].startswith("speech:")
+    assert hotline.records[-1].known
+    # What the caller's phone recorded, recognized: the ticket number was read back to them.
+    heard = phone.heard()
+    assert heard, phone.log()[-2000:]
+    tail = heard[-8000 * 30 :]  # the read-back sits in the last part of the call: 8 s windows
+    text = "".join(
+        recognize_heard(voice_service, tail[i : i + 8000 * 16]) for i in range(0, len(tail), 8000 * 8)
+    )
+    assert ticket.public_no in spoken_digits(text), text
+
+
+def test_silence_reprompts_twice_then_transfers_to_duty_phone(
+    app, voice_service, line, tmp_path: Path
+) -> None:
+    from data.clock import ManualClock
+
+    assert isinstance(app.clock, ManualClock)
+    hotline, endpoint, uri = start_line(
+        app, voice_service, line, duty_number="sip:duty@127.0.0.1:9", no_input_seconds=1.5, office_hours=""
+    )
+    phone = Phone(tmp_path / "phone", RESIDENT_PHONE, silence(80))
+    try:
+        phone.dial(uri)
+        record = live_record(hotline)
+        wait_until(lambda: record.outcome or said(record, "转接值班人员"), 80, "the transfer")
+        time.sleep(2)
+        phone.hangup()
+        phone.wait(5)
+    finally:
+        line.run(endpoint.stop())
+    assert record.heard[:3] == ["silence", "silence", "silence"]
+    assert sum("您还在吗" in s for s in record.said) == 2
+    assert any("转接值班人员" in s for s in record.said)  # the REFER itself is checked by the SIPp scenario
+
+
+def test_hangup_before_confirming_creates_nothing(app, voice_service, line, tmp_path: Path) -> None:
+    hotline, endpoint, uri = start_line(app, voice_service, line)
+    phone = Phone(tmp_path / "phone", RESIDENT_PHONE, caller_speech("req03_elevator.ogg"))
+    try:
+        phone.dial(uri)
+        record = live_record(hotline)
+        wait_until(lambda: said(record, "对请按 1"), 60, "the read-back")
+        phone.hangup()
+        phone.wait(20)
+        wait_until(lambda: hotline.records, 10, "the call record")
+    finally:
+        line.run(endpoint.stop())
+    assert record.outcome == "hung_up"
+    with app.db.session() as s:
+        assert s.scalars(select(Ticket)).all() == []

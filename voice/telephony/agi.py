@@ -18,6 +18,7 @@ Barge-in here is by key only (plain AGI cannot listen while it plays).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -129,10 +130,8 @@ class AgiChannel(CallChannel):
     async def hangup(self) -> None:
         if self._gone:
             return
-        try:
+        with contextlib.suppress(HungUp):
             await self.command("HANGUP")
-        except HungUp:
-            pass
         self._gone = True
 
 
