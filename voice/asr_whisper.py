@@ -1,25 +1,35 @@
 """faster-whisper backend: Whisper base (CTranslate2, int8) decoding Mandarin offline.
 
-Whisper invents text on silence and loops on hesitations, so we gate it with a VAD first,
-cap the output length by the audio length, drop segments the model itself marks as non-speech
-or repetitive, and refuse filler-only results.
+Speed: Whisper always encodes a 30 s window, which costs ~1.2 s on two cores whatever the clip
+length. CTranslate2 accepts a shorter window, so clips up to SHORT_MAX_S are encoded with their
+speech plus PAD_S of silence (measured here: ~2.4x faster, same or better CER on requests; less
+padding than 10 s made Whisper loop). Longer clips use faster-whisper's normal 30 s windows.
+
+Hallucinations: Whisper invents text on silence and loops on hesitations, so a VAD gates it, the
+output length is capped by the audio length, and segments the model itself marks as non-speech,
+unsure or repetitive are dropped; filler-only results are refused.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 from opencc import OpenCC
 
 from voice.asr import NotRecognized, Recognition, Segment, Transcriber, Transcript, is_filler, strip_punct
 from voice.vad import speech_span
 from voice.vocabulary import initial_prompt
 
+SHORT_MAX_S = 20.0
+PAD_S = 10.0
 # Phrases Whisper hallucinates from subtitle training data.
 HALLUCINATIONS = (
     "字幕",
@@ -52,6 +62,7 @@ class WhisperTranscriber(Transcriber):
         self.model = WhisperModel(
             str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1
         )
+        self.tokenizer = Tokenizer(self.model.hf_tokenizer, True, task="transcribe", language="zh")
         self.vocabulary = vocabulary
         self.beam_size = beam_size
         self._t2s = OpenCC("t2s")
@@ -61,28 +72,18 @@ class WhisperTranscriber(Transcriber):
         if span is None:
             return NotRecognized("silence")
         audio = np.frombuffer(pcm16k[span[0] : span[1]], dtype="<i2").astype(np.float32) / 32768.0
-        seconds = audio.size / 16000
-        segments, _info = self.model.transcribe(
-            audio,
-            language="zh",
-            task="transcribe",
-            beam_size=self.beam_size,
-            temperature=0.0,
-            initial_prompt=initial_prompt(self.vocabulary, tuple(hints)),
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            max_new_tokens=min(440, int(seconds * 10) + 12),
-            vad_filter=False,
-        )
-        kept: list[Segment] = []
-        for seg in segments:
-            text = self._clean(seg.text)
-            if not text or _is_hallucination(
-                text, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio
-            ):
-                continue
-            conf = math.exp(seg.avg_logprob) * (1.0 - 0.5 * seg.no_speech_prob)
-            kept.append(Segment(span[0] / 32000 + seg.start, span[0] / 32000 + seg.end, text, round(conf, 3)))
+        prompt = initial_prompt(self.vocabulary, tuple(hints))
+        offset = span[0] / 32000
+        if audio.size / 16000 <= SHORT_MAX_S:
+            raw = [self._short(audio, prompt, offset)]
+        else:
+            raw = self._long(audio, prompt, offset)
+        kept = []
+        for start, end, text, avg_logprob, no_speech in raw:
+            text = self._clean(text)
+            if text and not _is_hallucination(text, no_speech, avg_logprob, _compression(text)):
+                conf = math.exp(avg_logprob) * (1.0 - 0.5 * no_speech)
+                kept.append(Segment(round(start, 2), round(end, 2), text, round(conf, 3)))
         text = "".join(s.text for s in kept).strip()
         if not strip_punct(text):
             return NotRecognized("no_text")
@@ -92,10 +93,56 @@ class WhisperTranscriber(Transcriber):
         confidence = sum(s.confidence * w for s, w in zip(kept, weights, strict=True)) / sum(weights)
         return Transcript(text, round(confidence, 3), tuple(kept))
 
+    def _short(self, audio: np.ndarray, prompt: str, offset: float) -> tuple[float, float, str, float, float]:
+        """One greedy decode over a window of the speech plus PAD_S seconds of silence."""
+        frames = min(3000, int(audio.size / 160 + PAD_S * 100))
+        mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
+        mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
+        encoded = self.model.model.encode(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=False
+        )
+        tok = self.tokenizer
+        tokens = [tok.sot_prev, *tok.encode(" " + prompt), *tok.sot_sequence, tok.no_timestamps]
+        result = self.model.model.generate(
+            encoded,
+            [tokens],
+            beam_size=self.beam_size,
+            max_length=len(tokens) + int(audio.size / 1600) + 12,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
+        ids = [t for t in result.sequences_ids[0] if t < tok.eot]
+        avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1) if ids else -10.0
+        return offset, offset + audio.size / 16000, tok.decode(ids), avg_logprob, result.no_speech_prob
+
+    def _long(
+        self, audio: np.ndarray, prompt: str, offset: float
+    ) -> list[tuple[float, float, str, float, float]]:
+        segments, _info = self.model.transcribe(
+            audio,
+            language="zh",
+            task="transcribe",
+            beam_size=self.beam_size,
+            temperature=0.0,
+            initial_prompt=prompt,
+            condition_on_previous_text=False,
+            without_timestamps=True,
+            vad_filter=False,
+            max_new_tokens=224,
+        )
+        return [(offset + s.start, offset + s.end, s.text, s.avg_logprob, s.no_speech_prob) for s in segments]
+
     def _clean(self, text: str) -> str:
         text = self._t2s.convert(text.strip()).translate(_ASCII_PUNCT)
         text = re.sub(r"(?<=[\u4e00-\u9fff])\.(?=$|[\u4e00-\u9fff])", "。", text)
         return _REPEAT.sub(r"\1", text)
+
+
+def _compression(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def _is_hallucination(text: str, no_speech_prob: float, avg_logprob: float, compression_ratio: float) -> bool:
