@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,8 @@ class VoiceService:
         self.transcriber = transcriber
         self.assembler = assembler
         self.limits = limits
-        self._slots = asyncio.Semaphore(max_parallel)  # at most this many inferences at once
+        # At most this many inferences at once; a thread semaphore binds to no event loop.
+        self._slots = threading.BoundedSemaphore(max_parallel)
 
     def recognize(self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()) -> Recognition:
         """Blocking: decode any supported audio and recognize it; bad audio becomes NotRecognized."""
@@ -58,7 +60,8 @@ class VoiceService:
             log.info("undecodable audio (%s): %s", fmt_hint, err)
             return NotRecognized("corrupt")
         try:
-            return self.transcriber.transcribe(pcm, hints)
+            with self._slots:
+                return self.transcriber.transcribe(pcm, hints)
         except Exception:  # an engine fault must not take the conversation down
             log.exception("recognizer %s failed", self.transcriber.name)
             return NotRecognized("error")
@@ -70,8 +73,7 @@ class VoiceService:
     async def transcribe(
         self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()
     ) -> Recognition:
-        async with self._slots:
-            return await asyncio.to_thread(self.recognize, data, fmt_hint, hints)
+        return await asyncio.to_thread(self.recognize, data, fmt_hint, hints)
 
     async def speak(self, rendered: Rendered | str, fmt: str = "mp3") -> bytes:
         return await asyncio.to_thread(self.render_audio, rendered, fmt)
