@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dispatch", help="run an outbox worker (and the scheduler) without the web server")
     p.add_argument("--drain", action="store_true", help="deliver what is due now, then exit")
     sub.add_parser("migrate", help="apply database migrations")
+    p = sub.add_parser("phone", help="answer the phone line (SIP on phone.sip_listen; FastAGI with --agi)")
+    p.add_argument("--demo", action="store_true")
+    p.add_argument("--agi", action="store_true")
     sub.add_parser("wechat-menu", help="push the custom menu in config.yaml (wechat.menu) to the Official Account")
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
@@ -191,6 +194,12 @@ def _wechat_menu(settings: Settings, args: argparse.Namespace) -> int:
         api.close()
     print(f"menu pushed: {len(s.menu)} button(s)")
     return 0
+
+
+def _phone(settings: Settings, args: argparse.Namespace) -> int:
+    from voice.telephony.service import main as phone_main
+
+    return phone_main(settings, demo=args.demo, agi=args.agi)
 
 
 COMMANDS = {

@@ -55,6 +55,8 @@ class CallRecord:
     outcome: str = ""  # goodbye | transferred | message | hung_up | emergency | error
     recognize_seconds: list[float] = field(default_factory=list)
     engine_seconds: list[float] = field(default_factory=list)
+    reply_latencies: list[float] = field(default_factory=list)  # caller's end of speech → first reply audio
+    ended_at: float = 0.0
 
 
 def beep(ms: int = 350, hz: int = 1000) -> bytes:
@@ -87,6 +89,8 @@ class CallFlow:
             self.record.outcome = "error"
             await self.ch.hangup()
         finally:
+            self.record.reply_latencies = list(self.ch.timings.reply_latencies)
+            self.record.ended_at = time.monotonic()
             self.hl.keep(self.record)
         return self.record
 

@@ -1,0 +1,164 @@
+"""Phone bench: caller's end of speech → first audio of the reply (p50/p95), and how many calls the
+line holds at once with recognition running (SIPp load). `python -m bench.phone` prints JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "tests/phone/sipp/hold_call.xml"
+REQUESTS = (
+    "req01_water_pipe.ogg",
+    "req02_lighting.ogg",
+    "req04_noise.ogg",
+    "req07_drain.ogg",
+    "req10_sanitation.ogg",
+    "req03_elevator.ogg",
+)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 3)
+
+
+def run(calls: int = 6, load: tuple[int, ...] = (10, 14)) -> dict[str, Any]:
+    """Latency over `calls` spoken calls (2 at a time); then SIPp waves of `load` simultaneous calls."""
+    if not shutil.which("baresip") or not shutil.which("sipp"):
+        return {"skipped": "baresip / sipp not installed (scripts/system-deps.sh test)"}
+    return asyncio.run(_run(calls, load))
+
+
+async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
+    from bot.app import build_app, load_demo_if_empty
+    from bot.settings import load_settings
+    from tests.phone.caller import Phone, free_port, silence
+    from tests.phone.test_agi import fixture_pcm8k
+    from voice.service import build_voice_service
+    from voice.telephony.hotline import Hotline
+    from voice.telephony.sip import SipEndpoint
+
+    tmp = Path(tempfile.mkdtemp(prefix="lianhu-bench-phone-"))
+    port = free_port()
+    settings = load_settings(
+        ROOT / "config.yaml", environ={"LIANHU_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+    )
+    settings = settings.with_overrides(
+        phone=dataclasses.replace(
+            settings.phone, sip_listen=f"127.0.0.1:{port}", max_calls=max(max(load), settings.phone.max_calls)
+        )
+    )
+    app = build_app(settings)
+    load_demo_if_empty(app)
+    voice = build_voice_service(settings)
+    hotline = Hotline(app, voice)
+    endpoint = SipEndpoint(hotline, settings.phone.sip_listen)
+    await endpoint.start()
+    uri = f"sip:lianhu@127.0.0.1:{port}"
+    out: dict[str, Any] = {"targets": {"reply_latency_p50_s": 1.2, "simultaneous_calls": 10}}
+    try:
+        # 1. Latency: real baresip callers speak a request; timing is taken on our side of the line.
+        latencies: list[float] = []
+        recog: list[float] = []
+        for start in range(0, calls, 2):
+            phones = []
+            for i in range(start, min(calls, start + 2)):
+                mic = silence(1.5) + fixture_pcm8k(REQUESTS[i % len(REQUESTS)]) + silence(14)
+                phone = Phone(tmp / f"call{i}", f"1390000{i:04d}", mic)
+                phone.dial(uri, max_seconds=40)
+                phones.append(phone)
+            await asyncio.sleep(2)
+            for phone in phones:
+                await asyncio.to_thread(phone.wait, 60)
+        await asyncio.sleep(1)
+        for rec in hotline.records:
+            latencies += rec.reply_latencies
+            recog += rec.recognize_seconds
+        out["reply_latency_s"] = {
+            "p50": _pct(latencies, 0.5),
+            "p95": _pct(latencies, 0.95),
+            "n": len(latencies),
+        }
+        out["recognition_s"] = {"p50": _pct(recog, 0.5), "p95": _pct(recog, 0.95), "n": len(recog)}
+        # 2. Concurrency: SIPp places N calls at once, each speaking (pcap RTP) then holding 20 s.
+        waves = []
+        for n in load:
+            before = len(hotline.records)
+            peak = 0
+
+            async def watch() -> None:
+                nonlocal peak
+                while True:
+                    peak = max(peak, hotline.active)
+                    await asyncio.sleep(0.2)
+
+            watcher = asyncio.ensure_future(watch())
+            t0 = time.monotonic()
+            proc = await asyncio.create_subprocess_exec(
+                "sipp",
+                f"127.0.0.1:{port}",
+                "-sf",
+                str(SCENARIO),
+                "-s",
+                "lianhu",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(free_port()),
+                "-mp",
+                str(free_port()),
+                "-m",
+                str(n),
+                "-l",
+                str(n),
+                "-r",
+                str(n),
+                "-nostdin",
+                "-timeout",
+                "90s",
+                "-trace_stat",
+                "-stf",
+                str(tmp / f"stat{n}.csv"),
+                cwd=str(tmp),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            await proc.wait()
+            watcher.cancel()
+            await asyncio.sleep(1)
+            recs = hotline.records[before:]
+            waves.append(
+                {
+                    "offered": n,
+                    "sipp_ok": proc.returncode == 0,
+                    "peak_active": peak,
+                    "calls_recorded": len(recs),
+                    "recognitions": sum(len(r.recognize_seconds) for r in recs),
+                    "errors": sum(r.outcome == "error" for r in recs),
+                    "wall_s": round(time.monotonic() - t0, 1),
+                }
+            )
+        out["load"] = waves
+        held = [
+            w["offered"]
+            for w in waves
+            if w["sipp_ok"] and w["peak_active"] >= w["offered"] and not w["errors"]
+        ]
+        out["simultaneous_calls_held"] = max(held, default=0)
+    finally:
+        await endpoint.stop()
+        app.db.dispose()
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), ensure_ascii=False, indent=2))

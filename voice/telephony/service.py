@@ -1,0 +1,83 @@
+"""Starting the phone line: `python -m bot phone` on its own, or from the server's start-up hook."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from bot.app import App
+from bot.settings import Settings
+
+log = logging.getLogger("lianhu.phone")
+
+
+async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list[Any]:
+    """Load speech once, then listen for SIP calls (and FastAGI when asked); returns what to stop."""
+    from voice.service import build_voice_service
+    from voice.telephony.hotline import Hotline
+    from voice.telephony.sip import SipEndpoint
+
+    voice = (
+        voice
+        or app.extras.get("voice")
+        or await asyncio.to_thread(build_voice_service, app.settings, warm=True)
+    )
+    hotline = Hotline(app, voice)
+    app.extras["hotline"] = hotline
+    started: list[Any] = []
+    endpoint = SipEndpoint(hotline, app.settings.phone.sip_listen)
+    await endpoint.start()
+    started.append(endpoint)
+    if agi:
+        from voice.telephony.agi import AgiServer
+
+        var = app.settings.path(app.settings.paths.var_dir)
+        server = AgiServer(hotline, app.settings.phone.agi_listen, var / "agi/sounds", var / "agi/recordings")
+        await server.start()
+        started.append(server)
+    return started
+
+
+def install(app: App) -> None:
+    """Start the line with the server when `phone.enabled` (app.extras start-up/shutdown hooks)."""
+    if not app.settings.phone.enabled:
+        return
+    running: list[Any] = []
+
+    async def startup() -> None:
+        running.extend(await start_phone(app))
+
+    async def shutdown() -> None:
+        for part in reversed(running):
+            await part.stop()
+
+    app.extras.setdefault("startup", []).append(startup)
+    app.extras.setdefault("shutdown", []).append(shutdown)
+
+
+def main(settings: Settings, demo: bool = False, agi: bool = False) -> int:
+    """Run the phone line until interrupted."""
+    from bot.app import build_app, load_demo_if_empty
+
+    app = build_app(settings)
+    if demo:
+        load_demo_if_empty(app)
+
+    async def serve() -> None:
+        parts = await start_phone(app, agi=agi)
+        print(
+            f"Lianhu phone line: sip:lianhu@{settings.phone.sip_listen}"
+            + (f"  ·  agi://{settings.phone.agi_listen}/lianhu" if agi else ""),
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for part in reversed(parts):
+                await part.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+    return 0
