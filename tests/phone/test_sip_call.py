@@ -103,9 +103,8 @@ def test_spoken_report_files_ticket_and_caller_hears_its_number(
         wait_until(lambda: said(record, "对请按 1"), 60, "the read-back")
         phone.press("1")
         wait_until(lambda: record.tickets, 30, "the ticket")
-        mark = len(record.said)
-        wait_until(lambda: len(record.said) > mark or record.outcome, 40, "the ticket number to be read out")
-        time.sleep(0.5)
+        wait_until(lambda: said(record, record.tickets[0]), 20, "the ticket number prompt")
+        time.sleep(13)  # let the whole read-back reach the phone
         phone.hangup()
         phone.wait(20)
     finally:
