@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def open_page(pw, chromium_path: str, url: str, *extra_args: str, read_aloud: bo
     return browser, page
 
 
-def test_invitation_link_report_confirm_ticket_and_push(app: App, live: LiveServer, chromium_path: str) -> None:
+def test_invitation_link_report_confirm_ticket_and_push(app: App, live: LiveServer, chromium_path: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     token = web_token(app, "demo:resident1")
@@ -47,8 +48,13 @@ def test_invitation_link_report_confirm_ticket_and_push(app: App, live: LiveServ
             yes.click()
             page.wait_for_function("/单号 \\d+/.test(document.getElementById('log').innerText)")
             number = re.search(r"单号 (\d+)", page.inner_text("#log")).group(1)  # type: ignore[union-attr]
-            (ROOT / "docs").mkdir(exist_ok=True)
-            page.screenshot(path=str(ROOT / "docs/web-chat.png"))
+            # the README's picture: rewritten when missing or when LIANHU_UPDATE_SCREENSHOT=1
+            readme_shot = ROOT / "docs/web-chat.png"
+            update = not readme_shot.exists() or os.environ.get("LIANHU_UPDATE_SCREENSHOT") == "1"
+            shot = readme_shot if update else tmp_path / "web-chat.png"
+            shot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000
             # the leader accepts: the resident's page shows the pushed update (outbox → SSE)
             Chat(app, "demo:leader1").say(f"接单 {number}")
             page.wait_for_selector(".msg.pushed", timeout=15000)
