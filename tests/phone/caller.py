@@ -122,7 +122,8 @@ class Phone:
 
     def heard(self) -> bytes:
         """What the phone's speaker received (8 kHz PCM)."""
-        files = sorted((self.dir / "rec").glob("*-dec.wav"))
+        # sndfile starts a new dump when the stream is updated (the re-INVITE): take the longest.
+        files = sorted((self.dir / "rec").glob("*-dec.wav"), key=lambda p: p.stat().st_size)
         return read_wav(files[-1])[0] if files else b""
 
     def log(self) -> str:
