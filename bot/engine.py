@@ -171,7 +171,9 @@ class Engine:
                 prior = processed_answer(ctx, ident.id, inbound.msg_id)
                 if prior is not None:
                     return Answer([OutMessage.from_json(m) for m in prior], duplicate=True)
-            ident.last_inbound_at = self.clock.now()
+            now = self.clock.now()
+            if ident.last_inbound_at is None or (now - ident.last_inbound_at).total_seconds() > 60:
+                ident.last_inbound_at = now  # WeChat's 48 h reply window needs minutes, not every turn
             actor = actor_for(ctx, ident)
             state = load_state(ctx, ident.id)
             text = (inbound.text or "").strip()[:MAX_TEXT]

@@ -17,22 +17,32 @@ class DialogueState:
     slots: dict[str, Any] = field(default_factory=dict)
 
 
+def _row(ctx: ServiceContext, identity_id: int) -> Conversation | None:
+    # Conversations are looked up twice per turn (load, save): remember the row in the session.
+    cache = ctx.session.info.setdefault("conversations", {})
+    if identity_id not in cache:
+        cache[identity_id] = ctx.session.scalar(
+            select(Conversation).where(Conversation.identity_id == identity_id)
+        )
+    return cache[identity_id]
+
+
 def load_state(ctx: ServiceContext, identity_id: int) -> DialogueState:
-    conv = ctx.session.scalar(select(Conversation).where(Conversation.identity_id == identity_id))
+    conv = _row(ctx, identity_id)
     if conv is None:
         return DialogueState()
     return DialogueState(conv.state, dict(conv.slots or {}))
 
 
 def save_state(ctx: ServiceContext, identity_id: int, state: DialogueState) -> None:
-    conv = ctx.session.scalar(select(Conversation).where(Conversation.identity_id == identity_id))
+    conv = _row(ctx, identity_id)
     if conv is None:
-        ctx.session.add(
-            Conversation(
-                identity_id=identity_id, state=state.name, slots=state.slots, updated_at=ctx.clock.now()
-            )
+        conv = Conversation(
+            identity_id=identity_id, state=state.name, slots=state.slots, updated_at=ctx.clock.now()
         )
-    else:
+        ctx.session.add(conv)
+        ctx.session.info["conversations"][identity_id] = conv
+    elif (conv.state, conv.slots) != (state.name, state.slots):
         conv.state, conv.slots, conv.updated_at = state.name, dict(state.slots), ctx.clock.now()
 
 

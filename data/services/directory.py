@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from data.models import Household, Identity, Resident, Staff, Unit, WebToken
+from data.models import Grid, Household, Identity, Resident, Staff, Unit, WebToken
 from data.services import ServiceContext
 
 STAFF_ROLES = ("leader", "grid", "staff", "duty")
@@ -93,18 +93,23 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
                 community_id=staff.community_id,
             )
     if ident.resident_id is not None:
-        res = s.get(Resident, ident.resident_id)
-        if res is not None:
-            hh = res.household
+        row = s.execute(
+            select(Resident.name, Resident.household_id, Household.unit_id, Unit.grid_id, Grid.community_id)
+            .join(Household, Resident.household_id == Household.id)
+            .join(Unit, Household.unit_id == Unit.id)
+            .join(Grid, Unit.grid_id == Grid.id)
+            .where(Resident.id == ident.resident_id)
+        ).first()
+        if row is not None:
             return replace(
                 base,
                 role="resident",
-                name=res.name,
-                resident_id=res.id,
-                household_id=hh.id,
-                unit_id=hh.unit_id,
-                grid_id=hh.unit.grid_id,
-                community_id=hh.unit.grid.community_id,
+                name=row.name,
+                resident_id=ident.resident_id,
+                household_id=row.household_id,
+                unit_id=row.unit_id,
+                grid_id=row.grid_id,
+                community_id=row.community_id,
             )
     return base
 
