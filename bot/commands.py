@@ -28,6 +28,27 @@ _STEP = re.compile(
 _TASKS = re.compile(r"^\s*(我的)?(任务|待办|任务列表|我的任务)[。!！]?\s*$")
 
 
+# Menu buttons arrive as their labels (WeChat menu, Telegram keyboard, a resident reading the menu aloud).
+MENU_WORDS = {
+    "反映问题": "report.ask",
+    "我要反映问题": "report.ask",
+    "我要反映": "report.ask",
+    "报事": "report.ask",
+    "查询进度": "status.query",
+    "查进度": "status.query",
+    "找联户长": "human.leader",
+    "转人工": "human.handoff",
+    "人工服务": "human.handoff",
+    "菜单": "help.menu",
+}
+_TRIM = re.compile(r"[\s，,。.!！?？【】\[\]]+")
+
+
+def menu_action(text: str) -> str | None:
+    """The action a menu label stands for, when the whole message is one."""
+    return MENU_WORDS.get(_TRIM.sub("", text or ""))
+
+
 @dataclass(frozen=True)
 class Command:
     op: str  # tasks | accept | in_progress | resolve | escalate | approve_binding

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.commands import parse_command
+from bot.commands import menu_action, parse_command
 from data.services.conversations import DialogueState
 from data.services.directory import Actor
 from nlu.types import Parse
@@ -55,6 +55,9 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float) -
         return Action("emergency.report")
     if not actor.bound:
         return Action("bind.input")
+    menu = menu_action(parse.text)
+    if menu is not None:
+        return Action(menu)
     if state.name != END:
         action = _in_state(state, parse, digit)
         if action is not None:

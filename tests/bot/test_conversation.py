@@ -165,3 +165,11 @@ def test_state_is_stored_in_database(app, chat) -> None:  # type: ignore[no-unty
     with app.db.session() as s:
         states = [c.state for c in s.scalars(select(Conversation))]
     assert "report_confirm" in states
+
+
+@pytest.mark.parametrize("label", ["反映问题", "【反映问题】", "我要反映问题"])
+def test_menu_labels_work_as_typed_words(app, chat, label: str) -> None:  # type: ignore[no-untyped-def]
+    r1 = chat("demo:resident1")
+    assert "请说一说遇到了什么问题" in r1.say(label)
+    assert "对吗" in r1.say("我家水管漏水了")
+    assert "没有正在办理" in r1.say("查询进度")  # a menu button leaves the pending question
