@@ -44,16 +44,16 @@ INTENT_ACTIONS = {
 }
 
 
-def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float) -> Action:
-    """What to do with one message."""
+def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, guest: bool = False) -> Action:
+    """What to do with one message. `guest`: an unregistered caller may still report (flagged for checking)."""
     digit = parse.entities.digit
-    if not digit and actor.bound:
+    if not digit and actor.bound:  # staff commands need a bound account
         cmd = parse_command(parse.text) or parse_command(parse.normalized)
         if cmd is not None:
             return Action("leader.command", {"op": cmd.op, "ticket_no": cmd.ticket_no, "note": cmd.note})
     if parse.intent == "emergency" or (parse.urgent and parse.intent == "report"):
         return Action("emergency.report")
-    if not actor.bound:
+    if not actor.bound and not guest:
         return Action("bind.input")
     menu = menu_action(parse.text)
     if menu is not None:

@@ -25,6 +25,7 @@ from data.clock import Clock
 from data.db import Database
 from data.models import Identity
 from data.services import ServiceContext
+from data.services.channels import enqueue_late_reply
 from data.services.conversations import (
     DialogueState,
     load_state,
@@ -81,6 +82,7 @@ class Answer:
     state: str = ""
     spoken: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    queued_late: bool = False  # the answer went to the outbox (the platform stopped waiting)
 
     @property
     def text(self) -> str:
@@ -180,7 +182,8 @@ class Engine:
             t1 = time.perf_counter()
             parse = self.parser.parse(text)
             t2 = time.perf_counter()
-            action = decide(state, parse, actor, self.settings.nlu.confidence_threshold)
+            guest = bool(options.get("unverified_caller"))
+            action = decide(state, parse, actor, self.settings.nlu.confidence_threshold, guest=guest)
             result = self._run(
                 ctx,
                 Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}),
@@ -188,6 +191,13 @@ class Engine:
             )
             save_state(ctx, ident.id, result.state)
             messages = [self.renderer.render(r) for r in result.replies]
+            late_after = options.get("late_after")
+            queued = late_after is not None and time.monotonic() > late_after and bool(messages)
+            if queued:
+                # The platform stopped waiting: the answer goes out through the outbox, committed with the turn.
+                enqueue_late_reply(
+                    ctx, inbound.channel, inbound.sender_ref, inbound.msg_id or "", [m.text for m in messages]
+                )
             if inbound.msg_id:
                 record_processed(ctx, ident.id, inbound.msg_id, [m.to_json() for m in messages])
         t3 = time.perf_counter()
@@ -208,6 +218,7 @@ class Engine:
             result.state.name,
             inbound.spoken,
             {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1},
+            queued,
         )
 
     def _run(self, ctx: ServiceContext, turn: Turn, action: Action) -> Result:

@@ -84,9 +84,10 @@ class Chat:
         self.app = app
         self.channel, _, self.external = ref.partition(":")
 
-    def say(self, text: str, msg_id: str | None = None, **inbound: object) -> str:
+    def say(self, text: str, msg_id: str | None = None, unverified: bool = False, **inbound: object) -> str:
         answer = self.app.engine.handle(
-            Inbound(self.channel, self.external, msg_id or f"t{next(self._ids)}", text, **inbound)  # type: ignore[arg-type]
+            Inbound(self.channel, self.external, msg_id or f"t{next(self._ids)}", text, **inbound),  # type: ignore[arg-type]
+            unverified_caller=unverified,
         )
         return answer.text
 

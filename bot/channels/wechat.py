@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from data.services.channels import enqueue_late_reply, late_reply_queued
 log = logging.getLogger("lianhu.wechat")
 CHANNEL = "wechat"
 SUCCESS = "success"
+LATE_MARGIN = 0.5  # seconds kept for sending the passive reply back
 MAX_BODY = 64 * 1024
 
 
@@ -41,7 +43,9 @@ class WechatAdapter:
         self.settings = settings
         self.api = api
         self.speech = speech
-        self.crypto = WeChatCrypto(settings.token, settings.aes_key, settings.app_id) if settings.aes_key else None
+        self.crypto = (
+            WeChatCrypto(settings.token, settings.aes_key, settings.app_id) if settings.aes_key else None
+        )
         self.menu = {m.get("key", ""): m.get("say") or m.get("name", "") for m in settings.menu}
         self._inflight: dict[tuple[str, str], asyncio.Task[list[OutMessage] | None]] = {}
         self._late: set[tuple[str, str]] = set()
@@ -54,7 +58,9 @@ class WechatAdapter:
         """URL verification: echo `echostr` when the signature is right."""
         q = request.query_params
         try:
-            check_signature(self.settings.token, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", ""))
+            check_signature(
+                self.settings.token, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", "")
+            )
         except InvalidSignatureException:
             return PlainTextResponse("forbidden", status_code=403)
         return PlainTextResponse(q.get("echostr", ""))
@@ -102,7 +108,9 @@ class WechatAdapter:
                 scene = str(getattr(message, "scene_id", "") or "").removeprefix("qrscene_")
                 inbound = Inbound(CHANNEL, openid, msg_id, scene or GREETING, received_at=received)
             elif event == "click":
-                inbound = Inbound(CHANNEL, openid, msg_id, self.menu.get(str(message.key), ""), received_at=received)
+                inbound = Inbound(
+                    CHANNEL, openid, msg_id, self.menu.get(str(message.key), ""), received_at=received
+                )
             else:
                 return None
         else:
@@ -122,7 +130,10 @@ class WechatAdapter:
             return None
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._turn(inbound, voice))
+            # Past this moment the engine queues its answer in the outbox within the turn's own
+            # transaction, so a late answer is never lost; the margin covers the way back to WeChat.
+            late_after = time.monotonic() + max(0.5, self.settings.reply_timeout_seconds - LATE_MARGIN)
+            task = asyncio.ensure_future(self._turn(inbound, voice, late_after))
             self._inflight[key] = task
             task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         try:
@@ -136,14 +147,16 @@ class WechatAdapter:
             return None
         return "\n".join(m.text for m in messages) or None
 
-    async def _turn(self, inbound: Inbound, voice: Any) -> list[OutMessage] | None:
+    async def _turn(self, inbound: Inbound, voice: Any, late_after: float) -> list[OutMessage] | None:
         if voice is not None:
             heard = await self._hear(inbound, voice)
             if isinstance(heard, OutMessage):
                 return [heard]
             inbound = heard
         async with self._turns:
-            answer = await asyncio.to_thread(self.app.engine.handle, inbound)
+            answer = await asyncio.to_thread(self.app.engine.handle, inbound, late_after=late_after)
+        if answer.queued_late:
+            return None  # already in the outbox: answer `success` now
         if answer.duplicate:
             queued = await asyncio.to_thread(self._late_queued, inbound)
             if queued:
@@ -155,8 +168,14 @@ class WechatAdapter:
     async def _hear(self, inbound: Inbound, voice: Any) -> Inbound | OutMessage:
         recognition = str(voice.recognition or "").strip()
         if recognition:
-            return Inbound(CHANNEL, inbound.sender_ref, inbound.msg_id, recognition, received_at=inbound.received_at,
-                           spoken=True)
+            return Inbound(
+                CHANNEL,
+                inbound.sender_ref,
+                inbound.msg_id,
+                recognition,
+                received_at=inbound.received_at,
+                spoken=True,
+            )
         audio = await asyncio.to_thread(self.api.download_media, str(voice.media_id))
         return await self.speech.hear(inbound, audio, str(voice.format or "amr").lower())
 
@@ -167,9 +186,11 @@ class WechatAdapter:
     async def _deliver_late(self, key: tuple[str, str], task: asyncio.Task[list[OutMessage] | None]) -> None:
         """The engine finished after WeChat's window: queue its answer as customer-service messages."""
         try:
-            if task.cancelled() or task.exception() is not None or not task.result():
-                log.warning("wechat: late turn for %s produced nothing", key[1])
+            if task.cancelled() or task.exception() is not None:
+                log.warning("wechat: late turn for %s failed", key[1])
                 return
+            if not task.result():
+                return  # the engine queued the answer itself, atomically with the turn
             texts = [m.text for m in task.result() or []]
 
             def enqueue() -> None:

@@ -173,3 +173,33 @@ def test_menu_labels_work_as_typed_words(app, chat, label: str) -> None:  # type
     assert "请说一说遇到了什么问题" in r1.say(label)
     assert "对吗" in r1.say("我家水管漏水了")
     assert "没有正在办理" in r1.say("查询进度")  # a menu button leaves the pending question
+
+
+def test_unregistered_caller_can_report_with_address_and_is_flagged(app, chat) -> None:  # type: ignore[no-untyped-def]
+    caller = chat("phone:13999990000")
+    ask = caller.say("我家水管漏水了", unverified=True)
+    assert "地址" in ask
+    confirm = caller.say("3栋2单元301", unverified=True)
+    assert "地址 3 栋 2 单元 301" in confirm
+    done = caller.say("1", unverified=True)
+    no = TICKET_NO.search(done).group(1)
+    assert "核实" in done
+    with app.db.session() as s:
+        t = s.scalar(select(Ticket).where(Ticket.public_no == no))
+        assert t.needs_verification and t.reporter_resident_id is None
+    assert no in caller.say("我报的事情咋样了", unverified=True)
+    assert any("核实" in m and no in m for m in chat("demo:leader1").inbox())
+
+
+def test_late_answer_is_queued_in_the_same_turn(app, chat) -> None:  # type: ignore[no-untyped-def]
+    import time as _time
+
+    from data.models import OutboxMessage
+
+    answer = app.engine.handle(
+        Inbound("demo", "resident1", "late-1", "我报的事情咋样了"), late_after=_time.monotonic() - 1
+    )
+    assert answer.queued_late
+    with app.db.session() as s:
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "late_reply")))
+    assert len(rows) == 1 and "没有正在办理" in rows[0].params["text"]
