@@ -16,9 +16,9 @@ from nlu.features import Featurizer
 from nlu.model import LinearModel, fit
 from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
-from nlu.training import TrainingData, load_training, training_files
+from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
 
@@ -36,7 +36,8 @@ class Bundle:
     resources: Resources
     normalizer: Normalizer
     featurizer: Featurizer
-    model: LinearModel
+    model: LinearModel  # one label per Rasa intent (report_<item>, query_status, ...)
+    intent_model: LinearModel  # the same features, reports pooled into one `report` label
     memory: dict[str, str]  # core(normalized example) -> label, where unambiguous
     persons: dict[str, str]  # surface -> canonical person (Rasa synonyms)
     train_seconds: float
@@ -69,7 +70,9 @@ def build(
     featurizer = Featurizer(keywords, data.regexes, data.lookups)
     texts = [normalizer(text) for text, _ in examples]
     labels = [label for _, label in examples]
-    model = fit([featurizer(t) for t in texts], labels)
+    bags = [featurizer(t) for t in texts]
+    model = fit(bags, labels)
+    intent_model = fit(bags, [split_label(label, resources.items)[0] for label in labels])
     memory: dict[str, str] = {}
     clashes: set[str] = set()
     for text, label in zip(texts, labels, strict=True):
@@ -81,7 +84,7 @@ def build(
         memory.pop(key)
     persons = {surface: value for surface, value in data.synonyms.items() if value in PERSON_VALUES}
     fp = fingerprint(catalog_path, training_dir, lexicon_dir)
-    return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, model, memory, persons,
+    return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, model, intent_model, memory, persons,
                   time.perf_counter() - started)  # fmt: skip
 
 

@@ -31,7 +31,8 @@ class Featurizer:
         shaped = _DIGITS.sub(_digit_shape, text.replace(" ", ""))
         padded = f"^{shaped}$"
         feats: Counter[str] = Counter()
-        for n in (1, 2, 3):
+        feats.update(shaped)  # unigrams without the constant ^ and $ markers
+        for n in (2, 3):
             feats.update(padded[i : i + n] for i in range(len(padded) - n + 1))
         feats[f"len:{min(len(shaped), 12) // 3}"] += 1
         for word, item in self._keywords:

@@ -14,7 +14,8 @@ from nlu.types import Alternative, Entities, Parse
 
 EMERGENCY = "emergency"
 EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
-ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
+ITEM_MIN_P = 0.15
+INTENT_MODEL_WEIGHT = 0.5  # share of the pooled-intent model in the intent decision (the rest: summed labels)  # an emergency also files under the model's best item when it is at least this likely
 _CHILDREN = {"child", "grandchild"}
 
 
@@ -49,11 +50,13 @@ class Parser:
         if digit := find_digit(surface):
             return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
         entities = extract(normalized, surface, self._persons)
-        probs = self.bundle.model.probabilities(self.bundle.featurizer(normalized))
+        feats = self.bundle.featurizer(normalized)
+        probs = self.bundle.model.probabilities(feats)
+        intent_probs = self.bundle.intent_model.probabilities(feats)
         hit, muted = self._detector.scan(normalized)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
-        return self._decide(text, normalized, probs, hit, entities)
+        return self._decide(text, normalized, probs, intent_probs, hit, entities)
 
     def _item_of(self, index: int) -> tuple[str | None, str | None]:
         intent, item = self._split[index]
@@ -69,7 +72,9 @@ class Parser:
             return None
         return item
 
-    def _decide(self, text: str, normalized: str, probs: np.ndarray, hit: Hit | None, entities: Entities) -> Parse:
+    def _decide(
+        self, text: str, normalized: str, probs: np.ndarray, intent_probs: np.ndarray, hit: Hit | None, entities: Entities
+    ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
         remembered = self.bundle.memory.get(core(normalized))
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
@@ -85,14 +90,15 @@ class Parser:
         if remembered is not None and remembered in self._labels:
             best, confidence = self._labels.index(remembered), 1.0
         else:
-            best, confidence = self._best_label(probs, order)
+            best, confidence = self._best_label(probs, intent_probs, order)
         intent, _ = self._split[best]
         category, item = self._item_of(best)
         return Parse(text, normalized, intent, category, item, False, round(confidence, 4), alternatives, entities)
 
 
-    def _best_label(self, probs: np.ndarray, order: list[int]) -> tuple[int, float]:
-        """Pick the intent on summed probabilities (report = all items together), then its best label.
+    def _best_label(self, probs: np.ndarray, intent_probs: np.ndarray, order: list[int]) -> tuple[int, float]:
+        """Pick the intent on summed probabilities (report = all items together) blended with the pooled-intent
+        model, then its best label.
 
         Confidence is the chosen label's own probability, so a report torn between two items stays low
         and the dialogue can ask which of the two was meant.
@@ -100,7 +106,10 @@ class Parser:
         mass: dict[str, float] = {}
         for i, (intent, _) in enumerate(self._split):
             if i != self._emergency_index:
-                mass[intent] = mass.get(intent, 0.0) + float(probs[i])
+                mass[intent] = mass.get(intent, 0.0) + float(probs[i]) * (1.0 - INTENT_MODEL_WEIGHT)
+        for i, intent in enumerate(self.bundle.intent_model.labels):
+            if intent in mass:
+                mass[intent] += float(intent_probs[i]) * INTENT_MODEL_WEIGHT
         intent = max(mass, key=mass.__getitem__)
         best = next(i for i in order if self._split[i][0] == intent and i != self._emergency_index)
         return best, float(probs[best])
