@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("identity")
     p = sub.add_parser("invite", help="an invitation code binding a new channel account to a resident")
     p.add_argument("--phone", required=True, help="the resident's registered phone number")
+    p = sub.add_parser(
+        "link", help="bind another channel account to the same person, e.g. wecom:zhangsan demo:leader1"
+    )
+    p.add_argument("account", help="the new account, channel:id")
+    p.add_argument("like", help="an existing identity of that person")
     p = sub.add_parser("import", help="load a registry (CSV or XLSX): units, households, residents, leaders")
     p.add_argument("file")
     p = sub.add_parser("report", help="weekly / monthly figures")
@@ -37,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("phone", help="answer the phone line (SIP on phone.sip_listen; FastAGI with --agi)")
     p.add_argument("--demo", action="store_true")
     p.add_argument("--agi", action="store_true")
-    sub.add_parser("wechat-menu", help="push the custom menu in config.yaml (wechat.menu) to the Official Account")
+    sub.add_parser(
+        "wechat-menu", help="push the custom menu in config.yaml (wechat.menu) to the Official Account"
+    )
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     from bot.logs import setup_logging
@@ -109,6 +116,21 @@ def _invite(settings: Settings, args: argparse.Namespace) -> int:
         print("no resident with that phone number", file=sys.stderr)
         return 2
     print(code)
+    return 0
+
+
+def _link(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import service_context
+    from data.services.directory import find_identity, get_or_create_identity, split_ref
+
+    with service_context(settings) as ctx:
+        model = find_identity(ctx, args.like)
+        if model is None:
+            print(f"no such identity: {args.like}", file=sys.stderr)
+            return 2
+        ident = get_or_create_identity(ctx, *split_ref(args.account))
+        ident.resident_id, ident.staff_id = model.resident_id, model.staff_id
+    print(f"{args.account} now acts as {args.like}")
     return 0
 
 
@@ -207,6 +229,7 @@ COMMANDS = {
     "chat": _chat,
     "token": _token,
     "invite": _invite,
+    "link": _link,
     "import": _import,
     "report": _report,
     "dispatch": _dispatch,

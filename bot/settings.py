@@ -63,11 +63,15 @@ class WechatSettings:
     template_id_task: str = ""
     template_id_update: str = ""
     wecom_enabled: bool = False
+    wecom_corp_id: str = ""
+    wecom_agent_id: int = 0
+    wecom_api_base_url: str = "https://qyapi.weixin.qq.com"
     # secrets: environment only
     token: str = ""
     app_id: str = ""
     app_secret: str = ""
     aes_key: str = ""
+    wecom_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,7 @@ SECRET_KEYS = {
     ("wechat", "app_id"),
     ("wechat", "app_secret"),
     ("wechat", "aes_key"),
+    ("wechat", "wecom_secret"),
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
 }

@@ -26,6 +26,10 @@ def mount_channels(api: FastAPI, app: App) -> None:
         from bot.channels import wechat
 
         wechat.mount(api, app, speech)
+    if app.settings.wechat.wecom_enabled and app.settings.wechat.wecom_secret:
+        from bot.channels import wecom
+
+        wecom.register(app)
     if app.settings.telegram.token:
         from bot.channels import telegram
 
