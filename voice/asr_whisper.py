@@ -29,6 +29,7 @@ from voice.vad import speech_span
 from voice.vocabulary import initial_prompt
 
 SHORT_MAX_S = 20.0
+MAX_TOKENS = 448  # Whisper's decoder context: prompt + output must fit
 PAD_S = 10.0
 # Phrases Whisper hallucinates from subtitle training data.
 HALLUCINATIONS = (
@@ -107,7 +108,7 @@ class WhisperTranscriber(Transcriber):
             encoded,
             [tokens],
             beam_size=self.beam_size,
-            max_length=len(tokens) + int(audio.size / 1600) + 12,
+            max_length=min(MAX_TOKENS, len(tokens) + int(audio.size / 1600) + 12),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -130,7 +131,7 @@ class WhisperTranscriber(Transcriber):
             condition_on_previous_text=False,
             without_timestamps=True,
             vad_filter=False,
-            max_new_tokens=224,
+            max_new_tokens=MAX_TOKENS - len(self.tokenizer.encode(" " + prompt)) - 8,
         )
         return [(offset + s.start, offset + s.end, s.text, s.avg_logprob, s.no_speech_prob) for s in segments]
 

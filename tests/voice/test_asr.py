@@ -103,3 +103,16 @@ def test_simplified_output_and_confidence(whisper: Transcriber) -> None:
 def test_is_filler() -> None:
     assert is_filler("哦嗯。") and is_filler("嗯嗯啊") and is_filler("，")
     assert not is_filler("嗯，水管漏水了")
+
+
+def test_long_note_uses_full_windows(whisper: Transcriber, voice_parser) -> None:  # type: ignore[no-untyped-def]
+    """Notes over 20 s go through 30 s windows; a 40 s note of several requests is still understood."""
+    from tests.voice.conftest import fixture_pcm
+
+    pause = b"\x00\x00" * 8000
+    names = ["req04_noise.ogg", "req09_parking.ogg", "req02_lighting.ogg", "req11_meals.ogg"] * 3
+    note = b"".join(fixture_pcm(n) + pause for n in names)[: 16000 * 2 * 40]
+    result = whisper.transcribe(note)
+    assert isinstance(result, Transcript)
+    assert "装修" in result.text and len(result.text) > 40
+    assert result.segments[-1].end > 25
