@@ -86,13 +86,22 @@ class HomophoneRepairer:
     def _starts(self, text: str) -> dict[int, str]:
         """Longest domain word that text matches (exactly or by sound) at each start position."""
         best: dict[int, str] = {}
+        seen: dict[tuple[str, str], bool] = {}  # (window, word) -> verdict: a word is reached from each of its chars
+        n = len(text)
         for p, ch in enumerate(text):
             for word, j, keys in self._anchors.get(ch, ()):
                 start = p - j
-                if start < 0 or start + len(word) > len(text) or len(best.get(start, "")) >= len(word):
+                size = len(word)
+                if start < 0 or start + size > n or len(best.get(start, "")) >= size:
                     continue
-                seg = text[start : start + len(word)]
-                if seg == word or self._sounds_like(seg, word, keys):
+                seg = text[start : start + size]
+                if seg == word:
+                    best[start] = word
+                    continue
+                verdict = seen.get((seg, word))
+                if verdict is None:
+                    verdict = seen[(seg, word)] = self._sounds_like(seg, word, keys)
+                if verdict:
                     best[start] = word
         return best
 
