@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CATALOG, ROOT, TRAINING
+from tests.nlu.conftest import CATALOG, ROOT, TRAINING
 
 
 def _run(args: list[str], cache: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:

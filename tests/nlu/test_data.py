@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from conftest import CATALOG, TRAINING
+from tests.nlu.conftest import CATALOG, TRAINING
 
 from nlu.resources import load_catalog, load_dialect
 from nlu.training import load_training

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import load_cases
+from tests.nlu.conftest import load_cases
 
 from nlu import Parser
 

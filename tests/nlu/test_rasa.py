@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import CASES, CATALOG
+from tests.nlu.conftest import CASES, CATALOG
 
 from nlu.rasa import RasaParser
 
