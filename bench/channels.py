@@ -75,6 +75,34 @@ def _xml(openid: str, text: str, msg_id: int) -> bytes:
             f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
 
 
+async def _paced(url: str, seconds: float, make: Any, interval: float) -> tuple[list[float], int]:
+    """SENDERS open-loop clients, each sending one message every `interval` seconds (a person typing
+    or tapping); staggered starts. Latency under a realistic offered load, not at saturation."""
+    latencies: list[float] = []
+    errors = 0
+    start = time.perf_counter()
+
+    async def sender(i: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            n = 0
+            while True:
+                due = start + (i / SENDERS) * interval + n * interval
+                if due - start >= seconds:
+                    return
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                method, path, kwargs = make(i, 1_000 + n)
+                t0 = time.perf_counter()
+                resp = await client.request(method, path, **kwargs)
+                latencies.append(time.perf_counter() - t0)
+                if resp.status_code != 200 or b"<Content>" not in resp.content:
+                    errors += 1
+                n += 1
+
+    await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+    return latencies, errors
+
+
 async def _load(url: str, seconds: float, make: Any) -> tuple[list[float], int]:
     """SENDERS closed-loop clients for `seconds`; returns latencies (s) and the error count.
 
@@ -154,6 +182,8 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
             asyncio.run(_load(url, 2.0, _wechat_request))  # warm-up (model, connections, SQLite pages)
             ceiling = _phase(proc.pid, url, seconds / 2, lambda i, n: ("GET", "/healthz", {}))
             wechat = _phase(proc.pid, url, seconds, _wechat_request)
+            paced = {f"every_{iv:g}s": _summary(*asyncio.run(_paced(url, seconds, _wechat_request, iv)), seconds)
+                     for iv in (2.0, 1.0)}
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -161,7 +191,7 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
     cap_w, cap_h = wechat["server_capacity_per_cpu_second"], ceiling["server_capacity_per_cpu_second"]
     return {
         "senders": SENDERS, "database": "sqlite", "turns": list(TURNS),
-        "wechat_text_turn": wechat, "healthz_ceiling": ceiling, "share_of_ceiling": round(share, 3),
+        "wechat_text_turn": wechat, "wechat_paced_senders": paced, "healthz_ceiling": ceiling, "share_of_ceiling": round(share, 3),
         "share_of_ceiling_by_server_cpu": round(cap_w / cap_h, 3) if cap_w and cap_h else None,
         "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         "targets": {"p99_ms": TARGET_P99_MS, "share_of_ceiling": TARGET_SHARE,
