@@ -6,7 +6,7 @@ from bot.errors import NotFoundError
 from bot.messages import Reply, choices
 from data import workflow
 from data.services.handling import cancel
-from data.services.tickets import get_visible
+from data.services.visibility import get_visible
 from handlers.base import Result, Turn, ask, done, handler
 from handlers.picking import for_own_active
 

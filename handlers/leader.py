@@ -5,8 +5,9 @@ from __future__ import annotations
 from bot.errors import NotFoundError, PermissionDenied
 from bot.messages import Choice, Reply, choices
 from data import workflow
+from data.services.alerts import task_params
 from data.services.handling import audit, escalate, staff_step
-from data.services.tickets import get_visible, is_overdue, task_params, tasks_for
+from data.services.visibility import get_visible, is_overdue, tasks_for
 from handlers.base import Result, Turn, ask, done, handler
 from handlers.binding import approve_binding
 from handlers.picking import MAX_CHOICES

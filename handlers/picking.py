@@ -6,7 +6,7 @@ from bot.errors import NotFoundError
 from bot.messages import Choice, Reply
 from data import workflow
 from data.models import Ticket
-from data.services.tickets import get_visible, own_open
+from data.services.visibility import get_visible, own_open
 from handlers.base import REGISTRY, Result, Turn, ask, done, handler
 
 MAX_CHOICES = 8

@@ -6,7 +6,7 @@ from bot.errors import NotFoundError
 from bot.messages import Reply
 from data import workflow
 from data.services.handling import rate
-from data.services.tickets import get_visible, own_open
+from data.services.visibility import get_visible, own_open
 from handlers.base import Result, Turn, done, handler
 
 

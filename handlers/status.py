@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.errors import NotFoundError
 from bot.messages import Reply
 from data.models import Ticket
-from data.services.tickets import get_visible, own_open, view
+from data.services.visibility import get_visible, own_open, view
 from handlers.base import Result, Turn, done, handler
 
 MAX_LINES = 5

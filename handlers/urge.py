@@ -6,7 +6,7 @@ from bot.errors import NotFoundError
 from bot.messages import Reply
 from data import workflow
 from data.services.handling import urge
-from data.services.tickets import get_visible
+from data.services.visibility import get_visible
 from handlers.base import Result, Turn, done, handler
 from handlers.picking import for_own_active
 

@@ -11,9 +11,10 @@ from bot.errors import PermissionDenied
 from data import workflow
 from data.models import AuditLog, Conversation, Identity, Rating, Ticket
 from data.services import ServiceContext
+from data.services.alerts import send_task, task_params
 from data.services.directory import Actor, identities_of
 from data.services.outbox import notify
-from data.services.tickets import add_event, route, send_task, set_due, task_params
+from data.services.tickets import add_event, route, set_due
 
 ROLE_TIER = {"leader": 1, "grid": 2, "staff": 3, "duty": 3}
 URGE_INTERVAL = timedelta(hours=1)

@@ -10,8 +10,9 @@ from sqlalchemy import or_, select
 from data import workflow
 from data.models import Ticket
 from data.services import ServiceContext
+from data.services.alerts import alert_emergency
 from data.services.handling import escalate, tell_residents, transition
-from data.services.tickets import alert_emergency, set_due
+from data.services.tickets import set_due
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""Telling staff: task pushes, emergency alerts (leader, grid worker, duty contact), cluster warnings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from data.models import Alert, Household, Resident, Staff, Ticket, Unit
+from data.services import ServiceContext
+from data.services.directory import find_identity, grid_worker_of, leader_of_unit
+from data.services.outbox import notify
+
+ACCEPT_CHOICE = (("1", "choice.accept"),)
+
+
+def send_task(
+    ctx: ServiceContext,
+    ticket: Ticket,
+    staff_id: int,
+    event_id: int | str,
+    params: dict[str, str] | None = None,
+) -> None:
+    """Push a task (new, escalated or reopened) to the staff member who must accept it."""
+    notify(
+        ctx,
+        kind="new_task",
+        key="leader.new_task",
+        params=params or task_params(ctx, ticket),
+        staff_id=staff_id,
+        ticket=ticket,
+        event_id=event_id,
+        choices=ACCEPT_CHOICE,
+    )
+
+
+def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:
+    """Alert the leader, the grid worker and the duty contact at once (repeated until acknowledged)."""
+    params = task_params(ctx, ticket)
+    for staff in emergency_recipients(ctx, ticket):
+        notify(
+            ctx,
+            kind="emergency",
+            key="leader.emergency_task",
+            params=params,
+            staff_id=staff.id,
+            ticket=ticket,
+            event_id=event_id,
+            choices=ACCEPT_CHOICE,
+        )
+    ticket.last_alert_at = ctx.clock.now()
+
+
+def emergency_recipients(ctx: ServiceContext, ticket: Ticket) -> list[Staff]:
+    """Leader, grid worker and the community duty contact, once each."""
+
+    people: list[Staff | None] = []
+    if ticket.unit_id:
+        people.append(leader_of_unit(ctx, ticket.unit_id))
+    if ticket.grid_id:
+        people.append(grid_worker_of(ctx, ticket.grid_id))
+    duty_ident = (
+        find_identity(ctx, ctx.emergency.duty_identity) if ":" in ctx.emergency.duty_identity else None
+    )
+    if duty_ident is not None and duty_ident.staff_id:
+        people.append(ctx.session.get(Staff, duty_ident.staff_id))
+    else:
+        people.append(
+            ctx.session.scalar(
+                select(Staff).where(Staff.role == "duty", Staff.community_id == ticket.community_id).limit(1)
+            )
+        )
+    seen: dict[int, Staff] = {}
+    for p in people:
+        if p is not None:
+            seen.setdefault(p.id, p)
+    return list(seen.values())
+
+
+def task_params(ctx: ServiceContext, ticket: Ticket) -> dict[str, str]:
+    """Parameters for messages to staff (they may see their own residents' address and name)."""
+    hh = ctx.session.get(Household, ticket.household_id) if ticket.household_id else None
+    about = ctx.session.get(Resident, ticket.about_resident_id) if ticket.about_resident_id else None
+    item = ctx.catalog.item(ticket.item)
+    return {
+        "ticket_no": ticket.public_no,
+        "item": item.name,
+        "category": ctx.catalog.category(item.category).name,
+        "address": hh.address if hh else "",
+        "name": about.name if about else "",
+        "description": (ticket.description[:60] + "。") if ticket.description else "",
+        "tier": f"@tier.{ticket.tier}",
+    }
+
+
+def check_cluster(ctx: ServiceContext, ticket: Ticket) -> None:
+    """Alert the grid worker once when K tickets of one item arise in a unit or grid within T hours."""
+    k, hours = ctx.alerts.cluster_threshold, ctx.alerts.cluster_window_hours
+    since = ctx.clock.now() - timedelta(hours=hours)
+    for scope, column, value in (
+        ("unit", Ticket.unit_id, ticket.unit_id),
+        ("grid", Ticket.grid_id, ticket.grid_id),
+    ):
+        if value is None or ticket.grid_id is None:
+            continue
+        rows = list(
+            ctx.session.scalars(
+                select(Ticket.id)
+                .where(column == value, Ticket.item == ticket.item, Ticket.created_at >= since)
+                .order_by(Ticket.id)
+            )
+        )
+        if len(rows) < k:
+            continue
+        key = f"cluster:{scope}:{value}:{ticket.item}:{rows[0]}"
+        if ctx.session.scalar(select(Alert.id).where(Alert.key == key)):
+            continue
+        if ctx.session.scalar(
+            select(Alert.id).where(Alert.key.like(f"cluster:%:%:{ticket.item}:%"), Alert.created_at >= since)
+        ):
+            continue  # one alert per item and window, whichever scope fired first
+        ctx.session.add(
+            Alert(
+                key=key,
+                kind="cluster",
+                created_at=ctx.clock.now(),
+                detail={"scope": scope, "count": len(rows)},
+            )
+        )
+        worker = grid_worker_of(ctx, ticket.grid_id)
+        if worker is not None:
+            unit = ctx.session.get(Unit, ticket.unit_id) if ticket.unit_id else None
+            label = unit.name if scope == "unit" and unit else "本网格"
+            notify(
+                ctx,
+                kind="cluster",
+                key="leader.cluster_alert",
+                staff_id=worker.id,
+                ticket=ticket,
+                event_id=key,
+                params={
+                    "unit": label,
+                    "hours": str(int(hours)),
+                    "count": str(len(rows)),
+                    "item": ctx.catalog.item(ticket.item).name,
+                },
+            )
+        ctx.session.flush()
+        return

@@ -1,0 +1,142 @@
+"""Who may see which ticket, and the read side: a resident's tickets, a leader's tasks, a ticket's view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from bot.errors import NotFoundError
+from data import workflow
+from data.models import AuditLog, Household, Staff, Ticket, TicketEvent
+from data.services import ServiceContext
+from data.services.directory import Actor
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What a reply may say about a ticket."""
+
+    public_no: str
+    item: str
+    category: str
+    status: str
+    tier: int
+    urgent: bool
+    address: str
+    description: str
+    created_at: datetime
+    overdue: bool
+    last_event: str
+    last_note: str
+    assignee_role: str | None
+
+
+def visible_filter(actor: Actor):  # type: ignore[no-untyped-def]
+    """SQL condition for the tickets an actor may see."""
+    conds = []
+    if actor.resident_id is not None:
+        conds += [
+            Ticket.reporter_resident_id == actor.resident_id,
+            Ticket.about_resident_id == actor.resident_id,
+        ]
+    conds.append(Ticket.reporter_identity_id == actor.identity_id)
+    if actor.staff_id is not None:
+        conds.append(Ticket.reporter_staff_id == actor.staff_id)
+        conds.append(Ticket.assignee_id == actor.staff_id)
+        if actor.role == "leader" and actor.unit_id is not None:
+            conds.append(Ticket.unit_id == actor.unit_id)
+        elif actor.role == "grid" and actor.grid_id is not None:
+            conds.append(Ticket.grid_id == actor.grid_id)
+        elif actor.role in ("staff", "duty") and actor.community_id is not None:
+            conds.append(Ticket.community_id == actor.community_id)
+    return or_(*conds)
+
+
+def own_filter(actor: Actor):  # type: ignore[no-untyped-def]
+    """The tickets an actor reported or that are about them (what 查询进度 reads back)."""
+    conds = [Ticket.reporter_identity_id == actor.identity_id]
+    if actor.resident_id is not None:
+        conds += [
+            Ticket.reporter_resident_id == actor.resident_id,
+            Ticket.about_resident_id == actor.resident_id,
+        ]
+    if actor.staff_id is not None:
+        conds.append(Ticket.reporter_staff_id == actor.staff_id)
+    return or_(*conds)
+
+
+def get_visible(ctx: ServiceContext, actor: Actor, public_no: str) -> Ticket:
+    """A ticket by number, or NotFound; a ticket the actor may not see is also 'not found'."""
+    ticket = ctx.session.scalar(select(Ticket).where(Ticket.public_no == public_no, visible_filter(actor)))
+    if ticket is None:
+        if ctx.session.scalar(select(Ticket.id).where(Ticket.public_no == public_no)) is not None:
+            # It exists but is someone else's: answer exactly as for a wrong number, and log the refusal.
+            ctx.session.add(
+                AuditLog(
+                    at=ctx.clock.now(),
+                    identity_id=actor.identity_id,
+                    action="refused",
+                    detail="ticket not visible",
+                )
+            )
+        raise NotFoundError(public_no)
+    return ticket
+
+
+def own_open(ctx: ServiceContext, actor: Actor, statuses: tuple[str, ...] = workflow.OPEN) -> list[Ticket]:
+    return list(
+        ctx.session.scalars(
+            select(Ticket)
+            .where(own_filter(actor), Ticket.status.in_(statuses))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        )
+    )
+
+
+def tasks_for(ctx: ServiceContext, actor: Actor) -> list[Ticket]:
+    """Open tasks assigned to a staff member: emergencies first, then overdue, then by due time."""
+    mine = Ticket.assignee_id == actor.staff_id
+    alarms = Ticket.urgent.is_(True) & Ticket.acknowledged_at.is_(None) & visible_filter(actor)
+    rows = list(
+        ctx.session.scalars(select(Ticket).where(or_(mine, alarms), Ticket.status.in_(workflow.ACTIVE)))
+    )
+    now = ctx.clock.now()
+    far = datetime.max
+    return sorted(rows, key=lambda t: (not t.urgent, not is_overdue(t, now), t.accept_due_at or far, t.id))
+
+
+def is_overdue(ticket: Ticket, now: datetime) -> bool:
+    if ticket.status in (workflow.SUBMITTED, workflow.REOPENED):
+        return bool(ticket.accept_due_at and ticket.accept_due_at < now)
+    if ticket.status in workflow.ACTIVE:
+        return bool(ticket.resolve_due_at and ticket.resolve_due_at < now)
+    return False
+
+
+def view(ctx: ServiceContext, ticket: Ticket) -> TicketView:
+    last = ctx.session.scalar(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id.desc()).limit(1)
+    )
+    hh = ctx.session.get(Household, ticket.household_id) if ticket.household_id else None
+    assignee = ctx.session.get(Staff, ticket.assignee_id) if ticket.assignee_id else None
+    return TicketView(
+        public_no=ticket.public_no,
+        item=ticket.item,
+        category=ticket.category,
+        status=ticket.status,
+        tier=ticket.tier,
+        urgent=ticket.urgent,
+        address=hh.address if hh else "",
+        description=ticket.description,
+        created_at=ticket.created_at,
+        overdue=is_overdue(ticket, ctx.clock.now()),
+        last_event=last.kind if last else "created",
+        last_note=last.note if last and last.kind in ("resolved", "escalated", "in_progress", "note") else "",
+        assignee_role=assignee.role if assignee else None,
+    )
+
+
+def count_open(ctx: ServiceContext) -> int:
+    return int(ctx.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(workflow.OPEN))) or 0)
