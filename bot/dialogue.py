@@ -55,9 +55,9 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
         return Action("emergency.report")
     if not actor.bound and not guest:
         return Action("bind.input")
-    menu = menu_action(parse.text)
-    if menu is not None:
-        return Action(menu)
+    button = menu_action(parse.text)
+    if button is not None:
+        return Action(button)
     if state.name != END:
         action = _in_state(state, parse, digit)
         if action is not None:
