@@ -25,7 +25,7 @@ def stratified_split(examples: Sequence[tuple[str, str]], fraction: float = HELD
     return train, test
 
 
-def _prf(gold: list[str | None], pred: list[str | None]) -> dict[str, dict[str, float]]:
+def _prf(gold: Sequence[str | None], pred: Sequence[str | None]) -> dict[str, dict[str, float]]:
     out = {}
     for name in sorted({g for g in gold if g} | {p for p in pred if p}):
         tp = sum(g == p == name for g, p in zip(gold, pred, strict=True))
