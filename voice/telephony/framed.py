@@ -27,6 +27,9 @@ from voice.vad import EndpointDetector, speech_frames
 
 TICK = FRAME_MS / 1000
 LEAD_BYTES = FRAME_BYTES * 8  # keep ~160 ms queued ahead of the wire: enough to ride out a slow tick
+# Audio this long after a key is not speech: the key's tone, or the tail of what the caller was saying
+# as they pressed (it reaches us late), would otherwise "barge in" on the very prompt the key asked for.
+KEY_GUARD_S = 1.0
 
 
 class FramedChannel(CallChannel):
@@ -42,6 +45,7 @@ class FramedChannel(CallChannel):
         self.barge_in_ms = barge_in_ms
         self._keys: asyncio.Queue[str] = asyncio.Queue()
         self._rx = bytearray()
+        self._key_at = 0.0
 
     # -- what a backend provides ------------------------------------------------------------------
     @abstractmethod
@@ -67,6 +71,7 @@ class FramedChannel(CallChannel):
     def press(self, key: str) -> None:
         """A key from the caller (called on the event loop by the backend)."""
         if key in KEYS:
+            self._key_at = time.monotonic()
             self._keys.put_nowait(key)
 
     # -- CallChannel --------------------------------------------------------------------------------
@@ -81,7 +86,7 @@ class FramedChannel(CallChannel):
             no_input_ms=10**9,
             max_speech_ms=int(max_speech_s * 1000),
         )
-        self._take_frames()  # what was said while we were thinking is not an answer to this prompt
+        self._drain()  # what was said while we were thinking is not an answer to this prompt
         pos, barged, heard_voice, deadline = 0, False, False, None
         last_voiced = 0.0
         while True:
@@ -93,7 +98,10 @@ class FramedChannel(CallChannel):
                 pos = self._pace(prompt, pos)
             elif deadline is None:
                 deadline = time.monotonic() + no_input_s + self._queued() / (2 * 8000)
-            for frame in self._take_frames():
+            frames = self._take_frames()
+            if time.monotonic() - self._key_at < KEY_GUARD_S:
+                frames = []
+            for frame in frames:
                 event = detector.feed(frame) if speech else None
                 if speech and heard_voice and speech_frames(frame, 8000, FRAME_MS)[0]:
                     last_voiced = time.monotonic()
@@ -145,6 +153,13 @@ class FramedChannel(CallChannel):
         frames = [bytes(self._rx[i * FRAME_BYTES : (i + 1) * FRAME_BYTES]) for i in range(n)]
         del self._rx[: n * FRAME_BYTES]
         return frames
+
+    def _drain(self) -> None:
+        """Drop everything received so far (a backend may hand it out a second's worth at a time)."""
+        for _ in range(1000):
+            if not self._read():
+                break
+        self._rx.clear()
 
     def _check_open(self) -> None:
         if self._closed():

@@ -21,6 +21,7 @@ from bot.render import Part, Rendered, join
 from data.models import Resident
 from data.services.conversations import DialogueState, save_state
 from data.services.directory import get_or_create_identity
+from data.services.phone import address_hints, file_callback_ticket
 from voice import codecs
 from voice.asr import NotRecognized, Recognition
 from voice.service import VoiceService
@@ -74,6 +75,7 @@ class Hotline:
         self._cache_size = cache_size
         self.records: list[Any] = []  # finished CallRecords (bounded), for tests, bench and operators
         self.live: dict[str, Any] = {}  # CallRecords of calls in progress, by call id
+        self._hints: tuple[str, ...] | None = None
 
     # -- admission ----------------------------------------------------------------------------------
     def admit(self) -> bool:
@@ -145,6 +147,45 @@ class Hotline:
         options = {} if caller.known else {"unverified_caller": True}
         return await asyncio.to_thread(self.app.engine.handle, inbound, **options)
 
+    async def address_hints(self) -> tuple[str, ...]:
+        """Registered addresses as recognition hints (read once: the registry changes rarely)."""
+        if self._hints is None:
+
+            def read() -> tuple[str, ...]:
+                with self.app.db.session() as s:
+                    return address_hints(self.app.context(s))
+
+            self._hints = await asyncio.to_thread(read)
+        return self._hints
+
+    async def file_message(self, caller: Caller, transcript: str, recording: str) -> str | None:
+        """A recorded message → a call-back ticket (item and address understood from the transcript)."""
+        if not caller.number:
+            return None
+        parse = self.app.engine.parser.parse(transcript) if transcript else None
+        catalog = self.app.engine.catalog
+        if parse is not None and parse.item:
+            item = parse.item
+        elif parse is not None and parse.category:
+            item = catalog.default_item(parse.category).code
+        else:
+            item = catalog.items()[-1].code
+        addr = parse.entities.address if parse is not None else None
+        where = (addr.building, addr.unit, addr.room) if addr else (None, None, None)
+
+        def write() -> str | None:
+            with self.app.db.session() as s:
+                return file_callback_ticket(
+                    self.app.context(s),
+                    caller.number,
+                    transcript=transcript,
+                    item_code=item,
+                    recording=recording,
+                    address=where,
+                )
+
+        return await asyncio.to_thread(write)
+
     # -- speech -------------------------------------------------------------------------------------
     def render(self, key: str, **params: Any) -> Rendered:
         return self.app.strings.render(key, params)
@@ -167,11 +208,11 @@ class Hotline:
         speech = self.voice.assembler.assemble(rendered)
         return codecs.resample(speech.pcm, codecs.RATE, RATE)
 
-    async def recognize(self, pcm8k: bytes) -> Recognition:
+    async def recognize(self, pcm8k: bytes, hints: tuple[str, ...] = ()) -> Recognition:
         """Caller audio → text, off the event loop (the voice service bounds parallel inferences)."""
         try:
             pcm16k = await asyncio.to_thread(codecs.resample, pcm8k, RATE, codecs.RATE)
         except Exception:  # noqa: BLE001 - bad audio is a result, not a crash
             log.exception("resampling caller audio failed")
             return NotRecognized("corrupt")
-        return await self.voice.transcribe(pcm16k, "pcm16k")
+        return await self.voice.transcribe(pcm16k, "pcm16k", hints)
