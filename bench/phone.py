@@ -42,6 +42,7 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
     from bot.app import build_app, load_demo_if_empty
     from bot.settings import load_settings
     from tests.phone.caller import Phone, free_port, silence
+    from tests.phone.pcap import write_pcap
     from tests.phone.test_agi import fixture_pcm8k
     from voice.service import build_voice_service
     from voice.telephony.hotline import Hotline
@@ -89,17 +90,28 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
             "n": len(latencies),
         }
         out["recognition_s"] = {"p50": _pct(recog, 0.5), "p95": _pct(recog, 0.95), "n": len(recog)}
-        # 2. Concurrency: SIPp places N calls at once, each speaking (pcap RTP) then holding 20 s.
+        # 2. Concurrency: SIPp places N calls at once, each speaking a real request (G.711 µ-law RTP
+        # from a pcap built from the natural-voice fixture), then holding the line.
+        speech = silence(1.0) + fixture_pcm8k(REQUESTS[1]) + silence(1.0)
+        pcap = write_pcap(tmp / "request.pcap", speech)
+        scenario = tmp / "speak_and_hold.xml"
+        scenario.write_text(
+            SCENARIO.read_text(encoding="utf-8").replace("/usr/share/sip-tester/g711a.pcap", str(pcap)),
+            encoding="utf-8",
+        )
         waves = []
         for n in load:
             before = len(hotline.records)
-            peak = 0
+            peak, lag = 0, 0.0
 
             async def watch() -> None:
-                nonlocal peak
+                # Also how late the event loop wakes up: a stall here is a gap in every call's prompt.
+                nonlocal peak, lag
                 while True:
                     peak = max(peak, hotline.active)
-                    await asyncio.sleep(0.2)
+                    t = time.monotonic()
+                    await asyncio.sleep(0.02)
+                    lag = max(lag, time.monotonic() - t - 0.02)
 
             watcher = asyncio.ensure_future(watch())
             t0 = time.monotonic()
@@ -107,7 +119,7 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
                 "sipp",
                 f"127.0.0.1:{port}",
                 "-sf",
-                str(SCENARIO),
+                str(scenario),
                 "-s",
                 "lianhu",
                 "-i",
@@ -143,6 +155,12 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
                     "peak_active": peak,
                     "calls_recorded": len(recs),
                     "recognitions": sum(len(r.recognize_seconds) for r in recs),
+                    "recognized_calls": sum(any(h.startswith("speech:") for h in r.heard) for r in recs),
+                    "recognize_p50_s": _pct([x for r in recs for x in r.recognize_seconds], 0.5),
+                    "recognize_max_s": _pct([x for r in recs for x in r.recognize_seconds], 1.0),
+                    "reply_latency_p50_s": _pct([x for r in recs for x in r.reply_latencies], 0.5),
+                    "reply_latency_max_s": _pct([x for r in recs for x in r.reply_latencies], 1.0),
+                    "max_tick_lag_s": round(lag, 3),
                     "errors": sum(r.outcome == "error" for r in recs),
                     "wall_s": round(time.monotonic() - t0, 1),
                 }
@@ -151,7 +169,10 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
         held = [
             w["offered"]
             for w in waves
-            if w["sipp_ok"] and w["peak_active"] >= w["offered"] and not w["errors"]
+            if w["sipp_ok"]
+            and w["peak_active"] >= w["offered"]
+            and not w["errors"]
+            and w["recognized_calls"] >= w["offered"]
         ]
         out["simultaneous_calls_held"] = max(held, default=0)
     finally:

@@ -70,6 +70,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = build_app(settings)
     if args.demo:
         load_demo_if_empty(app)
+    if settings.phone.enabled:  # the phone line starts and stops with the server
+        from voice.telephony.service import install
+
+        install(app)
     api = create_server(app, preload_voice=True)
     print(f"Lianhu is running at http://{server.host}:{server.port}/  (health: /healthz)", flush=True)
     if args.demo:

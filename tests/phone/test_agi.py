@@ -175,7 +175,9 @@ def test_unknown_caller_reports_with_address_and_ticket_is_flagged(
     assert "502" in record.said[2], record.said  # and read back with the request
     assert ticket.public_no in record.said[3], record.said
     with app.db.session() as s:
-        notices = [m.text_key for m in s.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))]
+        notices = [
+            m.text_key for m in s.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))
+        ]
     assert "notify.verify_caller" in notices or any("verify" in k for k in notices), notices
 
 
@@ -203,5 +205,7 @@ def test_after_hours_message_becomes_a_callback_ticket(app, voice_service, line,
     recordings_root = app.settings.path(app.settings.paths.recordings)
     assert recordings_root in recording.parents  # purged after privacy.recording_retention_days
     with app.db.session() as s:
-        notes = [e.note for e in s.scalars(select(TicketEvent).where(TicketEvent.kind == "callback_requested"))]
+        notes = [
+            e.note for e in s.scalars(select(TicketEvent).where(TicketEvent.kind == "callback_requested"))
+        ]
     assert notes == [f"recording: {recording}"]

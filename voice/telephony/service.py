@@ -58,9 +58,15 @@ def install(app: App) -> None:
 
 
 def main(settings: Settings, demo: bool = False, agi: bool = False) -> int:
-    """Run the phone line until interrupted."""
+    """Run the phone line until interrupted: asked for by name, it runs whatever `phone.enabled` says
+    (that setting only decides whether `python -m bot serve` starts the line too)."""
+    import dataclasses
+
     from bot.app import build_app, load_demo_if_empty
 
+    if not settings.phone.enabled:
+        print("phone.enabled is false in config.yaml: starting the line anyway (python -m bot phone)")
+        settings = settings.with_overrides(phone=dataclasses.replace(settings.phone, enabled=True))
     app = build_app(settings)
     if demo:
         load_demo_if_empty(app)
