@@ -125,13 +125,14 @@ class CallFlow:
                     return await self._to_human()
                 answer = await self._key_turn(heard.key)
             else:
-                answer = await self._speech_turn(heard)
-                if answer is None:
+                spoken = await self._speech_turn(heard)
+                if spoken is None:
                     no_match += 1
                     if no_match > self.settings.max_retries:
                         return await self._rescue()
                     prompt = [r("phone.not_heard"), *question]
                     continue
+                answer = spoken
             if answer.action == "emergency.report":
                 return await self._emergency(answer)
             if answer.action in NOT_UNDERSTOOD:
