@@ -28,9 +28,14 @@ TARGET_SHARE = 0.5
 
 
 def _env(db: Path) -> dict[str, str]:
-    return {**os.environ, "LIANHU_DATABASE_URL": f"sqlite:///{db}", "LIANHU_WECHAT_TOKEN": TOKEN,
-            "LIANHU_WECHAT_API_BASE_URL": "http://127.0.0.1:9", "LIANHU_LOGGING_LEVEL": "WARNING",
-            "LIANHU_PATHS_VAR_DIR": str(db.parent)}
+    return {
+        **os.environ,
+        "LIANHU_DATABASE_URL": f"sqlite:///{db}",
+        "LIANHU_WECHAT_TOKEN": TOKEN,
+        "LIANHU_WECHAT_API_BASE_URL": "http://127.0.0.1:9",
+        "LIANHU_LOGGING_LEVEL": "WARNING",
+        "LIANHU_PATHS_VAR_DIR": str(db.parent),
+    }
 
 
 def prepare(db: Path) -> None:
@@ -62,7 +67,9 @@ def serve(port: int) -> None:
     from bot.settings import load_settings
 
     app = build_app(load_settings(ROOT / "config.yaml"))
-    uvicorn.run(create_server(app, workers=False), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_server(app, workers=False), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
 
 
 def _sign(timestamp: str, nonce: str) -> str:
@@ -70,9 +77,11 @@ def _sign(timestamp: str, nonce: str) -> str:
 
 
 def _xml(openid: str, text: str, msg_id: int) -> bytes:
-    return (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    ).encode()
 
 
 async def _paced(url: str, seconds: float, make: Any, interval: float) -> tuple[list[float], int]:
@@ -134,14 +143,24 @@ def _wechat_request(i: int, n: int) -> tuple[str, str, dict[str, Any]]:
     ts, nonce = str(int(time.time())), f"{i}{n}"
     params = {"signature": _sign(ts, nonce), "timestamp": ts, "nonce": nonce, "openid": f"oBench{i:03d}"}
     msg_id = 10_000_000 + i * 100_000 + n
-    return "POST", "/wechat", {"params": params, "content": _xml(f"oBench{i:03d}", TURNS[n % len(TURNS)], msg_id)}
+    return (
+        "POST",
+        "/wechat",
+        {"params": params, "content": _xml(f"oBench{i:03d}", TURNS[n % len(TURNS)], msg_id)},
+    )
 
 
 def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
     ms = sorted(x * 1000 for x in latencies)
     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else [ms[0]] * 99
-    return {"requests": len(ms), "errors": errors, "per_second": round(len(ms) / seconds, 1),
-            "p50_ms": round(q[49], 1), "p99_ms": round(q[98], 1), "max_ms": round(ms[-1], 1)}
+    return {
+        "requests": len(ms),
+        "errors": errors,
+        "per_second": round(len(ms) / seconds, 1),
+        "p50_ms": round(q[49], 1),
+        "p99_ms": round(q[98], 1),
+        "max_ms": round(ms[-1], 1),
+    }
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -166,7 +185,9 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-m", "bench.channels", "--serve", str(port)], env=_env(db), cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.channels", "--serve", str(port)], env=_env(db), cwd=ROOT
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.time() + 60
@@ -182,20 +203,32 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
             asyncio.run(_load(url, 2.0, _wechat_request))  # warm-up (model, connections, SQLite pages)
             ceiling = _phase(proc.pid, url, seconds / 2, lambda i, n: ("GET", "/healthz", {}))
             wechat = _phase(proc.pid, url, seconds, _wechat_request)
-            paced = {f"every_{iv:g}s": _summary(*asyncio.run(_paced(url, seconds, _wechat_request, iv)), seconds)
-                     for iv in (2.0, 1.0)}
+            paced = {
+                f"every_{iv:g}s": _summary(*asyncio.run(_paced(url, seconds, _wechat_request, iv)), seconds)
+                for iv in (2.0, 1.0)
+            }
         finally:
             proc.terminate()
             proc.wait(timeout=20)
     share = wechat["per_second"] / ceiling["per_second"] if ceiling["per_second"] else 0.0
     cap_w, cap_h = wechat["server_capacity_per_cpu_second"], ceiling["server_capacity_per_cpu_second"]
     return {
-        "senders": SENDERS, "database": "sqlite", "turns": list(TURNS),
-        "wechat_text_turn": wechat, "wechat_paced_senders": paced, "healthz_ceiling": ceiling, "share_of_ceiling": round(share, 3),
+        "senders": SENDERS,
+        "database": "sqlite",
+        "turns": list(TURNS),
+        "wechat_text_turn": wechat,
+        "wechat_paced_senders": paced,
+        "healthz_ceiling": ceiling,
+        "share_of_ceiling": round(share, 3),
         "share_of_ceiling_by_server_cpu": round(cap_w / cap_h, 3) if cap_w and cap_h else None,
-        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
-        "targets": {"p99_ms": TARGET_P99_MS, "share_of_ceiling": TARGET_SHARE,
-                    "p99_met": wechat["p99_ms"] <= TARGET_P99_MS, "share_met": share >= TARGET_SHARE},
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+        "targets": {
+            "p99_ms": TARGET_P99_MS,
+            "share_of_ceiling": TARGET_SHARE,
+            "p99_met": wechat["p99_ms"] <= TARGET_P99_MS,
+            "share_met": share >= TARGET_SHARE,
+        },
     }
 
 

@@ -1,7 +1,7 @@
 """Understanding: dialect-friendly normalization, intent/item classification, red flags, entities.
 
-    parser = load_parser(catalog_path, training_dir, cache_path)
-    parser.parse("楼到的灯坏了")  # -> Parse(intent="report", category="facilities", item="lighting", ...)
+parser = load_parser(catalog_path, training_dir, cache_path)
+parser.parse("楼到的灯坏了")  # -> Parse(intent="report", category="facilities", item="lighting", ...)
 """
 
 from __future__ import annotations

@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("parse", help="stdin lines -> one JSON object per line").set_defaults(func=_cmd_parse)
     train = sub.add_parser("train", help="train and cache the model")
-    train.add_argument("--if-stale", action="store_true", help="only when the cache is missing or out of date")
+    train.add_argument(
+        "--if-stale", action="store_true", help="only when the cache is missing or out of date"
+    )
     train.set_defaults(func=_cmd_train)
     ev = sub.add_parser("eval", help="held-out split + k-fold report, or --ood figures")
     ev.add_argument("--folds", type=int, default=5)

@@ -22,7 +22,11 @@ class RedFlagDetector:
     """Finds the first live (not hedged, not negated) red flag in normalized text."""
 
     def __init__(
-        self, flags: Iterable[RedFlag], hedges: Iterable[str], negations: Iterable[str], after: Iterable[str] = ()
+        self,
+        flags: Iterable[RedFlag],
+        hedges: Iterable[str],
+        negations: Iterable[str],
+        after: Iterable[str] = (),
     ) -> None:
         self._flags = [(f, re.compile("|".join(f"(?:{p})" for p in f.patterns))) for f in flags]
         self._hedges = tuple(hedges)

@@ -60,18 +60,26 @@ def score(parser: Parser, examples: Sequence[tuple[str, str]], items: dict) -> d
     return {
         "n": n,
         "intent_accuracy": round(sum(g == p for g, p in zip(gold_intent, pred_intent, strict=True)) / n, 4),
-        "category_accuracy": round(sum(cat[gold_item[i]] == cat.get(pred_item[i] or "") for i in reports) / max(1, len(reports)), 4),
+        "category_accuracy": round(
+            sum(cat[gold_item[i]] == cat.get(pred_item[i] or "") for i in reports) / max(1, len(reports)), 4
+        ),
         "item_accuracy": round(sum(gold_item[i] == pred_item[i] for i in reports) / max(1, len(reports)), 4),
         "emergency_recall": round(sum(urgent[i] for i in emergencies) / max(1, len(emergencies)), 4),
         "false_alarm_rate": round(sum(urgent[i] for i in ordinary) / max(1, len(ordinary)), 4),
         "per_intent": _prf(gold_intent, pred_intent),
         "per_category": _prf([cat.get(i or "") for i in gold_item], [cat.get(i or "") for i in pred_item]),
-        "confusion": {f"{g} -> {p}": c for (g, p), c in Counter(zip(gold_intent, pred_intent, strict=True)).most_common() if g != p},
+        "confusion": {
+            f"{g} -> {p}": c
+            for (g, p), c in Counter(zip(gold_intent, pred_intent, strict=True)).most_common()
+            if g != p
+        },
         "misclassified": wrong,
     }
 
 
-def kfold(catalog: str | Path, training: str | Path, examples: list[tuple[str, str]], folds: int, items: dict) -> dict:
+def kfold(
+    catalog: str | Path, training: str | Path, examples: list[tuple[str, str]], folds: int, items: dict
+) -> dict:
     """Mean headline figures over stratified k folds."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -86,7 +94,9 @@ def kfold(catalog: str | Path, training: str | Path, examples: list[tuple[str, s
     return {"folds": folds, **{key: round(value / folds, 4) for key, value in sums.items()}}
 
 
-def run(catalog: str | Path, training: str | Path, folds: int = 5, probe: Path | None = None) -> dict[str, Any]:
+def run(
+    catalog: str | Path, training: str | Path, folds: int = 5, probe: Path | None = None
+) -> dict[str, Any]:
     """The full report: held-out, k-fold, and the probe set (unseen sentences) when present."""
     items = load_catalog(catalog)
     examples = load_training(training).examples
@@ -116,11 +126,20 @@ def format_report(report: dict[str, Any]) -> str:
             continue
         r = report[name]
         lines.append(f"\n[{name}] per intent (precision / recall / support)")
-        lines += [f"  {k:14} {v['precision']:.3f} {v['recall']:.3f} {v['support']}" for k, v in r["per_intent"].items()]
+        lines += [
+            f"  {k:14} {v['precision']:.3f} {v['recall']:.3f} {v['support']}"
+            for k, v in r["per_intent"].items()
+        ]
         lines.append(f"[{name}] per category")
-        lines += [f"  {k:14} {v['precision']:.3f} {v['recall']:.3f} {v['support']}" for k, v in r["per_category"].items()]
+        lines += [
+            f"  {k:14} {v['precision']:.3f} {v['recall']:.3f} {v['support']}"
+            for k, v in r["per_category"].items()
+        ]
         lines.append(f"[{name}] confusion (gold -> predicted: count)")
         lines += [f"  {k}: {v}" for k, v in r["confusion"].items()]
         lines.append(f"[{name}] misclassified")
-        lines += [f"  {w['text']}  gold={w['gold']} got={w['intent']}/{w['item']} ({w['confidence']})" for w in r["misclassified"]]
+        lines += [
+            f"  {w['text']}  gold={w['gold']} got={w['intent']}/{w['item']} ({w['confidence']})"
+            for w in r["misclassified"]
+        ]
     return "\n".join(lines)

@@ -24,8 +24,12 @@ class Featurizer:
         lookups: Mapping[str, Iterable[str]],
     ) -> None:
         self._keywords = [(w, item) for item, words in keywords.items() for w in words if len(w) >= 2]
-        self._regexes = [(name, re.compile("|".join(f"(?:{p})" for p in pats))) for name, pats in regexes.items() if pats]
-        self._lookups = [(name, re.compile("|".join(map(re.escape, words)))) for name, words in lookups.items() if words]
+        self._regexes = [
+            (name, re.compile("|".join(f"(?:{p})" for p in pats))) for name, pats in regexes.items() if pats
+        ]
+        self._lookups = [
+            (name, re.compile("|".join(map(re.escape, words)))) for name, words in lookups.items() if words
+        ]
 
     def __call__(self, text: str) -> Counter[str]:
         shaped = _DIGITS.sub(_digit_shape, text.replace(" ", ""))

@@ -86,7 +86,9 @@ class HomophoneRepairer:
     def _starts(self, text: str) -> dict[int, str]:
         """Longest domain word that text matches (exactly or by sound) at each start position."""
         best: dict[int, str] = {}
-        seen: dict[tuple[str, str], bool] = {}  # (window, word) -> verdict: a word is reached from each of its chars
+        seen: dict[
+            tuple[str, str], bool
+        ] = {}  # (window, word) -> verdict: a word is reached from each of its chars
         n = len(text)
         for p, ch in enumerate(text):
             for word, j, keys in self._anchors.get(ch, ()):

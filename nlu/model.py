@@ -25,7 +25,9 @@ class LinearModel:
         if not idx:
             logits = self.bias
         else:
-            counts = np.fromiter((1.0 + math.log(feats[f]) for f in feats if f in self.vocab), np.float32, len(idx))
+            counts = np.fromiter(
+                (1.0 + math.log(feats[f]) for f in feats if f in self.vocab), np.float32, len(idx)
+            )
             vals = counts * self.idf[idx]
             vals /= float(np.linalg.norm(vals)) or 1.0
             logits = vals @ self.weights[idx] + self.bias

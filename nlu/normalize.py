@@ -65,7 +65,9 @@ def to_halfwidth(text: str) -> str:
 def strip_fillers(text: str) -> str:
     """Drop hesitation words and stutters (嗯啊, 喂喂, 那个那个, 我我我); keeps the text if nothing else is left."""
     cleaned = _TRIPLE.sub(r"\1", text)
-    cleaned = _REPEAT_WORD.sub(lambda m: m.group(1) if m.group(1) in ("那个", "这个", "就是", "然后") else m.group(0), cleaned)
+    cleaned = _REPEAT_WORD.sub(
+        lambda m: m.group(1) if m.group(1) in ("那个", "这个", "就是", "然后") else m.group(0), cleaned
+    )
     cleaned = _DOUBLE_PRONOUN.sub(r"\1", cleaned)
     cleaned = _LEADING.sub("", cleaned)
     cleaned = _INNER.sub("", cleaned)

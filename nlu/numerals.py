@@ -14,7 +14,24 @@ DIGITS = {
 UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUM_CHARS = "".join(DIGITS) + "".join(UNITS)
 # Markers after which even a single numeral is a number: addresses, floors, clock and calendar words.
-MARKERS = ("号楼", "单元", "栋", "幢", "座", "号", "楼", "层", "室", "户", "组", "点钟", "月", "岁", "块钱", "块")
+MARKERS = (
+    "号楼",
+    "单元",
+    "栋",
+    "幢",
+    "座",
+    "号",
+    "楼",
+    "层",
+    "室",
+    "户",
+    "组",
+    "点钟",
+    "月",
+    "岁",
+    "块钱",
+    "块",
+)
 _RUN = re.compile(f"[{_NUM_CHARS}0-9]+")
 # Numeral runs that are words, never numbers.
 _WORDS = ("一一", "三三两两", "一五一十", "十一五")

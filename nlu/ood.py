@@ -84,7 +84,9 @@ def sichuan(parser: Parser, root: Path) -> dict[str, Any]:
         word = row.get("word", "")
         heads.setdefault(word, "")
         heads[word] += row.get("gloss_mandarin", "")
-        sentences += [s.replace("～", word).strip() for s in (row.get("examples") or "").split("|") if s.strip()]
+        sentences += [
+            s.replace("～", word).strip() for s in (row.get("examples") or "").split("|") if s.strip()
+        ]
     in_lexicon = [w for w in heads if w in lexicon]
     gloss_match = [w for w in in_lexicon if lexicon[w] in heads[w]]
     intents: Counter[str] = Counter(parser.parse(s).intent for s in sentences)
@@ -99,7 +101,11 @@ def speech(parser: Parser, root: Path) -> dict[str, Any]:
     out = {}
     for row in _rows(root / "zh_speech_clips" / "transcripts.tsv"):
         parse = parser.parse(row.get("transcript", ""))
-        out[row.get("file", "")] = {"intent": parse.intent, "item": parse.item, "confidence": parse.confidence}
+        out[row.get("file", "")] = {
+            "intent": parse.intent,
+            "item": parse.item,
+            "confidence": parse.confidence,
+        }
     return out
 
 

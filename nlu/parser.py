@@ -73,7 +73,13 @@ class Parser:
         return item
 
     def _decide(
-        self, text: str, normalized: str, probs: np.ndarray, intent_probs: np.ndarray, hit: Hit | None, entities: Entities
+        self,
+        text: str,
+        normalized: str,
+        probs: np.ndarray,
+        intent_probs: np.ndarray,
+        hit: Hit | None,
+        entities: Entities,
     ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
         remembered = self.bundle.memory.get(core(normalized))
@@ -86,15 +92,26 @@ class Parser:
             item = self._emergency_item(probs, hit, entities)
             confidence = max(p_em, 0.95 if hit else 0.0, 1.0 if remembered == EMERGENCY else 0.0)
             category = self.bundle.resources.category_of(item)
-            return Parse(text, normalized, EMERGENCY, category, item, True, round(confidence, 4), alternatives, entities)
+            return Parse(
+                text,
+                normalized,
+                EMERGENCY,
+                category,
+                item,
+                True,
+                round(confidence, 4),
+                alternatives,
+                entities,
+            )
         if remembered is not None and remembered in self._labels:
             best, confidence = self._labels.index(remembered), 1.0
         else:
             best, confidence = self._best_label(probs, intent_probs, order)
         intent, _ = self._split[best]
         category, item = self._item_of(best)
-        return Parse(text, normalized, intent, category, item, False, round(confidence, 4), alternatives, entities)
-
+        return Parse(
+            text, normalized, intent, category, item, False, round(confidence, 4), alternatives, entities
+        )
 
     def _best_label(self, probs: np.ndarray, intent_probs: np.ndarray, order: list[int]) -> tuple[int, float]:
         """Pick the intent on summed probabilities (report = all items together) blended with the pooled-intent

@@ -41,7 +41,9 @@ class RasaParser:
         self._client = httpx.Client(timeout=timeout)
         self._res = load_resources(catalog_path, lexicon_dir)
         self._normalizer = Normalizer(self._res.dialect, self._res.domain_words)
-        self._detector = RedFlagDetector(self._res.red_flags, self._res.hedges, self._res.negations, self._res.after)
+        self._detector = RedFlagDetector(
+            self._res.red_flags, self._res.hedges, self._res.negations, self._res.after
+        )
         self._persons = PersonFinder(load_training(training_dir).synonyms)
 
     def close(self) -> None:

@@ -71,7 +71,9 @@ def load_dialect(lexicon_dir: Path = LEXICON_DIR) -> tuple[DialectEntry, ...]:
     for e in raw.get("entries", []):
         if e.get("source") not in sources:
             raise ValueError(f"dialect entry {e.get('word')!r} has no known source")
-        entries.append(DialectEntry(str(e["word"]), str(e["mandarin"]), sources[e["source"]], bool(e.get("keep"))))
+        entries.append(
+            DialectEntry(str(e["word"]), str(e["mandarin"]), sources[e["source"]], bool(e.get("keep")))
+        )
     return tuple(entries)
 
 
@@ -84,9 +86,13 @@ def _domain_words(lexicon_dir: Path, items: dict[str, Item]) -> tuple[str, ...]:
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
-def _red_flags(lexicon_dir: Path) -> tuple[tuple[RedFlag, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _red_flags(
+    lexicon_dir: Path,
+) -> tuple[tuple[RedFlag, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     raw = _read(lexicon_dir / "redflags.yaml")
-    flags = tuple(RedFlag(f["kind"], f.get("item"), tuple(str(p) for p in f["patterns"])) for f in raw["flags"])
+    flags = tuple(
+        RedFlag(f["kind"], f.get("item"), tuple(str(p) for p in f["patterns"])) for f in raw["flags"]
+    )
     return flags, tuple(raw.get("hedges", [])), tuple(raw.get("negations", [])), tuple(raw.get("after", []))
 
 

@@ -24,7 +24,11 @@ def _lines(block: str | list | None) -> list[str]:
     """Rasa's '- example' block (a string) or a plain list, without entity annotations."""
     if block is None:
         return []
-    raw = block if isinstance(block, list) else [ln.strip()[1:] for ln in block.splitlines() if ln.strip().startswith("-")]
+    raw = (
+        block
+        if isinstance(block, list)
+        else [ln.strip()[1:] for ln in block.splitlines() if ln.strip().startswith("-")]
+    )
     return [_ANNOTATION.sub(r"\1", str(x)).strip() for x in raw if str(x).strip()]
 
 

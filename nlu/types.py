@@ -50,7 +50,9 @@ class Entities:
     ticket_no: str | None = None
     phone: str | None = None
     time: TimeExpr | None = None
-    person: str | None = None  # who is affected: self, mother, father, spouse, grandchild, child, neighbor ...
+    person: str | None = (
+        None  # who is affected: self, mother, father, spouse, grandchild, child, neighbor ...
+    )
     person_text: str | None = None
     rating: int | None = None  # 1 satisfied, 2 basically satisfied, 3 not satisfied (when said)
     digit: str | None = None  # the whole message was a keypad/menu digit

@@ -16,15 +16,27 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-SEND_ENDPOINTS = frozenset({"sendMessage", "sendVoice", "sendAudio", "sendPhoto", "sendDocument", "editMessageText",
-                            "editMessageReplyMarkup", "copyMessage", "forwardMessage"})
+SEND_ENDPOINTS = frozenset(
+    {
+        "sendMessage",
+        "sendVoice",
+        "sendAudio",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
 
 
 class FloodLimiter:
     """Books evenly spaced slots: thread-safe, shared by async and blocking senders."""
 
-    def __init__(self, per_chat_rate: float = 1.0, global_rate: float = 30.0,
-                 now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_chat_rate: float = 1.0, global_rate: float = 30.0, now: Callable[[], float] = time.monotonic
+    ) -> None:
         self.chat_gap = 1.0 / per_chat_rate
         self.global_gap = 1.0 / global_rate
         self.now = now
@@ -70,8 +82,15 @@ class PtbFloodLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         pass
 
-    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any],
-                              endpoint: str, data: dict[str, Any], rate_limit_args: int | None) -> Any:
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         if endpoint in SEND_ENDPOINTS:
             chat = data.get("chat_id")
             delay = self.limiter.reserve(None if chat is None else str(chat))

@@ -50,7 +50,9 @@ class SpeechBridge:
         text = getattr(result, "text", None)
         if not text:
             return self.app.engine.render(Reply(result.reply_key))
-        return replace(inbound, text=text, asr_confidence=float(result.confidence), spoken=True, audio_format=fmt)
+        return replace(
+            inbound, text=text, asr_confidence=float(result.confidence), spoken=True, audio_format=fmt
+        )
 
     async def speak(self, messages: list[OutMessage], fmt: str) -> bytes | None:
         """All replies of one turn as one audio clip (None when speech is unavailable or fails)."""
@@ -58,7 +60,9 @@ class SpeechBridge:
         if svc is None or not messages:
             return None
         parts = tuple(p for m in messages for p in m.parts) or ()
-        rendered = Rendered("".join(m.text for m in messages), parts) if parts else "".join(m.text for m in messages)
+        rendered = (
+            Rendered("".join(m.text for m in messages), parts) if parts else "".join(m.text for m in messages)
+        )
         try:
             return bytes(await svc.speak(rendered, fmt))
         except Exception:  # noqa: BLE001 - text was already answered; audio is a bonus

@@ -55,7 +55,10 @@ def command_word(op: str) -> str:
 
 
 def task_buttons(app: App, ticket_no: str) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton(app.strings.text(f"channel.button_{op}"), callback_data=f"{op}:{ticket_no}") for op in TASK_OPS]
+    row = [
+        InlineKeyboardButton(app.strings.text(f"channel.button_{op}"), callback_data=f"{op}:{ticket_no}")
+        for op in TASK_OPS
+    ]
     return InlineKeyboardMarkup([row])
 
 
@@ -64,7 +67,9 @@ class TelegramAdapter:
         self.app = app
         self.speech = speech
 
-    def keyboard(self, answer: Answer, messages: list[OutMessage]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    def keyboard(
+        self, answer: Answer, messages: list[OutMessage]
+    ) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
         """Numbered big buttons for the question asked; the main menu when the conversation is idle."""
         choices = messages[-1].choices if messages else ()
         if not choices and (answer.state or END) == END:
@@ -110,7 +115,9 @@ class TelegramAdapter:
         if msg is None:
             return
         code = (ctx.args or [""])[0].strip()
-        await self.reply(update, await self.turn(self.inbound(update, code or GREETING, f"m{msg.message_id}")))
+        await self.reply(
+            update, await self.turn(self.inbound(update, code or GREETING, f"m{msg.message_id}"))
+        )
 
     async def on_voice(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         msg = update.effective_message
@@ -157,8 +164,12 @@ def file_url(api_base_url: str) -> str:
     return f"{head}/file/{last}"
 
 
-def build_application(app: App, s: TelegramSettings, speech: SpeechBridge, limiter: FloodLimiter) -> Application:  # type: ignore[type-arg]
-    builder = ApplicationBuilder().token(s.token).base_url(s.api_base_url).base_file_url(file_url(s.api_base_url))
+def build_application(
+    app: App, s: TelegramSettings, speech: SpeechBridge, limiter: FloodLimiter
+) -> Application:  # type: ignore[type-arg]
+    builder = (
+        ApplicationBuilder().token(s.token).base_url(s.api_base_url).base_file_url(file_url(s.api_base_url))
+    )
     builder = builder.rate_limiter(PtbFloodLimiter(limiter))  # type: ignore[arg-type]  # PTB types it for None args
     if s.mode == "webhook":
         builder = builder.updater(None)
@@ -187,8 +198,9 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> Application:  # type:
         await application.start()
         if s.mode == "webhook":
             url = app.settings.server.base_url.rstrip("/") + s.webhook_path
-            await application.bot.set_webhook(url, secret_token=s.webhook_secret or None,
-                                              allowed_updates=["message", "callback_query"])
+            await application.bot.set_webhook(
+                url, secret_token=s.webhook_secret or None, allowed_updates=["message", "callback_query"]
+            )
         elif application.updater is not None:
             await application.updater.start_polling(allowed_updates=["message", "callback_query"])
 
@@ -205,7 +217,10 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> Application:  # type:
 
         @api.post(s.webhook_path)
         async def webhook(request: Request) -> JSONResponse:
-            if s.webhook_secret and request.headers.get("x-telegram-bot-api-secret-token") != s.webhook_secret:
+            if (
+                s.webhook_secret
+                and request.headers.get("x-telegram-bot-api-secret-token") != s.webhook_secret
+            ):
                 return JSONResponse({"ok": False}, status_code=403)
             data: Any = await request.json()
             await application.update_queue.put(Update.de_json(data, application.bot))

@@ -19,7 +19,9 @@ from data.services.outbox import Delivery
 
 
 class TelegramSender:
-    def __init__(self, app: App, settings: TelegramSettings, limiter: FloodLimiter, timeout: float = 10.0) -> None:
+    def __init__(
+        self, app: App, settings: TelegramSettings, limiter: FloodLimiter, timeout: float = 10.0
+    ) -> None:
         self.app = app
         self.url = settings.api_base_url.rstrip("/") + settings.token
         self.limiter = limiter

@@ -52,8 +52,13 @@ def pushed_after(app: App, identity_id: int, after: int, limit: int = 50) -> lis
             .limit(max(1, min(limit, 200)))
         )
         return [
-            {"id": r.id, "text": r.text, "choices": [{"digit": c[0], "label": c[1]} for c in r.choices],
-             "ticket_no": r.ticket_no, "created_at": r.created_at.isoformat() + "Z"}
+            {
+                "id": r.id,
+                "text": r.text,
+                "choices": [{"digit": c[0], "label": c[1]} for c in r.choices],
+                "ticket_no": r.ticket_no,
+                "created_at": r.created_at.isoformat() + "Z",
+            }
             for r in rows
         ]
 

@@ -23,10 +23,27 @@ from bot.messages import Inbound
 from bot.render import Part
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGE_STRINGS = ("web_title", "web_placeholder", "web_send", "web_hold", "web_release", "web_listening", "web_bad_link",
-                "web_offline", "web_mic_denied", "web_read")
-AUDIO_TYPES = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4", "audio/wav": "wav", "audio/x-wav": "wav",
-               "audio/mpeg": "mp3", "audio/amr": "amr"}
+PAGE_STRINGS = (
+    "web_title",
+    "web_placeholder",
+    "web_send",
+    "web_hold",
+    "web_release",
+    "web_listening",
+    "web_bad_link",
+    "web_offline",
+    "web_mic_denied",
+    "web_read",
+)
+AUDIO_TYPES = {
+    "audio/webm": "webm",
+    "audio/ogg": "ogg",
+    "audio/mp4": "mp4",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/mpeg": "mp3",
+    "audio/amr": "amr",
+}
 EVENT_POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 MAX_STREAM_SECONDS = 300.0  # EventSource reconnects by itself, with Last-Event-ID
@@ -36,7 +53,9 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
     words = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
     words["hello"] = app.strings.text("greet.hello") + app.strings.text("help.intro")
     page = (STATIC / "chat.html").read_text(encoding="utf-8")
-    page = page.replace("__STRINGS__", json.dumps(words, ensure_ascii=False)).replace("__TITLE__", words["web_title"])
+    page = page.replace("__STRINGS__", json.dumps(words, ensure_ascii=False)).replace(
+        "__TITLE__", words["web_title"]
+    )
     api.mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static")
 
     @api.get("/chat")
@@ -62,8 +81,13 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
         else:
             messages, text = (await asyncio.to_thread(app.engine.handle, heard)).messages, heard.text or ""
         audio = await speech.speak(messages, "mp3")
-        return JSONResponse({"heard": text, "replies": [public(m) for m in messages],
-                             "audio": base64.b64encode(audio).decode() if audio else None})
+        return JSONResponse(
+            {
+                "heard": text,
+                "replies": [public(m) for m in messages],
+                "audio": base64.b64encode(audio).decode() if audio else None,
+            }
+        )
 
     @api.post("/api/speak")
     async def speak(request: Request) -> Response:
@@ -86,8 +110,11 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
         token = bearer(request)
         ident_id, _, _ = await asyncio.to_thread(identity_of, app, token)
         last = int(request.headers.get("last-event-id") or after or 0)
-        return StreamingResponse(_stream(app, request, ident_id, last), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            _stream(app, request, ident_id, last),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
 
 async def _stream(app: App, request: Request, ident_id: int, last: int) -> AsyncIterator[str]:

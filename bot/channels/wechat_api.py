@@ -31,8 +31,17 @@ class WechatApiError(ChannelError):
 
 
 class WechatApi:
-    def __init__(self, base_url: str, app_id: str, app_secret: str, *, timeout: float = 5.0, attempts: int = 3,
-                 backoff: float = 0.3, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        app_id: str,
+        app_secret: str,
+        *,
+        timeout: float = 5.0,
+        attempts: int = 3,
+        backoff: float = 0.3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
         self.app_secret = app_secret
@@ -51,8 +60,11 @@ class WechatApi:
         with self._lock:
             if not refresh and self._token and self._token[1] > time.monotonic():
                 return self._token[0]
-            data = self._call("GET", "/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.app_id,
-                                                                "secret": self.app_secret})
+            data = self._call(
+                "GET",
+                "/cgi-bin/token",
+                params={"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret},
+            )
             token = str(data["access_token"])
             self._token = (token, time.monotonic() + max(60, int(data.get("expires_in", 7200)) - 300))
             return token
@@ -62,21 +74,36 @@ class WechatApi:
         return self._authed("GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True)  # type: ignore[return-value]
 
     def upload_voice(self, audio: bytes, filename: str = "reply.amr") -> str:
-        data = self._authed("POST", "/cgi-bin/media/upload", params={"type": "voice"},
-                            files={"media": (filename, audio, "audio/amr")})
+        data = self._authed(
+            "POST",
+            "/cgi-bin/media/upload",
+            params={"type": "voice"},
+            files={"media": (filename, audio, "audio/amr")},
+        )
         assert isinstance(data, dict)
         return str(data["media_id"])
 
     def send_text(self, openid: str, text: str) -> None:
         """A customer-service message (only within 48 h of the user's last message)."""
-        self._authed("POST", "/cgi-bin/message/custom/send", json={"touser": openid, "msgtype": "text", "text": {"content": text}})
+        self._authed(
+            "POST",
+            "/cgi-bin/message/custom/send",
+            json={"touser": openid, "msgtype": "text", "text": {"content": text}},
+        )
 
     def send_voice(self, openid: str, media_id: str) -> None:
-        self._authed("POST", "/cgi-bin/message/custom/send", json={"touser": openid, "msgtype": "voice", "voice": {"media_id": media_id}})
+        self._authed(
+            "POST",
+            "/cgi-bin/message/custom/send",
+            json={"touser": openid, "msgtype": "voice", "voice": {"media_id": media_id}},
+        )
 
     def send_template(self, openid: str, template_id: str, fields: dict[str, str], url: str = "") -> None:
-        body: dict[str, Any] = {"touser": openid, "template_id": template_id,
-                                "data": {k: {"value": v} for k, v in fields.items()}}
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {k: {"value": v} for k, v in fields.items()},
+        }
         if url:
             body["url"] = url
         self._authed("POST", "/cgi-bin/message/template/send", json=body)
@@ -84,12 +111,24 @@ class WechatApi:
     def create_menu(self, buttons: list[dict[str, str]]) -> None:
         self._authed("POST", "/cgi-bin/menu/create", json={"button": buttons})
 
-    def _authed(self, method: str, path: str, *, params: dict[str, str] | None = None, raw: bool = False,
-                **kwargs: Any) -> dict[str, Any] | bytes:
+    def _authed(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        raw: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any] | bytes:
         for refresh in (False, True):
             try:
-                return self._call(method, path, params={**(params or {}), "access_token": self.access_token(refresh=refresh)},
-                                  raw=raw, **kwargs)
+                return self._call(
+                    method,
+                    path,
+                    params={**(params or {}), "access_token": self.access_token(refresh=refresh)},
+                    raw=raw,
+                    **kwargs,
+                )
             except WechatApiError as err:
                 if err.code not in TOKEN_ERRORS or refresh:
                     raise

@@ -11,7 +11,9 @@ from bot.settings import WechatSettings
 from data.services.channels import recipient, ticket_number, within_window
 from data.services.outbox import Delivery
 
-TASK_KINDS = frozenset({"new_task", "emergency", "urged", "overdue_notice", "callback", "verify", "cluster", "binding"})
+TASK_KINDS = frozenset(
+    {"new_task", "emergency", "urged", "overdue_notice", "callback", "verify", "cluster", "binding"}
+)
 
 
 class WechatSender:
@@ -45,5 +47,8 @@ class WechatSender:
     def _send_template(self, openid: str, template_id: str, message: OutMessage, ticket_no: str) -> None:
         """Template fields: first (title), keyword1 (ticket number), keyword2 (the message), remark."""
         title = self.app.strings.text("channel.template_first")
-        self.api.send_template(openid, template_id, {"first": title, "keyword1": ticket_no, "keyword2": message.text,
-                                                     "remark": ""})
+        self.api.send_template(
+            openid,
+            template_id,
+            {"first": title, "keyword1": ticket_no, "keyword2": message.text, "remark": ""},
+        )

@@ -26,21 +26,32 @@ def recorder() -> Iterator[Recorder]:
 
 
 def wechat_routes(rec: Recorder) -> None:
-    rec.routes.update({
-        "/cgi-bin/token": {"access_token": "ACCESS_TOKEN_1", "expires_in": 7200},
-        "/cgi-bin/message/custom/send": {"errcode": 0, "errmsg": "ok"},
-        "/cgi-bin/message/template/send": {"errcode": 0, "errmsg": "ok", "msgid": 200228332},
-        "/cgi-bin/media/upload": {"type": "voice", "media_id": "MEDIA_UP_1", "created_at": 1700000000},
-        "/cgi-bin/menu/create": {"errcode": 0, "errmsg": "ok"},
-    })
+    rec.routes.update(
+        {
+            "/cgi-bin/token": {"access_token": "ACCESS_TOKEN_1", "expires_in": 7200},
+            "/cgi-bin/message/custom/send": {"errcode": 0, "errmsg": "ok"},
+            "/cgi-bin/message/template/send": {"errcode": 0, "errmsg": "ok", "msgid": 200228332},
+            "/cgi-bin/media/upload": {"type": "voice", "media_id": "MEDIA_UP_1", "created_at": 1700000000},
+            "/cgi-bin/menu/create": {"errcode": 0, "errmsg": "ok"},
+        }
+    )
 
 
 @pytest.fixture
 def wechat_app(app: App, recorder: Recorder) -> App:
     wechat_routes(recorder)
-    app.settings = app.settings.with_overrides(wechat=dataclasses.replace(
-        app.settings.wechat, token=wx.TOKEN, app_id=wx.APP_ID, app_secret=wx.APP_SECRET, aes_key=wx.AES_KEY,
-        api_base_url=recorder.url, template_id_update="TPL_UPDATE", template_id_task="TPL_TASK"))
+    app.settings = app.settings.with_overrides(
+        wechat=dataclasses.replace(
+            app.settings.wechat,
+            token=wx.TOKEN,
+            app_id=wx.APP_ID,
+            app_secret=wx.APP_SECRET,
+            aes_key=wx.AES_KEY,
+            api_base_url=recorder.url,
+            template_id_update="TPL_UPDATE",
+            template_id_task="TPL_TASK",
+        )
+    )
     return app
 
 
@@ -114,8 +125,16 @@ def live(app: App) -> Iterator[LiveServer]:
     server.stop()
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")

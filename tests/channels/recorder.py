@@ -67,8 +67,13 @@ def serve(recorder: Recorder) -> ThreadingHTTPServer:
             parts = urlsplit(self.path)
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            call = Call(self.command, parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()},
-                        {k.lower(): v for k, v in self.headers.items()}, body)
+            call = Call(
+                self.command,
+                parts.path,
+                {k: v[0] for k, v in parse_qs(parts.query).items()},
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+            )
             recorder.calls.append(call)
             status, ctype, payload = recorder.respond(call)
             self.send_response(status)

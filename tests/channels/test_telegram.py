@@ -38,7 +38,13 @@ def chat(chat_id: int) -> dict:  # type: ignore[type-arg]
 
 def text_update(chat_id: int, text: str) -> dict:  # type: ignore[type-arg]
     n = next(_ids)
-    msg = {"message_id": 100 + n, "date": 1700000000 + n, "chat": chat(chat_id), "from": user(chat_id), "text": text}
+    msg = {
+        "message_id": 100 + n,
+        "date": 1700000000 + n,
+        "chat": chat(chat_id),
+        "from": user(chat_id),
+        "text": text,
+    }
     if text.startswith("/"):
         msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"update_id": 5000 + n, "message": msg}
@@ -46,16 +52,38 @@ def text_update(chat_id: int, text: str) -> dict:  # type: ignore[type-arg]
 
 def voice_update(chat_id: int, size: int) -> dict:  # type: ignore[type-arg]
     n = next(_ids)
-    voice = {"file_id": "VOICE_FILE_1", "file_unique_id": "vu1", "duration": 3, "mime_type": "audio/ogg", "file_size": size}
-    return {"update_id": 5000 + n, "message": {"message_id": 100 + n, "date": 1700000000 + n, "chat": chat(chat_id),
-                                               "from": user(chat_id), "voice": voice}}
+    voice = {
+        "file_id": "VOICE_FILE_1",
+        "file_unique_id": "vu1",
+        "duration": 3,
+        "mime_type": "audio/ogg",
+        "file_size": size,
+    }
+    return {
+        "update_id": 5000 + n,
+        "message": {
+            "message_id": 100 + n,
+            "date": 1700000000 + n,
+            "chat": chat(chat_id),
+            "from": user(chat_id),
+            "voice": voice,
+        },
+    }
 
 
 def button_update(chat_id: int, data: str) -> dict:  # type: ignore[type-arg]
     n = next(_ids)
     message = {"message_id": 900 + n, "date": 1700000000, "chat": chat(chat_id), "text": "新任务"}
-    return {"update_id": 5000 + n, "callback_query": {"id": f"cbq{n}", "from": user(chat_id), "chat_instance": "ci1",
-                                                       "data": data, "message": message}}
+    return {
+        "update_id": 5000 + n,
+        "callback_query": {
+            "id": f"cbq{n}",
+            "from": user(chat_id),
+            "chat_instance": "ci1",
+            "data": data,
+            "message": message,
+        },
+    }
 
 
 def bot_api(rec: Recorder) -> None:
@@ -64,29 +92,59 @@ def bot_api(rec: Recorder) -> None:
     def message(call: Call) -> dict:  # type: ignore[type-arg]
         f = call.form()
         msg = {"message_id": next(sent), "date": int(time.time()), "chat": chat(int(f.get("chat_id", 0)))}
-        msg.update({"text": f["text"]} if "text" in f else {"voice": {"file_id": "V", "file_unique_id": "v", "duration": 1}})
+        msg.update(
+            {"text": f["text"]}
+            if "text" in f
+            else {"voice": {"file_id": "V", "file_unique_id": "v", "duration": 1}}
+        )
         return {"ok": True, "result": msg}
 
     audio = VOICE_FIXTURE.read_bytes() if VOICE_FIXTURE.exists() else b""
-    rec.routes.update({
-        "/getMe": {"ok": True, "result": {"id": 123456, "is_bot": True, "first_name": "联户小助手", "username": "lianhu_bot",
-                                          "can_join_groups": False, "can_read_all_group_messages": False,
-                                          "supports_inline_queries": False}},
-        "/sendMessage": message,
-        "/sendVoice": message,
-        "/answerCallbackQuery": {"ok": True, "result": True},
-        "/setWebhook": {"ok": True, "result": True},
-        "/deleteWebhook": {"ok": True, "result": True},
-        "/getFile": {"ok": True, "result": {"file_id": "VOICE_FILE_1", "file_unique_id": "vu1", "file_size": len(audio),
-                                            "file_path": "voice/file_1.oga"}},
-        "/voice/file_1.oga": lambda call: (200, "application/octet-stream", audio),
-    })
+    rec.routes.update(
+        {
+            "/getMe": {
+                "ok": True,
+                "result": {
+                    "id": 123456,
+                    "is_bot": True,
+                    "first_name": "联户小助手",
+                    "username": "lianhu_bot",
+                    "can_join_groups": False,
+                    "can_read_all_group_messages": False,
+                    "supports_inline_queries": False,
+                },
+            },
+            "/sendMessage": message,
+            "/sendVoice": message,
+            "/answerCallbackQuery": {"ok": True, "result": True},
+            "/setWebhook": {"ok": True, "result": True},
+            "/deleteWebhook": {"ok": True, "result": True},
+            "/getFile": {
+                "ok": True,
+                "result": {
+                    "file_id": "VOICE_FILE_1",
+                    "file_unique_id": "vu1",
+                    "file_size": len(audio),
+                    "file_path": "voice/file_1.oga",
+                },
+            },
+            "/voice/file_1.oga": lambda call: (200, "application/octet-stream", audio),
+        }
+    )
 
 
 def telegram_settings(app: App, rec: Recorder, mode: str) -> None:
-    app.settings = app.settings.with_overrides(telegram=dataclasses.replace(
-        app.settings.telegram, token=TOKEN, api_base_url=f"{rec.url}/bot", mode=mode, webhook_secret=SECRET,
-        per_chat_rate=50.0, global_rate=500.0))
+    app.settings = app.settings.with_overrides(
+        telegram=dataclasses.replace(
+            app.settings.telegram,
+            token=TOKEN,
+            api_base_url=f"{rec.url}/bot",
+            mode=mode,
+            webhook_secret=SECRET,
+            per_chat_rate=50.0,
+            global_rate=500.0,
+        )
+    )
 
 
 @pytest.fixture
@@ -102,7 +160,9 @@ def post(client: TestClient, update: dict) -> None:  # type: ignore[type-arg]
     assert resp.status_code == 200
 
 
-def wait_sent(rec: Recorder, chat_id: int, count: int, endpoint: str = "/sendMessage", timeout: float = 20) -> list[dict]:  # type: ignore[type-arg]
+def wait_sent(
+    rec: Recorder, chat_id: int, count: int, endpoint: str = "/sendMessage", timeout: float = 20
+) -> list[dict]:  # type: ignore[type-arg]
     deadline = time.time() + timeout
     while time.time() < deadline:
         calls = [_readable(c.form()) for c in rec.find(endpoint) if c.form().get("chat_id") == str(chat_id)]
@@ -118,7 +178,9 @@ def _readable(form: dict) -> dict:  # type: ignore[type-arg]
     return form
 
 
-def test_start_code_report_with_buttons_and_leader_inline_accept(tg: TestClient, app: App, recorder: Recorder) -> None:
+def test_start_code_report_with_buttons_and_leader_inline_accept(
+    tg: TestClient, app: App, recorder: Recorder
+) -> None:
     assert recorder.find("/getMe") and recorder.find("/setWebhook")
     assert recorder.find("/setWebhook")[0].form()["secret_token"] == SECRET
     code = invitation_for(app)
@@ -128,7 +190,11 @@ def test_start_code_report_with_buttons_and_leader_inline_accept(tg: TestClient,
     assert "【1】" in bound["reply_markup"]  # the main menu as big buttons
     post(tg, text_update(555, "我家水管漏水了"))
     confirm = wait_sent(recorder, 555, 2)[-1]
-    assert "水管漏水" in confirm["text"] and "【1】对" in confirm["reply_markup"] and "【2】不对" in confirm["reply_markup"]
+    assert (
+        "水管漏水" in confirm["text"]
+        and "【1】对" in confirm["reply_markup"]
+        and "【2】不对" in confirm["reply_markup"]
+    )
     bind(app, "telegram", "777", like="demo:leader1")
     post(tg, text_update(555, "【1】对"))
     created = wait_sent(recorder, 555, 3)[-1]["text"]
@@ -145,8 +211,12 @@ def test_start_code_report_with_buttons_and_leader_inline_accept(tg: TestClient,
     assert any(number in m["text"] for m in wait_sent(recorder, 555, 4))
 
 
-def test_webhook_refuses_a_wrong_secret_and_unbound_users_only_bind(tg: TestClient, app: App, recorder: Recorder) -> None:
-    resp = tg.post("/telegram", json=text_update(999, "我家水管漏水了"), headers={"X-Telegram-Bot-Api-Secret-Token": "x"})
+def test_webhook_refuses_a_wrong_secret_and_unbound_users_only_bind(
+    tg: TestClient, app: App, recorder: Recorder
+) -> None:
+    resp = tg.post(
+        "/telegram", json=text_update(999, "我家水管漏水了"), headers={"X-Telegram-Bot-Api-Secret-Token": "x"}
+    )
     assert resp.status_code == 403
     post(tg, text_update(999, "我家水管漏水了"))
     assert "邀请码" in wait_sent(recorder, 999, 1)[-1]["text"]
@@ -179,12 +249,16 @@ def test_polling_mode(app: App, recorder: Recorder) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not VOICE_FIXTURE.exists(), reason="voice fixtures not present")
-def test_voice_note_is_recognized_and_answered_with_voice(tg: TestClient, app: App, recorder: Recorder) -> None:
+def test_voice_note_is_recognized_and_answered_with_voice(
+    tg: TestClient, app: App, recorder: Recorder
+) -> None:
     bind(app, "telegram", "557")
     post(tg, voice_update(557, VOICE_FIXTURE.stat().st_size))
     reply = wait_sent(recorder, 557, 1, timeout=60)[-1]
     assert "水管" in reply["text"], reply
-    assert recorder.find("/getFile") and [c for c in recorder.find("/voice/file_1.oga") if "/file/bot" in c.path]
+    assert recorder.find("/getFile") and [
+        c for c in recorder.find("/voice/file_1.oga") if "/file/bot" in c.path
+    ]
     voice = wait_sent(recorder, 557, 1, endpoint="/sendVoice", timeout=60)[-1]
     assert voice["voice"].startswith("<file")
 

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.slow
 
 def open_page(pw, chromium_path: str, url: str, *extra_args: str, read_aloud: bool = False):  # type: ignore[no-untyped-def]
     browser = pw.chromium.launch(executable_path=chromium_path, args=[*CHROMIUM_ARGS, *extra_args])
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN")
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     if not read_aloud:
         context.add_init_script("localStorage.setItem('lianhu.read', 'off')")
     page = context.new_page()
@@ -29,7 +31,9 @@ def open_page(pw, chromium_path: str, url: str, *extra_args: str, read_aloud: bo
     return browser, page
 
 
-def test_invitation_link_report_confirm_ticket_and_push(app: App, live: LiveServer, chromium_path: str, tmp_path: Path) -> None:
+def test_invitation_link_report_confirm_ticket_and_push(
+    app: App, live: LiveServer, chromium_path: str, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     token = web_token(app, "demo:resident1")
@@ -80,7 +84,9 @@ VOICE_FIXTURE = ROOT / "tests/voice/fixtures/req01_water_pipe.ogg"
 
 
 @pytest.mark.skipif(not VOICE_FIXTURE.exists(), reason="voice fixtures not present")
-def test_hold_to_talk_voice_note_and_spoken_reply(app: App, live: LiveServer, chromium_path: str, tmp_path: Path) -> None:
+def test_hold_to_talk_voice_note_and_spoken_reply(
+    app: App, live: LiveServer, chromium_path: str, tmp_path: Path
+) -> None:
     """Chromium's fake microphone plays a recorded request; the page records, uploads, plays the answer."""
     from playwright.sync_api import sync_playwright
 
@@ -91,10 +97,16 @@ def test_hold_to_talk_voice_note_and_spoken_reply(app: App, live: LiveServer, ch
     wav.write_bytes(codecs.encode(b"\0" * 8000 + pcm + b"\0" * 16000, "wav"))
     token = web_token(app, "demo:resident1")
     with sync_playwright() as pw:
-        browser, page = open_page(pw, chromium_path, f"{live.url}/chat?token={token}",
-                                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                                  f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required",
-                                  read_aloud=True)
+        browser, page = open_page(
+            pw,
+            chromium_path,
+            f"{live.url}/chat?token={token}",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}%noloop",
+            "--autoplay-policy=no-user-gesture-required",
+            read_aloud=True,
+        )
         try:
             page.context.grant_permissions(["microphone"])
             seconds = codecs.duration(pcm) + 1.5

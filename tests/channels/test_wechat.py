@@ -19,8 +19,9 @@ from tests.channels.conftest import bind, identity_row, invitation_for
 
 
 def post(client: TestClient, xml: str, nonce: str = "1357924680"):  # type: ignore[no-untyped-def]
-    return client.post("/wechat", params=wx.query(nonce=nonce), content=xml.encode(),
-                       headers={"Content-Type": "text/xml"})
+    return client.post(
+        "/wechat", params=wx.query(nonce=nonce), content=xml.encode(), headers={"Content-Type": "text/xml"}
+    )
 
 
 def reply_text(resp) -> str:  # type: ignore[no-untyped-def]
@@ -50,7 +51,9 @@ def test_url_verification(client: TestClient) -> None:
 
 def test_forged_signature_is_403_and_processes_nothing(client: TestClient, wechat_app: App) -> None:
     xml = wx.text("oForger", "我家水管漏水了", 9001)
-    resp = client.post("/wechat", params={**wx.query(), "signature": wx.sha1_sign("wrong", "1", "2")}, content=xml)
+    resp = client.post(
+        "/wechat", params={**wx.query(), "signature": wx.sha1_sign("wrong", "1", "2")}, content=xml
+    )
     assert resp.status_code == 403
     forged_key = wx.query(token="not-the-token")
     assert client.post("/wechat", params=forged_key, content=xml).status_code == 403
@@ -80,8 +83,9 @@ def test_safe_mode_round_trip(client: TestClient, wechat_app: App) -> None:
     assert resp.status_code == 200
     root = ET.fromstring(resp.text)
     encrypted = root.findtext("Encrypt") or ""
-    assert root.findtext("MsgSignature") == wx.sha1_sign(wx.TOKEN, root.findtext("TimeStamp") or "",
-                                                         root.findtext("Nonce") or "", encrypted)
+    assert root.findtext("MsgSignature") == wx.sha1_sign(
+        wx.TOKEN, root.findtext("TimeStamp") or "", root.findtext("Nonce") or "", encrypted
+    )
     inner = ET.fromstring(wx.decrypt(encrypted))
     assert inner.findtext("ToUserName") == "oSafe"
     assert inner.findtext("Content")
@@ -115,7 +119,9 @@ def test_same_resident_sees_same_tickets_on_every_channel(client: TestClient, we
     assert number not in reply_text(post(client, wx.text("oNeighbour", f"查一下单号 {number}", 4003)))
 
 
-def test_menu_click_location_and_voice_with_recognition(client: TestClient, wechat_app: App, recorder) -> None:  # type: ignore[no-untyped-def]
+def test_menu_click_location_and_voice_with_recognition(
+    client: TestClient, wechat_app: App, recorder
+) -> None:  # type: ignore[no-untyped-def]
     bind(wechat_app, "wechat", "oMenu")
     assert reply_text(post(client, wx.event("oMenu", "CLICK", "MENU_STATUS")))
     assert reply_text(post(client, wx.event("oMenu", "CLICK", "MENU_LEADER", create_time=1700000001)))
@@ -129,7 +135,8 @@ def test_slow_answer_says_success_then_customer_service_message(wechat_app: App,
     import dataclasses
 
     wechat_app.settings = wechat_app.settings.with_overrides(
-        wechat=dataclasses.replace(wechat_app.settings.wechat, reply_timeout_seconds=0.3))
+        wechat=dataclasses.replace(wechat_app.settings.wechat, reply_timeout_seconds=0.3)
+    )
     bind(wechat_app, "wechat", "oSlow")
 
     class Slow:
@@ -164,7 +171,9 @@ def test_slow_answer_says_success_then_customer_service_message(wechat_app: App,
         assert s.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "late_reply")) == 1
 
 
-def test_outside_48h_window_uses_template_message(client: TestClient, wechat_app: App, recorder, clock) -> None:  # type: ignore[no-untyped-def]
+def test_outside_48h_window_uses_template_message(
+    client: TestClient, wechat_app: App, recorder, clock
+) -> None:  # type: ignore[no-untyped-def]
     bind(wechat_app, "wechat", "oOld")
     bind(wechat_app, "wechat", "oLeader", like="demo:leader1")
     post(client, wx.text("oOld", "我家水管漏水了", 7001))
@@ -179,7 +188,9 @@ def test_outside_48h_window_uses_template_message(client: TestClient, wechat_app
     Chat(wechat_app, "demo:leader1").say(f"接单 {number}")
     recorder.calls.clear()
     wechat_app.dispatcher.drain()
-    updates = [c.json() for c in recorder.find("/cgi-bin/message/template/send") if c.json()["touser"] == "oOld"]
+    updates = [
+        c.json() for c in recorder.find("/cgi-bin/message/template/send") if c.json()["touser"] == "oOld"
+    ]
     assert updates and updates[0]["template_id"] == "TPL_UPDATE"
     assert not [c for c in recorder.find("/cgi-bin/message/custom/send") if c.json()["touser"] == "oOld"]
 
@@ -202,7 +213,8 @@ def test_voice_without_recognition_fetches_amr_and_answers_by_voice(wechat_app: 
     amr = codecs.encode(codecs.decode(VOICE_FIXTURE.read_bytes(), "ogg"), "amr")
     recorder.routes["/cgi-bin/media/get"] = lambda call: (200, "audio/amr", amr)
     wechat_app.settings = wechat_app.settings.with_overrides(
-        wechat=dataclasses.replace(wechat_app.settings.wechat, reply_timeout_seconds=60))
+        wechat=dataclasses.replace(wechat_app.settings.wechat, reply_timeout_seconds=60)
+    )
     bind(wechat_app, "wechat", "oVoice")
     with TestClient(create_server(wechat_app, workers=False)) as client:
         heard = reply_text(post(client, wx.voice("oVoice", "MEDIA_AMR_1", 8001)))
@@ -222,12 +234,19 @@ def test_wechat_menu_command_pushes_the_configured_menu(recorder, monkeypatch) -
     from tests.channels.conftest import wechat_routes
 
     wechat_routes(recorder)
-    for key, value in {"LIANHU_WECHAT_APP_ID": wx.APP_ID, "LIANHU_WECHAT_APP_SECRET": wx.APP_SECRET,
-                       "LIANHU_WECHAT_API_BASE_URL": recorder.url}.items():
+    for key, value in {
+        "LIANHU_WECHAT_APP_ID": wx.APP_ID,
+        "LIANHU_WECHAT_APP_SECRET": wx.APP_SECRET,
+        "LIANHU_WECHAT_API_BASE_URL": recorder.url,
+    }.items():
         monkeypatch.setenv(key, value)
     assert main(["wechat-menu"]) == 0
     token_call = recorder.find("/cgi-bin/token")[0]
-    assert token_call.query == {"grant_type": "client_credential", "appid": wx.APP_ID, "secret": wx.APP_SECRET}
+    assert token_call.query == {
+        "grant_type": "client_credential",
+        "appid": wx.APP_ID,
+        "secret": wx.APP_SECRET,
+    }
     buttons = recorder.find("/cgi-bin/menu/create")[0].json()["button"]
     assert [b["name"] for b in buttons] == ["反映问题", "查询进度", "找联户长"]
     assert all(b["type"] == "click" and b["key"].startswith("MENU_") for b in buttons)
@@ -238,8 +257,13 @@ def test_api_retries_busy_and_refreshes_an_expired_token(recorder) -> None:  # t
     from tests.channels.conftest import wechat_routes
 
     wechat_routes(recorder)
-    answers = iter([{"errcode": -1, "errmsg": "system busy"}, {"errcode": 42001, "errmsg": "access_token expired"},
-                    {"errcode": 0, "errmsg": "ok"}])
+    answers = iter(
+        [
+            {"errcode": -1, "errmsg": "system busy"},
+            {"errcode": 42001, "errmsg": "access_token expired"},
+            {"errcode": 0, "errmsg": "ok"},
+        ]
+    )
     recorder.routes["/cgi-bin/message/custom/send"] = lambda call: next(answers)
     api = WechatApi(recorder.url, wx.APP_ID, wx.APP_SECRET, sleep=lambda s: None)
     api.send_text("oX", "你好")

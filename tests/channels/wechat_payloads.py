@@ -27,24 +27,38 @@ def query(timestamp: str | None = None, nonce: str = "1357924680", token: str = 
 
 
 def _xml(sender: str, create_time: int, msg_type: str, body: str) -> str:
-    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
-            f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{body}</xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
+        f"<CreateTime>{create_time}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{body}</xml>"
+    )
 
 
 def text(sender: str, content: str, msg_id: int, create_time: int = 1700000000) -> str:
-    return _xml(sender, create_time, "text", f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId>")
+    return _xml(
+        sender, create_time, "text", f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId>"
+    )
 
 
-def voice(sender: str, media_id: str, msg_id: int, recognition: str | None = None, create_time: int = 1700000000) -> str:
+def voice(
+    sender: str, media_id: str, msg_id: int, recognition: str | None = None, create_time: int = 1700000000
+) -> str:
     rec = f"<Recognition><![CDATA[{recognition}]]></Recognition>" if recognition is not None else ""
-    return _xml(sender, create_time, "voice",
-                f"<MediaId><![CDATA[{media_id}]]></MediaId><Format><![CDATA[amr]]></Format>{rec}<MsgId>{msg_id}</MsgId>")
+    return _xml(
+        sender,
+        create_time,
+        "voice",
+        f"<MediaId><![CDATA[{media_id}]]></MediaId><Format><![CDATA[amr]]></Format>{rec}<MsgId>{msg_id}</MsgId>",
+    )
 
 
 def location(sender: str, label: str, msg_id: int, create_time: int = 1700000000) -> str:
-    return _xml(sender, create_time, "location",
-                "<Location_X>30.657</Location_X><Location_Y>104.066</Location_Y><Scale>16</Scale>"
-                f"<Label><![CDATA[{label}]]></Label><MsgId>{msg_id}</MsgId>")
+    return _xml(
+        sender,
+        create_time,
+        "location",
+        "<Location_X>30.657</Location_X><Location_Y>104.066</Location_Y><Scale>16</Scale>"
+        f"<Label><![CDATA[{label}]]></Label><MsgId>{msg_id}</MsgId>",
+    )
 
 
 def event(sender: str, name: str, key: str = "", create_time: int = 1700000000) -> str:
@@ -66,7 +80,9 @@ def encrypt(xml: str, timestamp: str, nonce: str) -> tuple[str, str]:
     enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
     encrypted = base64.b64encode(enc.update(plain) + enc.finalize()).decode()
     signature = sha1_sign(TOKEN, timestamp, nonce, encrypted)
-    body = f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    body = (
+        f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    )
     return body, signature
 
 

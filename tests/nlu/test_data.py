@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.nlu.conftest import CATALOG, TRAINING
-
 from nlu.resources import load_catalog, load_dialect
 from nlu.training import load_training
 from nlu.types import INTENTS
+from tests.nlu.conftest import CATALOG, TRAINING
 
 
 def test_lexicon_size_and_sources() -> None:

@@ -34,7 +34,12 @@ def test_ticket_vs_phone(parser: Parser) -> None:
 ])  # fmt: skip
 def test_time(parser: Parser, text: str, day, part, week, weekday) -> None:  # noqa: ANN001
     t = parser.parse(text).entities.time
-    assert t is not None and (t.day_offset, t.part_of_day, t.week_offset, t.weekday) == (day, part, week, weekday)
+    assert t is not None and (t.day_offset, t.part_of_day, t.week_offset, t.weekday) == (
+        day,
+        part,
+        week,
+        weekday,
+    )
 
 
 @pytest.mark.parametrize("text,person", [
@@ -45,7 +50,9 @@ def test_person(parser: Parser, text: str, person: str) -> None:
     assert parser.parse(text).entities.person == person
 
 
-@pytest.mark.parametrize("text,rating", [("非常满意", 1), ("还可以", 2), ("不满意", 3), ("差评", 3), ("巴适得很", 1)])
+@pytest.mark.parametrize(
+    "text,rating", [("非常满意", 1), ("还可以", 2), ("不满意", 3), ("差评", 3), ("巴适得很", 1)]
+)
 def test_rating(parser: Parser, text: str, rating: int) -> None:
     assert parser.parse(text).entities.rating == rating
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from tests.nlu.conftest import load_cases
 
 from nlu import Parser
+from tests.nlu.conftest import load_cases
 
 ISSUE = load_cases("issue_examples.yaml")
 YES_NO = load_cases("yes_no.yaml")

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from tests.nlu.conftest import CASES, CATALOG
 
 from nlu.rasa import RasaParser
+from tests.nlu.conftest import CASES, CATALOG
 
 RECORDED = json.loads((CASES / "rasa_response.json").read_text(encoding="utf-8"))
 
@@ -23,7 +23,12 @@ class _Handler(BaseHTTPRequestHandler):
         _Handler.received.append({"path": self.path, "body": body})
         reply = dict(RECORDED)
         if "着火" in body["text"]:
-            reply = {**RECORDED, "intent": {"name": "greet", "confidence": 0.4}, "entities": [], "intent_ranking": []}
+            reply = {
+                **RECORDED,
+                "intent": {"name": "greet", "confidence": 0.4},
+                "entities": [],
+                "intent_ranking": [],
+            }
         payload = json.dumps(reply, ensure_ascii=False).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -49,7 +54,12 @@ def test_maps_recorded_response(server_url: str) -> None:
     parser = RasaParser(server_url, 3.0, CATALOG)
     parse = parser.parse("帮3栋502王婆婆报，厕所堵了")
     assert _Handler.received[-1] == {"path": "/model/parse", "body": {"text": "帮3栋502王婆婆报，厕所堵了"}}
-    assert (parse.intent, parse.category, parse.item, parse.urgent) == ("report", "facilities", "drain_blocked", False)
+    assert (parse.intent, parse.category, parse.item, parse.urgent) == (
+        "report",
+        "facilities",
+        "drain_blocked",
+        False,
+    )
     assert parse.confidence == pytest.approx(0.8731)
     assert parse.entities.address is not None and parse.entities.address.room == "502"
     assert parse.entities.on_behalf == "王婆婆"
