@@ -68,7 +68,11 @@ def serve(port: int) -> None:
 
     app = build_app(load_settings(ROOT / "config.yaml"))
     uvicorn.run(
-        create_server(app, workers=False), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        create_server(app, workers=False, freeze_gc=True),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
     )
 
 
@@ -86,56 +90,66 @@ def _xml(openid: str, text: str, msg_id: int) -> bytes:
 
 async def _paced(url: str, seconds: float, make: Any, interval: float) -> tuple[list[float], int]:
     """SENDERS open-loop clients, each sending one message every `interval` seconds (a person typing
-    or tapping); staggered starts. Latency under a realistic offered load, not at saturation."""
+    or tapping); staggered starts. Latency under a realistic offered load, not at saturation.
+    Clients are created and connected before the clock starts: building 50 httpx clients (SSL contexts)
+    blocks the client's event loop and would be counted as server latency."""
     latencies: list[float] = []
     errors = 0
+    clients = [httpx.AsyncClient(base_url=url, timeout=30) for _ in range(SENDERS)]
+    await asyncio.gather(*(c.get("/healthz") for c in clients))
     start = time.perf_counter()
 
-    async def sender(i: int) -> None:
+    async def sender(i: int, client: httpx.AsyncClient) -> None:
         nonlocal errors
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            n = 0
-            while True:
-                due = start + (i / SENDERS) * interval + n * interval
-                if due - start >= seconds:
-                    return
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                method, path, kwargs = make(i, 1_000 + n)
-                t0 = time.perf_counter()
-                resp = await client.request(method, path, **kwargs)
-                latencies.append(time.perf_counter() - t0)
-                if resp.status_code != 200 or b"<Content>" not in resp.content:
-                    errors += 1
-                n += 1
+        n = 0
+        while True:
+            due = start + (i / SENDERS) * interval + n * interval
+            if due - start >= seconds:
+                return
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            method, path, kwargs = make(i, 1_000 + n)
+            t0 = time.perf_counter()
+            resp = await client.request(method, path, **kwargs)
+            latencies.append(time.perf_counter() - t0)
+            if resp.status_code != 200 or b"<Content>" not in resp.content:
+                errors += 1
+            n += 1
 
-    await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+    try:
+        await asyncio.gather(*(sender(i, c) for i, c in enumerate(clients)))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
     return latencies, errors
 
 
 async def _load(url: str, seconds: float, make: Any) -> tuple[list[float], int]:
     """SENDERS closed-loop clients for `seconds`; returns latencies (s) and the error count.
 
-    One httpx client (one keep-alive connection) per sender: a single client shared by 50 tasks spends
-    more CPU in its connection pool than the server spends answering /healthz.
+    One httpx client (one keep-alive connection) per sender, created and connected before the clock
+    starts: a single client shared by 50 tasks spends more CPU in its pool than the server answering.
     """
     latencies: list[float] = []
     errors = 0
+    clients = [httpx.AsyncClient(base_url=url, timeout=30) for _ in range(SENDERS)]
+    await asyncio.gather(*(c.get("/healthz") for c in clients))
     stop = time.perf_counter() + seconds
 
-    async def sender(i: int) -> None:
+    async def sender(i: int, client: httpx.AsyncClient) -> None:
         nonlocal errors
         n = 0
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            while time.perf_counter() < stop:
-                method, path, kwargs = make(i, n)
-                t0 = time.perf_counter()
-                resp = await client.request(method, path, **kwargs)
-                latencies.append(time.perf_counter() - t0)
-                if resp.status_code != 200 or (path == "/wechat" and b"<Content>" not in resp.content):
-                    errors += 1
-                n += 1
+        while time.perf_counter() < stop:
+            method, path, kwargs = make(i, n)
+            t0 = time.perf_counter()
+            resp = await client.request(method, path, **kwargs)
+            latencies.append(time.perf_counter() - t0)
+            if resp.status_code != 200 or (path == "/wechat" and b"<Content>" not in resp.content):
+                errors += 1
+            n += 1
 
-    await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+    try:
+        await asyncio.gather(*(sender(i, c) for i, c in enumerate(clients)))
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
     return latencies, errors
 
 
@@ -226,7 +240,8 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
         "targets": {
             "p99_ms": TARGET_P99_MS,
             "share_of_ceiling": TARGET_SHARE,
-            "p99_met": wechat["p99_ms"] <= TARGET_P99_MS,
+            "p99_met_paced_50_senders": paced["every_1s"]["p99_ms"] <= TARGET_P99_MS,
+            "p99_met_saturated_50_senders": wechat["p99_ms"] <= TARGET_P99_MS,
             "share_met": share >= TARGET_SHARE,
         },
     }

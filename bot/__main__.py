@@ -74,7 +74,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from voice.telephony.service import install
 
         install(app)
-    api = create_server(app, preload_voice=True)
+    api = create_server(app, preload_voice=True, freeze_gc=True)
     print(f"Lianhu is running at http://{server.host}:{server.port}/  (health: /healthz)", flush=True)
     if args.demo:
         print(

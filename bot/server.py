@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -18,9 +19,12 @@ from bot.channels import mount_channels
 log = logging.getLogger("lianhu.server")
 
 
-def create_server(app: App, *, workers: bool = True, preload_voice: bool = False) -> FastAPI:
+def create_server(
+    app: App, *, workers: bool = True, preload_voice: bool = False, freeze_gc: bool = False
+) -> FastAPI:
     """A FastAPI application around an App. `workers` runs the outbox dispatcher and scheduler;
-    `preload_voice` loads the speech models at start-up (in the background) instead of on first use."""
+    `preload_voice` loads the speech models at start-up (in the background) instead of on first use;
+    `freeze_gc` (a long-lived server process) exempts everything loaded at start from full GC passes."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +37,11 @@ def create_server(app: App, *, workers: bool = True, preload_voice: bool = False
             tasks.append(asyncio.create_task(_load_voice(app)))
         for hook in app.extras.get("startup", []):
             await hook()
+        # Models and catalogs are loaded and live for the whole process: keep them out of the
+        # garbage collector's full passes, which otherwise stall every request now and then.
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
