@@ -14,6 +14,29 @@ from data.services.outbox import notify
 ACCEPT_CHOICE = (("1", "choice.accept"),)
 
 
+def tell_staff(
+    ctx: ServiceContext,
+    ticket: Ticket,
+    staff_id: int,
+    kind: str,
+    key: str,
+    event_id: int | str,
+    params: dict[str, str] | None = None,
+    choices: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """One message about a ticket to one staff member (on every channel they are bound to)."""
+    notify(
+        ctx,
+        kind=kind,
+        key=key,
+        params=params or task_params(ctx, ticket),
+        staff_id=staff_id,
+        ticket=ticket,
+        event_id=event_id,
+        choices=choices,
+    )
+
+
 def send_task(
     ctx: ServiceContext,
     ticket: Ticket,
@@ -22,16 +45,7 @@ def send_task(
     params: dict[str, str] | None = None,
 ) -> None:
     """Push a task (new, escalated or reopened) to the staff member who must accept it."""
-    notify(
-        ctx,
-        kind="new_task",
-        key="leader.new_task",
-        params=params or task_params(ctx, ticket),
-        staff_id=staff_id,
-        ticket=ticket,
-        event_id=event_id,
-        choices=ACCEPT_CHOICE,
-    )
+    tell_staff(ctx, ticket, staff_id, "new_task", "leader.new_task", event_id, params, ACCEPT_CHOICE)
 
 
 def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:

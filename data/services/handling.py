@@ -11,7 +11,7 @@ from bot.errors import PermissionDenied
 from data import workflow
 from data.models import AuditLog, Conversation, Identity, Rating, Ticket
 from data.services import ServiceContext
-from data.services.alerts import send_task, task_params
+from data.services.alerts import send_task, task_params, tell_staff
 from data.services.directory import Actor, identities_of
 from data.services.outbox import notify
 from data.services.tickets import add_event, route, set_due
@@ -167,20 +167,9 @@ def escalate(
 def _tell_previous(ctx: ServiceContext, ticket: Ticket, event_id: int) -> None:
     """On deadline escalation the tier that missed it is told as well ('tells both sides')."""
     prev_tier = ticket.tier - 1
-    prev, _ = (None, None)
-    tier, staff = route(ctx, prev_tier, ticket.unit_id, ticket.grid_id, ticket.community_id)
-    if tier == prev_tier and staff is not None:
-        prev = staff
-    if prev is not None:
-        notify(
-            ctx,
-            kind="overdue_notice",
-            key="leader.overdue",
-            params=task_params(ctx, ticket),
-            staff_id=prev.id,
-            ticket=ticket,
-            event_id=event_id,
-        )
+    tier, prev = route(ctx, prev_tier, ticket.unit_id, ticket.grid_id, ticket.community_id)
+    if tier == prev_tier and prev is not None:
+        tell_staff(ctx, ticket, prev.id, "overdue_notice", "leader.overdue", event_id)
 
 
 def urge(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> bool:
@@ -191,30 +180,14 @@ def urge(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> bool:
     ticket.last_urged_at = now
     event_id = add_event(ctx, ticket, "urged", actor, from_status=ticket.status).id
     if ticket.assignee_id:
-        notify(
-            ctx,
-            kind="urged",
-            key="leader.urged",
-            params=task_params(ctx, ticket),
-            staff_id=ticket.assignee_id,
-            ticket=ticket,
-            event_id=event_id,
-        )
+        tell_staff(ctx, ticket, ticket.assignee_id, "urged", "leader.urged", event_id)
     return True
 
 
 def cancel(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> None:
     event_id = transition(ctx, actor, ticket, workflow.CANCELLED, "居民撤销")
     if ticket.assignee_id:
-        notify(
-            ctx,
-            kind="cancelled",
-            key="leader.cancelled",
-            params=task_params(ctx, ticket),
-            staff_id=ticket.assignee_id,
-            ticket=ticket,
-            event_id=event_id,
-        )
+        tell_staff(ctx, ticket, ticket.assignee_id, "cancelled", "leader.cancelled", event_id)
 
 
 def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, comment: str = "") -> bool:

@@ -11,9 +11,8 @@ from bot.errors import PermissionDenied
 from data import workflow
 from data.models import Household, Staff, Ticket, TicketEvent, Unit
 from data.services import ServiceContext
-from data.services.alerts import alert_emergency, check_cluster, send_task, task_params
+from data.services.alerts import alert_emergency, check_cluster, send_task, tell_staff
 from data.services.directory import Actor, community_staff, grid_worker_of, leader_of_unit
-from data.services.outbox import notify
 
 
 def new_public_no(ctx: ServiceContext) -> str:
@@ -140,12 +139,4 @@ def _notify_new(ctx: ServiceContext, ticket: Ticket, assignee: Staff | None, eve
     elif assignee is not None:
         send_task(ctx, ticket, assignee.id, event_id)
     if ticket.needs_verification and assignee is not None:
-        notify(
-            ctx,
-            kind="verify",
-            key="leader.verify_caller",
-            params=task_params(ctx, ticket),
-            staff_id=assignee.id,
-            ticket=ticket,
-            event_id=event_id,
-        )
+        tell_staff(ctx, ticket, assignee.id, "verify", "leader.verify_caller", event_id)
