@@ -27,7 +27,6 @@ from data.models import Identity
 from data.services import ServiceContext
 from data.services.channels import enqueue_late_reply
 from data.services.conversations import (
-    DialogueState,
     load_state,
     processed_answer,
     record_processed,
@@ -233,10 +232,3 @@ class Engine:
 
     def render(self, reply: Reply) -> OutMessage:
         return self.renderer.render(reply)
-
-
-def answer_error(renderer: Renderer, key: str = "error.internal") -> list[OutMessage]:
-    return [renderer.render(Reply(key))]
-
-
-__all__ = ["Answer", "Engine", "Inbound", "OutMessage", "Renderer", "DialogueState"]

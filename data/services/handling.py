@@ -213,8 +213,3 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
         if ticket.assignee_id:
             send_task(ctx, ticket, ticket.assignee_id, f"reopen-{ticket.updated_at.isoformat()}")
     return True
-
-
-def acknowledge(ctx: ServiceContext, ticket: Ticket) -> None:
-    if ticket.urgent and ticket.acknowledged_at is None:
-        ticket.acknowledged_at = ctx.clock.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from bot.errors import NotFoundError
 from data import workflow
@@ -136,7 +136,3 @@ def view(ctx: ServiceContext, ticket: Ticket) -> TicketView:
         last_note=last.note if last and last.kind in ("resolved", "escalated", "in_progress", "note") else "",
         assignee_role=assignee.role if assignee else None,
     )
-
-
-def count_open(ctx: ServiceContext) -> int:
-    return int(ctx.session.scalar(select(func.count(Ticket.id)).where(Ticket.status.in_(workflow.OPEN))) or 0)
