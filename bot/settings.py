@@ -124,6 +124,8 @@ class PhoneSettings:
     no_input_seconds: float = 6.0
     max_retries: int = 2
     agi_listen: str = "127.0.0.1:4573"
+    end_silence_ms: int = 600
+    early_recognition_ms: int = 250
 
 
 @dataclass(frozen=True)

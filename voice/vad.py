@@ -105,6 +105,20 @@ class EndpointDetector:
     def frame_bytes(self) -> int:
         return self.rate * self.frame_ms // 1000 * 2
 
+    @property
+    def in_speech(self) -> bool:
+        return self._in_speech and not self._done
+
+    @property
+    def trailing_silence_ms(self) -> int:
+        """How long the caller has been silent since they last spoke (0 while speaking)."""
+        return self._silent * self.frame_ms if self._in_speech else 0
+
+    @property
+    def utterance(self) -> bytes:
+        """The utterance so far (with its lead-in), as speech_end would return it now."""
+        return bytes(self._utterance)
+
     def reset(self) -> None:
         """Start listening for a new utterance."""
         self._pre = deque(maxlen=max(1, (self.preroll_ms + self.start_ms) // self.frame_ms))

@@ -209,3 +209,26 @@ def test_after_hours_message_becomes_a_callback_ticket(app, voice_service, line,
             e.note for e in s.scalars(select(TicketEvent).where(TicketEvent.kind == "callback_requested"))
         ]
     assert notes == [f"recording: {recording}"]
+
+
+@pytest.mark.slow
+def test_message_left_by_hanging_up_still_becomes_a_callback_ticket(
+    app, voice_service, line, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    app.settings = app.settings.with_overrides(
+        phone=dataclasses.replace(app.settings.phone, duty_number="", office_hours="")
+    )
+    hotline, server = start_agi(app, voice_service, line, tmp_path)
+    try:
+        Asterisk(HERE / "transcripts/message_then_hangup.agi", server.port, tmp_path).replay()
+        record = wait_until(lambda: hotline.records and hotline.records[-1], 20, "the call record")
+    finally:
+        line.run(server.stop())
+    assert record.outcome == "message", record
+    [ticket] = tickets(app)
+    assert record.tickets == [ticket.public_no]
+    assert ticket.item == "water_pipe" and "请回电" in ticket.description
+    assert Path(record.message).exists()
+    assert record.said[-1] != hotline.render("phone.message_saved").text  # nobody left to hear it

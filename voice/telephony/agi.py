@@ -29,7 +29,17 @@ from typing import Any
 
 from panoramisk.fast_agi import Application, Request
 
-from voice.telephony.call import KEYS, CallChannel, CallTimings, Digit, Heard, HungUp, NoInput, Speech
+from voice.telephony.call import (
+    KEYS,
+    CallChannel,
+    CallTimings,
+    Digit,
+    Heard,
+    HungUp,
+    NoInput,
+    Recognizer,
+    Speech,
+)
 from voice.telephony.flow import CallFlow
 from voice.telephony.hotline import Hotline, caller_number
 from voice.vad import has_speech
@@ -91,7 +101,15 @@ class AgiChannel(CallChannel):
         return path
 
     async def ask(
-        self, prompt: bytes, *, speech: bool = True, no_input_s: float = 6.0, max_speech_s: float = 20.0
+        self,
+        prompt: bytes,
+        *,
+        speech: bool = True,
+        no_input_s: float = 6.0,
+        max_speech_s: float = 20.0,
+        early: Recognizer | None = None,  # Asterisk hands over whole recordings: nothing to start early
+        keep_on_hangup: bool = False,
+        end_silence_ms: int | None = None,  # RECORD FILE counts whole seconds: SILENCE_S at least
     ) -> Heard:
         key = await self._play(prompt)
         if key is not None:
@@ -100,13 +118,21 @@ class AgiChannel(CallChannel):
             result = await self.command(f"WAIT FOR DIGIT {int(no_input_s * 1000)}")
             return _digit(result) or NoInput()
         # Each RECORD FILE ends after SILENCE_S of silence, so no input is that many silent tries.
-        for _ in range(max(1, round(no_input_s / SILENCE_S))):
+        silence = max(SILENCE_S, round((end_silence_ms or 0) / 1000))
+        for _ in range(max(1, round(no_input_s / silence))):
             self._n += 1
             base = self.record_dir / f"{self.call_id}-{self._n}"
             self.record_dir.mkdir(parents=True, exist_ok=True)
-            result = await self.command(
-                f'RECORD FILE {base} wav "{KEYS}" {int(max_speech_s * 1000)} s={SILENCE_S}'
-            )
+            try:
+                result = await self.command(
+                    f'RECORD FILE {base} wav "{KEYS}" {int(max_speech_s * 1000)} s={silence}'
+                )
+            except HungUp:
+                # Asterisk keeps what it recorded up to the hang-up.
+                pcm = _read_wav(Path(f"{base}.wav")) if keep_on_hangup else b""
+                if pcm and has_speech(pcm, 8000):
+                    return Speech(pcm, time.monotonic(), hung_up=True)
+                raise
             key = _digit(result)
             if key is not None:
                 return key

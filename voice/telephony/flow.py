@@ -19,8 +19,9 @@ from pathlib import Path
 
 from bot.engine import Answer, OutMessage
 from bot.render import Rendered
+from data.services.conversations import DialogueState
 from voice import codecs, recordings
-from voice.asr import NotRecognized
+from voice.asr import NotRecognized, Recognition
 from voice.telephony.call import RATE, CallChannel, Digit, HungUp, NoInput, Speech
 from voice.telephony.hotline import Caller, Hotline
 
@@ -36,6 +37,12 @@ TOLD = {
     "status.more",
 }
 GOODBYE = {"help.goodbye"}
+# Speech this soon into our reply to what the caller said is the caller going on after a pause (not
+# an answer to a question they have not heard yet): the two parts are heard again as one.
+CONTINUE_WITHIN_S = 1.5
+# States a spoken turn may leave behind and still be taken back: the report is only being collected.
+UNDOABLE = {"report_confirm", "report_clarify", "report_address", "report_description"}
+MESSAGE_PAUSE_MS = 2500  # a message goes on through the pauses of someone thinking what to say next
 
 
 @dataclass
@@ -53,7 +60,10 @@ class CallRecord:
     transferred_to: str = ""
     message: str = ""  # path of a recorded message
     outcome: str = ""  # goodbye | transferred | message | hung_up | emergency | error
-    recognize_seconds: list[float] = field(default_factory=list)
+    recognize_seconds: list[float] = field(default_factory=list)  # every recognition, early ones too
+    continued: int = 0  # utterances joined to the one before (the caller went on after a pause)
+    early_kept: int = 0
+    early_dropped: int = 0
     engine_seconds: list[float] = field(default_factory=list)
     reply_latencies: list[float] = field(default_factory=list)  # caller's end of speech → first reply audio
     ended_at: float = 0.0
@@ -75,6 +85,7 @@ class CallFlow:
         self.state = "idle"  # the engine's dialogue state for this caller
         self.last_told: list[Rendered] = []
         self._turns = 0
+        self._undo: tuple[bytes, DialogueState] | None = None  # the last spoken turn, to take back
 
     async def run(self) -> CallRecord:
         self.hl.live[self.record.call_id] = self.record
@@ -89,7 +100,9 @@ class CallFlow:
             self.record.outcome = "error"
             await self.ch.hangup()
         finally:
-            self.record.reply_latencies = list(self.ch.timings.reply_latencies)
+            timings = self.ch.timings
+            self.record.reply_latencies = list(timings.reply_latencies)
+            self.record.early_kept, self.record.early_dropped = timings.early_kept, timings.early_dropped
             self.record.ended_at = time.monotonic()
             self.hl.keep(self.record)
         return self.record
@@ -105,8 +118,12 @@ class CallFlow:
         no_input = no_match = 0
         while True:
             heard = await self.ch.ask(
-                await self._audio(prompt), speech=True, no_input_s=self.settings.no_input_seconds
+                await self._audio(prompt),
+                speech=True,
+                no_input_s=self.settings.no_input_seconds,
+                early=self._recognize,
             )
+            undo, self._undo = self._undo, None
             if isinstance(heard, NoInput):
                 self.record.heard.append("silence")
                 if after:
@@ -125,7 +142,12 @@ class CallFlow:
                     return await self._to_human()
                 answer = await self._key_turn(heard.key)
             else:
+                if undo is not None and heard.barged_in and heard.barged_at_s <= CONTINUE_WITHIN_S:
+                    heard = await self._join(undo, heard)
+                before = await self.hl.snapshot(self.caller.number)
                 spoken = await self._speech_turn(heard)
+                if spoken is not None and self._undoable(spoken):
+                    self._undo = (heard.pcm, before)
                 if spoken is None:
                     no_match += 1
                     if no_match > self.settings.max_retries:
@@ -156,6 +178,20 @@ class CallFlow:
                 after = False
                 prompt, question = pieces, pieces[-1:]
 
+    def _undoable(self, answer: Answer) -> bool:
+        if not self.caller.number or any(m.key in TOLD for m in answer.messages):
+            return False
+        return self.state in UNDOABLE or answer.action in NOT_UNDERSTOOD
+
+    async def _join(self, undo: tuple[bytes, DialogueState], heard: Speech) -> Speech:
+        """Step back over the last spoken turn and hear it again together with what followed."""
+        pcm, before = undo
+        await self.hl.restore(self.caller.number, before)
+        self.state = before.name
+        self.record.continued += 1
+        gap = b"\x00\x00" * (RATE // 5)
+        return Speech(pcm + gap + heard.pcm, heard.voice_end, heard.barged_in)
+
     async def _key_turn(self, key: str) -> Answer:
         if key == "2" and self.state == "report_confirm":
             # 「重说请按 2」: the engine's fix menu, then its "describe it again" choice.
@@ -164,11 +200,15 @@ class CallFlow:
                 return await self._turn("2")
         return await self._turn(key)
 
-    async def _speech_turn(self, heard: Speech) -> Answer | None:
+    async def _recognize(self, pcm: bytes) -> Recognition:
         t0 = time.perf_counter()
         hints = await self.hl.address_hints() if self.state == "report_address" else ()
-        result = await self.hl.recognize(heard.pcm, hints)
+        result = await self.hl.recognize(pcm, hints)
         self.record.recognize_seconds.append(time.perf_counter() - t0)
+        return result
+
+    async def _speech_turn(self, heard: Speech) -> Answer | None:
+        result = await (heard.early if heard.early is not None else self._recognize(heard.pcm))
         if isinstance(result, NotRecognized):
             self.record.heard.append(f"unrecognized:{result.reason}")
             return None
@@ -223,10 +263,16 @@ class CallFlow:
 
     async def _leave_message(self, intro_key: str) -> None:
         """Record a message; transcribed, it becomes a ticket flagged for a call-back (or, when it cannot
-        be routed, the engine's hand-off: a call-back task for the caller's leader)."""
+        be routed, the engine's hand-off: a call-back task for the caller's leader). A caller who hangs
+        up as they finish speaking (as many do) still leaves their message."""
         r = self.hl.render
         heard = await self.ch.ask(
-            await self._audio([r(intro_key)]) + beep(), speech=True, no_input_s=8.0, max_speech_s=60.0
+            await self._audio([r(intro_key)]) + beep(),
+            speech=True,
+            no_input_s=8.0,
+            max_speech_s=60.0,
+            keep_on_hangup=True,
+            end_silence_ms=MESSAGE_PAUSE_MS,
         )
         ticket = None
         if isinstance(heard, Speech):
@@ -242,6 +288,8 @@ class CallFlow:
         else:
             await self._turn("0")  # the engine's human hand-off: a call-back task for the leader
         self.record.outcome = "message"
+        if isinstance(heard, Speech) and heard.hung_up:
+            return
         await self.ch.say(await self._audio([r("phone.message_saved")]))
         await self.ch.hangup()
 

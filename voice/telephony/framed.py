@@ -10,17 +10,21 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import abstractmethod
+from collections.abc import Awaitable
 
+from voice.asr import Recognition
 from voice.telephony.call import (
     FRAME_BYTES,
     FRAME_MS,
     KEYS,
+    RATE,
     CallChannel,
     CallTimings,
     Digit,
     Heard,
     HungUp,
     NoInput,
+    Recognizer,
     Speech,
 )
 from voice.vad import EndpointDetector, speech_frames
@@ -36,12 +40,19 @@ class FramedChannel(CallChannel):
     """Prompts, barge-in and end-of-speech on 8 kHz frames; subclasses move the bytes."""
 
     def __init__(
-        self, caller: str, call_id: str, *, end_silence_ms: int = 600, barge_in_ms: int = 200
+        self,
+        caller: str,
+        call_id: str,
+        *,
+        end_silence_ms: int = 600,
+        early_ms: int = 250,
+        barge_in_ms: int = 200,
     ) -> None:
         self.caller = caller
         self.call_id = call_id
         self.timings = CallTimings()
         self.end_silence_ms = end_silence_ms
+        self.early_ms = early_ms
         self.barge_in_ms = barge_in_ms
         self._keys: asyncio.Queue[str] = asyncio.Queue()
         self._rx = bytearray()
@@ -76,20 +87,31 @@ class FramedChannel(CallChannel):
 
     # -- CallChannel --------------------------------------------------------------------------------
     async def ask(
-        self, prompt: bytes, *, speech: bool = True, no_input_s: float = 6.0, max_speech_s: float = 20.0
+        self,
+        prompt: bytes,
+        *,
+        speech: bool = True,
+        no_input_s: float = 6.0,
+        max_speech_s: float = 20.0,
+        early: Recognizer | None = None,
+        keep_on_hangup: bool = False,
+        end_silence_ms: int | None = None,
     ) -> Heard:
         detector = EndpointDetector(
             rate=8000,
             frame_ms=FRAME_MS,
             start_ms=self.barge_in_ms,
-            end_silence_ms=self.end_silence_ms,
+            end_silence_ms=end_silence_ms or self.end_silence_ms,
             no_input_ms=10**9,
             max_speech_ms=int(max_speech_s * 1000),
         )
         self._drain()  # what was said while we were thinking is not an answer to this prompt
         pos, barged, heard_voice, deadline = 0, False, False, None
-        last_voiced = 0.0
+        last_voiced, barged_at = 0.0, 0.0
+        guess: asyncio.Future[Recognition] | None = None  # recognition started at a pause
         while True:
+            if keep_on_hangup and detector.in_speech and self._closed():
+                return Speech(detector.utterance, last_voiced, barged, barged_at, hung_up=True)
             self._check_open()
             if not self._keys.empty():
                 self._stop_prompt(pos < len(prompt))
@@ -105,16 +127,27 @@ class FramedChannel(CallChannel):
                 event = detector.feed(frame) if speech else None
                 if speech and heard_voice and speech_frames(frame, 8000, FRAME_MS)[0]:
                     last_voiced = time.monotonic()
+                if early is not None and event is None and detector.in_speech:
+                    silent = detector.trailing_silence_ms
+                    if silent == 0 and guess is not None:
+                        guess = None  # they went on talking: that guess is for a shorter utterance
+                        self.timings.early_dropped += 1
+                    elif guess is None and silent >= self.early_ms:
+                        guess = _started(early(detector.utterance))
                 if event is None:
                     continue
                 if event.kind == "speech_start":
                     heard_voice, last_voiced = True, time.monotonic()
                     if pos < len(prompt) and not barged:
-                        barged = True
+                        barged, barged_at = True, max(0, pos - self._queued()) / (2 * RATE)
                         self._stop_prompt(True)
                 elif event.kind in ("speech_end", "max_length"):
                     self.timings.pending_voice_end = last_voiced or time.monotonic()
-                    return Speech(event.audio, last_voiced, barged)
+                    # The guess heard the same speech: only silence came after it.
+                    kept = guess if event.kind == "speech_end" else None
+                    self.timings.early_kept += kept is not None
+                    self.timings.early_dropped += guess is not None and kept is None
+                    return Speech(event.audio, last_voiced, barged, barged_at, early=kept)
             if deadline is not None and not heard_voice and time.monotonic() >= deadline:
                 return NoInput()
             await asyncio.sleep(TICK)
@@ -164,3 +197,10 @@ class FramedChannel(CallChannel):
     def _check_open(self) -> None:
         if self._closed():
             raise HungUp(self.call_id)
+
+
+def _started(work: Awaitable[Recognition]) -> asyncio.Future[Recognition]:
+    """Run a guess in the background; an abandoned one must not log "exception never retrieved"."""
+    future = asyncio.ensure_future(work)
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())
+    return future

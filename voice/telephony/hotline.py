@@ -19,7 +19,7 @@ from bot.engine import Answer
 from bot.messages import Inbound
 from bot.render import Part, Rendered, join
 from data.models import Resident
-from data.services.conversations import DialogueState, save_state
+from data.services.conversations import DialogueState, load_state, save_state
 from data.services.directory import get_or_create_identity
 from data.services.phone import address_hints, file_callback_ticket
 from voice import codecs
@@ -133,6 +133,25 @@ class Hotline:
         """Forget any half-asked question (hang-up mid-flow, or before a hand-off)."""
         if number:
             await asyncio.to_thread(self._bind_caller, number)
+
+    async def snapshot(self, number: str) -> DialogueState:
+        """The caller's dialogue state now (to step back one turn, see `restore`)."""
+
+        def read() -> DialogueState:
+            with self.app.db.session() as s:
+                ctx = self.app.context(s)
+                return load_state(ctx, get_or_create_identity(ctx, CHANNEL, number).id)
+
+        return await asyncio.to_thread(read) if number else DialogueState()
+
+    async def restore(self, number: str, state: DialogueState) -> None:
+        def write() -> None:
+            with self.app.db.session() as s:
+                ctx = self.app.context(s)
+                save_state(ctx, get_or_create_identity(ctx, CHANNEL, number).id, state)
+
+        if number:
+            await asyncio.to_thread(write)
 
     async def handle(self, caller: Caller, msg_id: str, text: str, confidence: float | None = None) -> Answer:
         inbound = Inbound(

@@ -26,8 +26,13 @@ BUSY_MARGIN = 4  # calls past the limit that still hear the busy prompt instead 
 class SipChannel(FramedChannel):
     """One baresip call as a framed channel."""
 
-    def __init__(self, call: Any, caller: str) -> None:
-        super().__init__(caller, call.call_id or f"sip-{call.handle:x}")
+    def __init__(self, call: Any, caller: str, *, end_silence_ms: int = 600, early_ms: int = 250) -> None:
+        super().__init__(
+            caller,
+            call.call_id or f"sip-{call.handle:x}",
+            end_silence_ms=end_silence_ms,
+            early_ms=early_ms,
+        )
         self.call = call
         call.on_dtmf(lambda event: self.press(event.digit))
 
@@ -131,7 +136,13 @@ class SipEndpoint:
         task.add_done_callback(self.tasks.discard)
 
     async def _serve(self, call: Any) -> None:
-        channel = SipChannel(call, caller_number(call.peer))
+        phone = self.hotline.settings
+        channel = SipChannel(
+            call,
+            caller_number(call.peer),
+            end_silence_ms=phone.end_silence_ms,
+            early_ms=phone.early_recognition_ms,
+        )
         admitted = self.hotline.admit()
         try:
             await call.answer()
