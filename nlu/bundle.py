@@ -18,15 +18,30 @@ from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
+_REPEATED = re.compile(r"(.{1,4}?)\1+")
 
 
 def core(text: str) -> str:
     """Text without punctuation, spaces and trailing particles: the key of the exact-match memory."""
     stripped = _CORE_STRIP.sub("", text)
     return stripped.rstrip(_PARTICLES) or stripped
+
+
+def unrepeated(key: str) -> str | None:
+    """The unit of a key that is one word said again and again (不用不用, 没有没有, 喂喂), else None."""
+    match = _REPEATED.fullmatch(key)
+    return match.group(1) if match else None
+
+
+def recall(memory: dict[str, str], key: str) -> str | None:
+    """The remembered label of a key, or of its unit when the key repeats one remembered word."""
+    label = memory.get(key)
+    if label is None and (unit := unrepeated(key)) is not None:
+        label = memory.get(unit)
+    return label
 
 
 @dataclass
@@ -68,9 +83,10 @@ def build(
     normalizer = Normalizer(resources.dialect, resources.domain_words)
     keywords = {code: item.keywords for code, item in resources.items.items()}
     featurizer = Featurizer(keywords, data.regexes, data.lookups)
-    texts = [normalizer(text) for text, _ in examples]
+    surfaces = [normalizer.surface(text) for text, _ in examples]
+    texts = [normalizer.from_surface(s) for s in surfaces]
     labels = [label for _, label in examples]
-    bags = [featurizer(t) for t in texts]
+    bags = [featurizer(t, s) for t, s in zip(texts, surfaces, strict=True)]
     model = fit(bags, labels)
     intent_model = fit(bags, [split_label(label, resources.items)[0] for label in labels])
     memory: dict[str, str] = {}

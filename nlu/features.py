@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 _DIGITS = re.compile(r"\d+")
+_OPENERS = ("喂",)  # phone openers: normalization drops them as fillers, yet they mark a greeting
 
 
 def _digit_shape(match: re.Match[str]) -> str:
@@ -31,7 +32,8 @@ class Featurizer:
             (name, re.compile("|".join(map(re.escape, words)))) for name, words in lookups.items() if words
         ]
 
-    def __call__(self, text: str) -> Counter[str]:
+    def __call__(self, text: str, surface: str = "") -> Counter[str]:
+        """Features of normalized `text`; `surface` (the message before filler removal) adds its opener."""
         shaped = _DIGITS.sub(_digit_shape, text.replace(" ", ""))
         padded = f"^{shaped}$"
         feats: Counter[str] = Counter()
@@ -39,6 +41,8 @@ class Featurizer:
         for n in (2, 3):
             feats.update(padded[i : i + n] for i in range(len(padded) - n + 1))
         feats[f"len:{min(len(shaped), 12) // 3}"] += 1
+        if surface.startswith(_OPENERS):
+            feats[f"open:{surface[0]}"] += 1
         for word, item in self._keywords:
             if word in text:
                 feats[f"kw:{item}"] += 1

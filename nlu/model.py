@@ -71,8 +71,12 @@ def _temperature(x, y: np.ndarray, c: float) -> float:  # noqa: ANN001
     return float(min(grid, key=lambda t: _softmax_nll(scores, y, t)))
 
 
-def fit(bags: Sequence[Counter[str]], labels: Sequence[str], c: float = 0.5, min_df: int = 2) -> LinearModel:
-    """Fit a linear SVM (one-vs-rest) and a softmax temperature; return the compact inference model."""
+def fit(bags: Sequence[Counter[str]], labels: Sequence[str], c: float = 1.0, min_df: int = 1) -> LinearModel:
+    """Fit a linear SVM (one-vs-rest) and a softmax temperature; return the compact inference model.
+
+    min_df=1 and C=1.0 were chosen on 5-fold cross-validation over the training portion: with a few
+    thousand short messages, a character n-gram seen once still tells something.
+    """
     from sklearn.svm import LinearSVC
 
     df: Counter[str] = Counter(f for bag in bags for f in bag)

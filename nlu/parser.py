@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.bundle import Bundle, build, core, fingerprint, load_cached, save
+from nlu.bundle import Bundle, build, core, fingerprint, load_cached, recall, save
 from nlu.emergency import Hit, RedFlagDetector
 from nlu.entities import PersonFinder, extract, find_digit
 from nlu.training import split_label
@@ -50,7 +50,7 @@ class Parser:
         if digit := find_digit(surface):
             return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
         entities = extract(normalized, surface, self._persons)
-        feats = self.bundle.featurizer(normalized)
+        feats = self.bundle.featurizer(normalized, surface)
         probs = self.bundle.model.probabilities(feats)
         intent_probs = self.bundle.intent_model.probabilities(feats)
         hit, muted = self._detector.scan(normalized)
@@ -82,7 +82,7 @@ class Parser:
         entities: Entities,
     ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
-        remembered = self.bundle.memory.get(core(normalized))
+        remembered = recall(self.bundle.memory, core(normalized))
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
         urgent = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
         alternatives = tuple(

@@ -28,6 +28,8 @@ def test_fullwidth_to_halfwidth() -> None:
     ("啊啊啊", "啊"),
     ("嗯", "嗯"),  # a bare 嗯 is an answer
     ("婆婆看看", "婆婆看看"),  # ordinary doubled words stay
+    ("哈喽，有人吗", "哈喽，有人吗"),  # 哈 of 哈喽 is a greeting, not a filler
+    ("哈哈，好的", "好的"),
     ("5000", "5000"),
 ])  # fmt: skip
 def test_fillers_and_stutters(raw: str, clean: str) -> None:
