@@ -10,6 +10,7 @@ import yaml
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 REPORT_PREFIX = "report_"
+REPORT_REQUEST = "report_request"  # a wish to report that names no item yet: (report, None)
 
 
 @dataclass
@@ -57,6 +58,8 @@ def load_training(training_dir: str | Path) -> TrainingData:
 
 def split_label(label: str, items: set[str] | dict) -> tuple[str, str | None]:
     """Rasa intent name -> (our intent, item): report_water_pipe -> (report, water_pipe)."""
+    if label == REPORT_REQUEST:
+        return "report", None
     if label.startswith(REPORT_PREFIX) and label[len(REPORT_PREFIX) :] in items:
         return "report", label[len(REPORT_PREFIX) :]
     return label, None

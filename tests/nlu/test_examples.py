@@ -79,3 +79,20 @@ def test_category_null_outside_reports(parser: Parser) -> None:
     for text in ("你好", "谢谢", "再见", "转人工"):
         parse = parser.parse(text)
         assert parse.category is None and parse.item is None
+
+
+@pytest.mark.parametrize("text", ["有点事情想反映一下", "我有个事情想反映", "想报个事情"])
+def test_wish_to_report_without_content(parser: Parser, text: str) -> None:
+    parse = parser.parse(text)
+    assert (parse.intent, parse.category, parse.item, parse.urgent) == ("report", None, None, False)
+
+
+@pytest.mark.parametrize("text,intent", [("没得没得", "deny"), ("不用不用", "deny"), ("喂喂", "greet"),
+                                         ("对对", "confirm"), ("哈喽哈喽", "greet")])  # fmt: skip
+def test_repeated_short_answers(parser: Parser, text: str, intent: str) -> None:
+    assert parser.parse(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["哼", "嘿嘿嘿嘿", "哎呀呀", "呵呵"])
+def test_bare_interjections_are_chat(parser: Parser, text: str) -> None:
+    assert parser.parse(text).intent == "out_of_scope"
