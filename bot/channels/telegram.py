@@ -3,7 +3,6 @@ reply-keyboard buttons, and leaders' inline task buttons that drive the typed le
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from typing import Any
@@ -81,7 +80,7 @@ class TelegramAdapter:
         return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=False, is_persistent=True)
 
     async def turn(self, inbound: Inbound) -> Answer:
-        return await asyncio.to_thread(self.app.engine.handle, inbound)
+        return await self.app.turn(inbound)
 
     async def reply(self, update: Update, answer: Answer) -> None:
         message = update.effective_message

@@ -81,7 +81,7 @@ def mount(api: FastAPI, app: App) -> None:
         msg_id = check_msg_id(body.get("msg_id"))
         _, channel, external = await asyncio.to_thread(identity_of, app, token)
         inbound = Inbound(channel=channel, sender_ref=external, msg_id=msg_id, text=body.get("text", ""))
-        answer = await asyncio.to_thread(app.engine.handle, inbound)
+        answer = await app.turn(inbound)
         return JSONResponse({"replies": [public(m) for m in answer.messages], "duplicate": answer.duplicate})
 
     @api.get("/api/messages")

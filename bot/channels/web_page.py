@@ -79,7 +79,7 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
         if isinstance(heard, OutMessage):
             messages, text = [heard], ""
         else:
-            messages, text = (await asyncio.to_thread(app.engine.handle, heard)).messages, heard.text or ""
+            messages, text = (await app.turn(heard)).messages, heard.text or ""
         audio = await speech.speak(messages, "mp3")
         return JSONResponse(
             {

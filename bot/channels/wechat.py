@@ -50,9 +50,6 @@ class WechatAdapter:
         self._inflight: dict[tuple[str, str], asyncio.Task[list[OutMessage] | None]] = {}
         self._late: set[tuple[str, str]] = set()
         self._background: set[asyncio.Task[Any]] = set()
-        # SQLite serializes writers (BEGIN IMMEDIATE) and its busy handler waits by sleeping with backoff:
-        # queueing turns here, in arrival order, is faster and fairer than letting threads collide there.
-        self._turns = asyncio.Semaphore(1 if app.db.is_sqlite else 16)
 
     async def verify(self, request: Request) -> Response:
         """URL verification: echo `echostr` when the signature is right."""
@@ -153,8 +150,7 @@ class WechatAdapter:
             if isinstance(heard, OutMessage):
                 return [heard]
             inbound = heard
-        async with self._turns:
-            answer = await asyncio.to_thread(self.app.engine.handle, inbound, late_after=late_after)
+        answer = await self.app.turn(inbound, late_after=late_after)
         if answer.queued_late:
             return None  # already in the outbox: answer `success` now
         if answer.duplicate:

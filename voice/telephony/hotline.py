@@ -164,7 +164,7 @@ class Hotline:
             spoken=confidence is not None,
         )
         options = {} if caller.known else {"unverified_caller": True}
-        return await asyncio.to_thread(self.app.engine.handle, inbound, **options)
+        return await self.app.turn(inbound, **options)
 
     async def address_hints(self) -> tuple[str, ...]:
         """Registered addresses as recognition hints (read once: the registry changes rarely)."""

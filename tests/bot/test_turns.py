@@ -1,0 +1,58 @@
+"""App.turn: on SQLite a turn runs on the event loop when the writer lock is free, and waits on a
+thread (the loop keeps running) when another unit of work is writing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from bot.messages import Inbound
+
+
+def test_turn_waits_for_a_writer_without_blocking_the_event_loop(app) -> None:  # type: ignore[no-untyped-def]
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with app.db.session():
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert held.wait(10)
+
+    async def go():  # type: ignore[no-untyped-def]
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        tick = asyncio.ensure_future(ticker())
+        turn = asyncio.ensure_future(app.turn(Inbound("demo", "resident1", "t-1", "我家水管漏水了")))
+        await asyncio.sleep(0.3)
+        if app.db.is_sqlite:
+            assert not turn.done()  # queued behind the writer
+        seen = ticks
+        release.set()
+        answer = await turn
+        tick.cancel()
+        return answer, seen
+
+    try:
+        answer, ticks = asyncio.run(go())
+    finally:
+        release.set()
+        thread.join(10)
+    assert ticks >= 10  # the loop ran while the turn waited
+    assert answer.action == "report.start" and answer.state == "report_confirm"
+
+
+def test_turn_runs_inline_and_lets_go_of_the_lock(app) -> None:  # type: ignore[no-untyped-def]
+    answer = asyncio.run(app.turn(Inbound("demo", "resident1", "t-2", "我报的事情咋样了")))
+    assert answer.action == "status.query"
+    if app.db.is_sqlite:
+        assert app.db.try_write_lock()  # released after the turn
+        app.db.release_write_lock()
