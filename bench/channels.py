@@ -58,22 +58,26 @@ def prepare(db: Path) -> None:
     app.db.dispose()
 
 
-def serve(port: int) -> None:
-    """The server process: the app as `python -m bot serve` builds it, without background workers."""
+def serve(port: int, workers: int) -> None:
+    """The server as `python -m bot serve` runs it (`workers` processes on one socket), without the
+    background jobs."""
     import uvicorn
 
     from bot.app import build_app
+    from bot.processes import bind, run_workers
     from bot.server import create_server
     from bot.settings import load_settings
 
-    app = build_app(load_settings(ROOT / "config.yaml"))
-    uvicorn.run(
-        create_server(app, workers=False, freeze_gc=True),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-    )
+    settings = load_settings(ROOT / "config.yaml")
+
+    def worker(_index: int, sock: socket.socket) -> None:
+        app = build_app(settings, migrate=False)
+        config = uvicorn.Config(
+            create_server(app, workers=False, freeze_gc=True), log_level="warning", access_log=False
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+
+    run_workers(bind("127.0.0.1", port), workers, worker)
 
 
 def _sign(timestamp: str, nonce: str) -> str:
@@ -177,9 +181,26 @@ def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, A
     }
 
 
+def _workers() -> int:
+    from bot.settings import load_settings
+
+    return max(1, load_settings(ROOT / "config.yaml").server.workers)
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of the server: the process and its worker processes."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _phase(pid: int, url: str, seconds: float, make: Any) -> dict[str, Any]:
@@ -199,8 +220,11 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        workers = _workers()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.channels", "--serve", str(port)], env=_env(db), cwd=ROOT
+            [sys.executable, "-m", "bench.channels", "--serve", str(port), str(workers)],
+            env=_env(db),
+            cwd=ROOT,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -229,6 +253,7 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
     return {
         "senders": SENDERS,
         "database": "sqlite",
+        "server_workers": workers,
         "turns": list(TURNS),
         "wechat_text_turn": wechat,
         "wechat_paced_senders": paced,
@@ -248,7 +273,7 @@ def run(seconds: float = 15.0) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), int(sys.argv[3]))
     else:
         print(json.dumps(run(), ensure_ascii=False, indent=2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings, load_settings
 
@@ -17,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--demo", action="store_true", help="load the demo community into an empty database")
     p.add_argument("--port", type=int)
     p.add_argument("--host")
+    p.add_argument("--workers", type=int, help="server processes (default: server.workers)")
     p = sub.add_parser("chat", help="interactive console on the same engine")
     p.add_argument("--as", dest="identity", default="console:me", help="identity, e.g. demo:resident1")
     p.add_argument("--demo", action="store_true")
@@ -54,35 +56,59 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    import dataclasses
 
     from bot.app import build_app, load_demo_if_empty
-    from bot.server import create_server
 
-    server = settings.server
-    server = type(server)(
-        host=args.host or server.host,
-        port=args.port or server.port,
-        public_url=server.public_url,
-        workers=server.workers,
+    server = dataclasses.replace(
+        settings.server,
+        host=args.host or settings.server.host,
+        port=args.port or settings.server.port,
+        workers=args.workers or settings.server.workers,
     )
     settings = settings.with_overrides(server=server)
     app = build_app(settings)
     if args.demo:
         load_demo_if_empty(app)
-    if settings.phone.enabled:  # the phone line starts and stops with the server
-        from voice.telephony.service import install
-
-        install(app)
-    api = create_server(app, preload_voice=True, freeze_gc=True)
-    print(f"Lianhu is running at http://{server.host}:{server.port}/  (health: /healthz)", flush=True)
+    print(
+        f"Lianhu is running at http://{server.host}:{server.port}/  (health: /healthz;"
+        f" {server.workers} worker{'s' if server.workers > 1 else ''})",
+        flush=True,
+    )
     if args.demo:
         print(
             f"Try it: python -m bot token demo:resident1   then open {server.base_url}/chat?token=…",
             flush=True,
         )
-    uvicorn.run(api, host=server.host, port=server.port, log_level="warning")
-    return 0
+    if server.workers <= 1:
+        _serve_worker(app, 0)
+        return 0
+    from bot.processes import bind, run_workers
+
+    app.db.dispose()  # each worker opens its own connections
+    sock = bind(server.host, server.port)
+    return run_workers(
+        sock, server.workers, lambda i, s: _serve_worker(build_app(settings, migrate=False), i, s)
+    )
+
+
+def _serve_worker(app: Any, index: int, sock: Any = None) -> None:
+    """One server process; worker 0 also runs the background jobs and the phone line."""
+    import uvicorn
+
+    from bot.server import create_server
+
+    if index == 0 and app.settings.phone.enabled:  # the phone line starts and stops with the server
+        from voice.telephony.service import install
+
+        install(app)
+    api = create_server(app, workers=index == 0, preload_voice=True, freeze_gc=True)
+    server = app.settings.server
+    config = uvicorn.Config(api, host=server.host, port=server.port, log_level="warning")
+    if sock is None:
+        uvicorn.Server(config).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def _chat(settings: Settings, args: argparse.Namespace) -> int:

@@ -99,3 +99,102 @@ def test_unknown_identity_token_fails(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.returncode == 2 and "no such identity" in out.stderr
+
+
+def _children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def _wechat_post(base: str, token: str, openid: str, msg_id: int, text: str) -> httpx.Response:
+    import hashlib
+
+    ts, nonce = str(int(time.time())), f"n{msg_id}"
+    signature = hashlib.sha1("".join(sorted((token, ts, nonce))).encode()).hexdigest()
+    xml = (
+        f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+    with httpx.Client(timeout=30) as client:  # a connection of its own: deliveries reach either worker
+        return client.post(
+            f"{base}/wechat",
+            params={"signature": signature, "timestamp": ts, "nonce": nonce, "openid": openid},
+            content=xml.encode(),
+        )
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_one_ticket_per_request_and_a_dead_worker_restarts(tmp_path: Path) -> None:
+    """WeChat re-posts a message it got no answer to: three deliveries of each message at once, spread
+    over two server processes, make one ticket and the same answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import create_engine, text
+
+    port, token = free_port(), "clitoken"
+    env = {
+        **env_for(tmp_path),
+        "LIANHU_WECHAT_TOKEN": token,
+        "LIANHU_WECHAT_API_BASE_URL": "http://127.0.0.1:9",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--demo", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if len(_children(server.pid)) == 2:
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("two workers did not start")
+        subprocess.run(
+            [sys.executable, "-m", "bot", "link", "wechat:oCli1", "demo:resident1"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        answers = []
+        with ThreadPoolExecutor(3) as pool:
+            for msg_id, words in ((501, "我家水管漏水了"), (502, "对")):
+                deliveries = [
+                    pool.submit(_wechat_post, base, token, "oCli1", msg_id, words) for _ in range(3)
+                ]
+                replies = [d.result() for d in deliveries]
+                assert {r.status_code for r in replies} == {200}
+                assert len({r.text.split("<Content>")[1] for r in replies}) == 1, [r.text for r in replies]
+                answers.append(replies[0].text)
+        assert re.search(r"单号 \d{6}", answers[1])
+        engine = create_engine(env["LIANHU_DATABASE_URL"])
+        with engine.connect() as c:
+            assert c.execute(text("select count(*) from tickets")).scalar() == 1
+        engine.dispose()
+
+        first = _children(server.pid)
+        os.kill(min(first), 9)
+        for _ in range(100):
+            now = _children(server.pid)
+            if len(now) == 2 and now != first:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the dead worker was not started again")
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0

@@ -1,0 +1,89 @@
+"""`server.workers` > 1: several server processes sharing one listening socket.
+
+The parent binds the socket, applies migrations and loads the demo once, then forks the workers; the
+kernel spreads connections across them. Worker 0 also runs the background jobs (outbox dispatcher,
+scheduler) and the phone line, which must exist once. A worker that dies is started again; SIGTERM or
+Ctrl-C stops them all. SQLite stays correct across processes: writers queue on a file lock
+(data.db.WriterLock) and every turn is one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("lianhu.server")
+RESTART_DELAY_S = 1.0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_workers(sock: socket.socket, count: int, worker: Callable[[int, socket.socket], Any]) -> int:
+    """Fork `count` workers running `worker(index, sock)`; supervise them until told to stop."""
+    children: dict[int, int] = {}  # pid -> worker index
+    stopping = False
+
+    def start(index: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            code = 0
+            try:
+                worker(index, sock)
+            except BaseException:  # noqa: BLE001 - report, then leave without running the parent's cleanup
+                log.exception("server worker %d failed", index)
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = index
+
+    def stop(_sig: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for index in range(count):
+            start(index)
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            if pid not in children:
+                continue
+            index = children.pop(pid)
+            if stopping:
+                continue
+            log.error("server worker %d exited (%s); starting it again", index, status)
+            time.sleep(RESTART_DELAY_S)
+            if not stopping:
+                start(index)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sock.close()
+    return 0
