@@ -45,6 +45,14 @@ class VoiceService:
         self.limits = limits
         # At most this many inferences at once; a thread semaphore binds to no event loop.
         self._slots = threading.BoundedSemaphore(max_parallel)
+        self._max_parallel = max_parallel
+        self._pending = 0  # recognitions running or waiting for a slot
+        self._count = threading.Lock()
+
+    @property
+    def has_spare_capacity(self) -> bool:
+        """True when a recognition started now would not wait for a slot."""
+        return self._pending < self._max_parallel
 
     def recognize(self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()) -> Recognition:
         """Blocking: decode any supported audio and recognize it; bad audio becomes NotRecognized."""
@@ -59,12 +67,17 @@ class VoiceService:
         except AudioError as err:
             log.info("undecodable audio (%s): %s", fmt_hint, err)
             return NotRecognized("corrupt")
+        with self._count:
+            self._pending += 1
         try:
             with self._slots:
                 return self.transcriber.transcribe(pcm, hints)
         except Exception:  # an engine fault must not take the conversation down
             log.exception("recognizer %s failed", self.transcriber.name)
             return NotRecognized("error")
+        finally:
+            with self._count:
+                self._pending -= 1
 
     def render_audio(self, reply: Rendered | str, fmt: str = "mp3") -> bytes:
         """Blocking: assemble speech for a reply and encode it (mp3 | amr | ogg | wav | mulaw8k | pcm16k)."""

@@ -118,3 +118,25 @@ def test_caller_hanging_up_while_speaking_leaves_the_utterance_when_asked_to_kee
 
     with pytest.raises(HungUp):
         asyncio.run(MemoryLine(request, hang_up_at_end=True).ask(b"", end_silence_ms=2500))
+
+
+@pytest.mark.slow
+def test_early_guesses_only_when_a_recognition_slot_is_free(voice_service) -> None:
+    import threading
+    import time
+
+    from tests.phone.test_agi import FIXTURES
+
+    ogg = (FIXTURES / "req02_lighting.ogg").read_bytes()
+    assert voice_service.has_spare_capacity
+    workers = [threading.Thread(target=voice_service.recognize, args=(ogg, "ogg")) for _ in range(3)]
+    for w in workers:
+        w.start()
+    deadline, busy = time.monotonic() + 10, False
+    while time.monotonic() < deadline and not busy:
+        busy = not voice_service.has_spare_capacity
+        time.sleep(0.005)
+    for w in workers:
+        w.join(60)
+    assert busy  # three at once on two slots: no room for a guess
+    assert voice_service.has_spare_capacity

@@ -121,7 +121,8 @@ class CallFlow:
                 await self._audio(prompt),
                 speech=True,
                 no_input_s=self.settings.no_input_seconds,
-                early=self._recognize,
+                # A guess that may be thrown away is only worth it when it takes nobody's turn.
+                early=self._recognize if self.hl.voice.has_spare_capacity else None,
             )
             undo, self._undo = self._undo, None
             if isinstance(heard, NoInput):
