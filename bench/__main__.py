@@ -9,7 +9,8 @@ import time
 import traceback
 from typing import Any
 
-MODULES = ("nlu", "engine", "loop", "voice", "channels", "phone")
+# Latency and throughput benches first: the loop bench leaves PostgreSQL checkpointing 100k rows.
+MODULES = ("nlu", "engine", "voice", "channels", "phone", "loop")
 
 
 def main(argv: list[str]) -> int:
