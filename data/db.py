@@ -88,8 +88,11 @@ class Database:
 
 
 def _sqlite_path(url: str) -> Path | None:
+    """The database file, or None for an in-memory database (nobody else can write to it)."""
+    if not url.startswith("sqlite:///"):
+        return None
     path = url.removeprefix("sqlite:///").split("?", 1)[0]
-    return None if not path or path == ":memory:" or url.startswith("sqlite://?") else Path(path)
+    return None if not path or path == ":memory:" else Path(path)
 
 
 class WriterLock:

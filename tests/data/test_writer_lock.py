@@ -72,3 +72,11 @@ def test_sessions_on_sqlite_serialize_and_commit(tmp_path: Path) -> None:
     assert db.try_write_lock()
     db.release_write_lock()
     db.dispose()
+
+
+def test_lock_file_sits_beside_the_database_and_memory_databases_need_none() -> None:
+    from data.db import _sqlite_path
+
+    assert _sqlite_path("sqlite:////var/lib/lianhu/x.db?timeout=5") == Path("/var/lib/lianhu/x.db")
+    assert _sqlite_path("sqlite://") is None
+    assert _sqlite_path("sqlite:///:memory:") is None
