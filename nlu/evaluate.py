@@ -21,7 +21,8 @@ def stratified_split(examples: Sequence[tuple[str, str]], fraction: float = HELD
     """(train, test): each example goes to test by a hash of its label and text, so about `fraction`
     of every label is held out and the split stays put when examples are added or removed (a split
     redrawn on every data change moved the figure by ±1 point from one commit to the next)."""
-    train, test = [], []
+    train: list[tuple[str, str]] = []
+    test: list[tuple[str, str]] = []
     for text, label in examples:
         digest = hashlib.sha256(f"{seed}\t{label}\t{text}".encode()).digest()
         (test if int.from_bytes(digest[:8], "big") < fraction * 2**64 else train).append((text, label))
