@@ -140,3 +140,27 @@ def test_early_guesses_only_when_a_recognition_slot_is_free(voice_service) -> No
         w.join(60)
     assert busy  # three at once on two slots: no room for a guess
     assert voice_service.has_spare_capacity
+
+
+class BufferedLine(MemoryLine):
+    """The caller's audio is already waiting when the prompt starts (said while we were thinking), and
+    is read a second at a time as from baresip."""
+
+    def _read(self) -> bytes:
+        chunk = self.audio[self.pos : self.pos + FRAME_BYTES * 50]
+        self.pos += len(chunk)
+        return chunk
+
+    def _drain(self) -> None:
+        FramedChannel._drain(self)
+
+
+def test_speech_said_while_we_were_thinking_is_heard_only_when_asked_to_keep_it() -> None:
+    request = fixture_pcm8k("req02_lighting.ogg")
+    prompt = b"\x00\x01" * 8000 * 3
+    heard = asyncio.run(BufferedLine(request + SILENCE_1S).ask(prompt, keep_buffered=True))
+    assert isinstance(heard, Speech) and heard.barged_in and heard.barged_at_s < 0.5
+    assert len(heard.pcm) > 16000 * 3
+
+    dropped = asyncio.run(BufferedLine(request + SILENCE_1S).ask(prompt, no_input_s=0.5))
+    assert not isinstance(dropped, Speech)

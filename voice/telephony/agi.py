@@ -110,6 +110,7 @@ class AgiChannel(CallChannel):
         early: Recognizer | None = None,  # Asterisk hands over whole recordings: nothing to start early
         keep_on_hangup: bool = False,
         end_silence_ms: int | None = None,  # RECORD FILE counts whole seconds: SILENCE_S at least
+        keep_buffered: bool = False,
     ) -> Heard:
         key = await self._play(prompt)
         if key is not None:

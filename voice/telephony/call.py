@@ -85,13 +85,16 @@ class CallChannel(ABC):
         early: Recognizer | None = None,
         keep_on_hangup: bool = False,
         end_silence_ms: int | None = None,
+        keep_buffered: bool = False,
     ) -> Heard:
         """Play `prompt` (a key, or speech when allowed, interrupts it), then wait for an answer.
 
         With `early`, recognition may start before the end-of-speech wait is over (`Speech.early`).
         With `keep_on_hangup`, a caller who hangs up while speaking is returned as
         `Speech(hung_up=True)` instead of raising `HungUp` (a message left by hanging up).
-        `end_silence_ms` overrides the pause that ends an answer (longer for a recorded message)."""
+        `end_silence_ms` overrides the pause that ends an answer (longer for a recorded message).
+        With `keep_buffered`, what the caller said while we were thinking is heard too (they may be
+        going on after a pause); otherwise it is dropped."""
 
     @abstractmethod
     async def say(self, prompt: bytes) -> Digit | None:

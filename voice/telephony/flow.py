@@ -123,6 +123,7 @@ class CallFlow:
                 no_input_s=self.settings.no_input_seconds,
                 # A guess that may be thrown away is only worth it when it takes nobody's turn.
                 early=self._recognize if self.hl.voice.has_spare_capacity else None,
+                keep_buffered=self._undo is not None,  # they may have gone on while we were thinking
             )
             undo, self._undo = self._undo, None
             if isinstance(heard, NoInput):

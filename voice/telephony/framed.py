@@ -96,6 +96,7 @@ class FramedChannel(CallChannel):
         early: Recognizer | None = None,
         keep_on_hangup: bool = False,
         end_silence_ms: int | None = None,
+        keep_buffered: bool = False,
     ) -> Heard:
         detector = EndpointDetector(
             rate=8000,
@@ -105,7 +106,8 @@ class FramedChannel(CallChannel):
             no_input_ms=10**9,
             max_speech_ms=int(max_speech_s * 1000),
         )
-        self._drain()  # what was said while we were thinking is not an answer to this prompt
+        if not keep_buffered:
+            self._drain()  # what was said while we were thinking is not an answer to this prompt
         pos, barged, heard_voice, deadline = 0, False, False, None
         last_voiced, barged_at = 0.0, 0.0
         guess: asyncio.Future[Recognition] | None = None  # recognition started at a pause
