@@ -20,6 +20,18 @@ def env_for(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "LIANHU_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "PYTHONPATH": str(ROOT)}
 
 
+def wait_healthy(base: str, seconds: float = 30) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("server did not answer /healthz")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -40,14 +52,7 @@ def test_serve_demo_then_token_then_chat(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not answer /healthz")
+        wait_healthy(base)
         out = subprocess.run(
             [sys.executable, "-m", "bot", "token", "demo:resident1"],
             cwd=ROOT,
@@ -106,22 +111,12 @@ def _children(pid: int) -> set[int]:
     return {int(p) for p in path.read_text().split()} if path.exists() else set()
 
 
-def _wechat_post(base: str, token: str, openid: str, msg_id: int, text: str) -> httpx.Response:
-    import hashlib
+def _wechat_post(base: str, openid: str, msg_id: int, text: str) -> httpx.Response:
+    from tests.channels import wechat_payloads as wx
 
-    ts, nonce = str(int(time.time())), f"n{msg_id}"
-    signature = hashlib.sha1("".join(sorted((token, ts, nonce))).encode()).hexdigest()
-    xml = (
-        f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-        f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
-    )
+    xml = wx.text(openid, text, msg_id, create_time=int(time.time()))
     with httpx.Client(timeout=30) as client:  # a connection of its own: deliveries reach either worker
-        return client.post(
-            f"{base}/wechat",
-            params={"signature": signature, "timestamp": ts, "nonce": nonce, "openid": openid},
-            content=xml.encode(),
-        )
+        return client.post(f"{base}/wechat", params=wx.query(nonce=f"n{msg_id}"), content=xml.encode())
 
 
 @pytest.mark.slow
@@ -132,10 +127,13 @@ def test_serve_with_two_workers_one_ticket_per_request_and_a_dead_worker_restart
 
     from sqlalchemy import create_engine, text
 
-    port, token = free_port(), "clitoken"
+    from tests.channels import wechat_payloads as wx
+    from tests.channels.test_wechat import reply_text
+
+    port = free_port()
     env = {
         **env_for(tmp_path),
-        "LIANHU_WECHAT_TOKEN": token,
+        "LIANHU_WECHAT_TOKEN": wx.TOKEN,
         "LIANHU_WECHAT_API_BASE_URL": "http://127.0.0.1:9",
     }
     server = subprocess.Popen(
@@ -149,14 +147,11 @@ def test_serve_with_two_workers_one_ticket_per_request_and_a_dead_worker_restart
     try:
         for _ in range(600):
             if len(_children(server.pid)) == 2:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
+                break
             time.sleep(0.1)
         else:
             pytest.fail("two workers did not start")
+        wait_healthy(base)
         subprocess.run(
             [sys.executable, "-m", "bot", "link", "wechat:oCli1", "demo:resident1"],
             cwd=ROOT,
@@ -167,14 +162,10 @@ def test_serve_with_two_workers_one_ticket_per_request_and_a_dead_worker_restart
         answers = []
         with ThreadPoolExecutor(3) as pool:
             for msg_id, words in ((501, "我家水管漏水了"), (502, "对")):
-                deliveries = [
-                    pool.submit(_wechat_post, base, token, "oCli1", msg_id, words) for _ in range(3)
-                ]
-                replies = [d.result() for d in deliveries]
-                assert {r.status_code for r in replies} == {200}
-                contents = {r.text.split("<Content>")[1].split("</Content>")[0] for r in replies}
-                assert len(contents) == 1, [r.text for r in replies]  # CreateTime may differ by a second
-                answers.append(replies[0].text)
+                deliveries = [pool.submit(_wechat_post, base, "oCli1", msg_id, words) for _ in range(3)]
+                contents = {reply_text(d.result()) for d in deliveries}  # status 200, text reply
+                assert len(contents) == 1, contents
+                answers.append(contents.pop())
         assert re.search(r"单号 \d{6}", answers[1])
         engine = create_engine(env["LIANHU_DATABASE_URL"])
         with engine.connect() as c:
@@ -190,12 +181,7 @@ def test_serve_with_two_workers_one_ticket_per_request_and_a_dead_worker_restart
             time.sleep(0.1)
         else:
             pytest.fail("the dead worker was not started again")
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_healthy(base, 10)
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0

@@ -181,21 +181,27 @@ def test_unknown_caller_reports_with_address_and_ticket_is_flagged(
     assert "notify.verify_caller" in notices or any("verify" in k for k in notices), notices
 
 
-@pytest.mark.slow
-def test_after_hours_message_becomes_a_callback_ticket(app, voice_service, line, tmp_path: Path) -> None:
+def after_hours_call(app, voice_service, line, tmp_path: Path, transcript: str):  # type: ignore[no-untyped-def]
+    """Replay a call made when nobody is on duty; returns the hotline and the call's record."""
     import dataclasses
-
-    from data.models import TicketEvent
 
     app.settings = app.settings.with_overrides(
         phone=dataclasses.replace(app.settings.phone, duty_number="", office_hours="")
     )
     hotline, server = start_agi(app, voice_service, line, tmp_path)
     try:
-        Asterisk(HERE / "transcripts/after_hours_message.agi", server.port, tmp_path).replay()
-        record = wait_until(lambda: hotline.records and hotline.records[-1], 10, "the call record")
+        Asterisk(HERE / "transcripts" / transcript, server.port, tmp_path).replay()
+        record = wait_until(lambda: hotline.records and hotline.records[-1], 20, "the call record")
     finally:
         line.run(server.stop())
+    return hotline, record
+
+
+@pytest.mark.slow
+def test_after_hours_message_becomes_a_callback_ticket(app, voice_service, line, tmp_path: Path) -> None:
+    from data.models import TicketEvent
+
+    _, record = after_hours_call(app, voice_service, line, tmp_path, "after_hours_message.agi")
     assert record.outcome == "message", record
     [ticket] = tickets(app)
     assert record.tickets == [ticket.public_no]
@@ -215,17 +221,7 @@ def test_after_hours_message_becomes_a_callback_ticket(app, voice_service, line,
 def test_message_left_by_hanging_up_still_becomes_a_callback_ticket(
     app, voice_service, line, tmp_path: Path
 ) -> None:
-    import dataclasses
-
-    app.settings = app.settings.with_overrides(
-        phone=dataclasses.replace(app.settings.phone, duty_number="", office_hours="")
-    )
-    hotline, server = start_agi(app, voice_service, line, tmp_path)
-    try:
-        Asterisk(HERE / "transcripts/message_then_hangup.agi", server.port, tmp_path).replay()
-        record = wait_until(lambda: hotline.records and hotline.records[-1], 20, "the call record")
-    finally:
-        line.run(server.stop())
+    hotline, record = after_hours_call(app, voice_service, line, tmp_path, "message_then_hangup.agi")
     assert record.outcome == "message", record
     [ticket] = tickets(app)
     assert record.tickets == [ticket.public_no]
