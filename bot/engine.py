@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import handlers
@@ -23,16 +22,10 @@ from bot.settings import Settings
 from data.catalog import DemandCatalog
 from data.clock import Clock
 from data.db import Database
-from data.models import Identity
 from data.services import ServiceContext
 from data.services.channels import enqueue_late_reply
-from data.services.conversations import (
-    load_state,
-    processed_answer,
-    record_processed,
-    save_state,
-)
-from data.services.directory import Actor, actor_for, get_or_create_identity
+from data.services.directory import Actor
+from data.services.turns import close_turn, open_turn, touch
 from handlers.base import Result, Turn
 from nlu.types import Parse
 
@@ -123,6 +116,11 @@ def _spoken_menu(text: str, pairs: tuple[tuple[str, str], ...]) -> bool:
     return all(f"按 {d}" in text or f"按{d}" in text for d, _ in pairs)
 
 
+class _Refused(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, action: str, error: LianhuError) -> None:
+        self.action, self.error = action, error
+
+
 class Engine:
     def __init__(
         self,
@@ -150,45 +148,45 @@ class Engine:
 
     def handle(self, inbound: Inbound, **options: Any) -> Answer:
         """Process one message exactly once per (identity, msg_id)."""
-        for attempt in range(3):
+        refused: LianhuError | None = None
+        for attempt in range(4):
             try:
-                return self._handle_once(inbound, options)
+                return self._handle_once(inbound, options, refused)
+            except _Refused as r:
+                # The handler refused: its writes are rolled back with the whole turn, which is
+                # then done again with the refusal as the answer (cheaper than a savepoint per turn).
+                log.info("handler %s refused: %s", r.action, type(r.error).__name__)
+                refused = r.error
             except IntegrityError:
                 # A concurrent delivery of the same message (or a new identity) won the race: retry,
                 # and the retry finds the stored answer.
-                if attempt == 2:
+                if attempt == 3:
                     raise
                 log.info("retrying turn after a concurrent write")
         raise AssertionError("unreachable")
 
-    def _handle_once(self, inbound: Inbound, options: dict[str, Any]) -> Answer:
+    def _handle_once(self, inbound: Inbound, options: dict[str, Any], refused: LianhuError | None) -> Answer:
         t0 = time.perf_counter()
         with self.db.session() as session:
             ctx = self.context(session)
-            ident = get_or_create_identity(ctx, inbound.channel, inbound.sender_ref)
-            if not self.db.is_sqlite:
-                session.execute(select(Identity.id).where(Identity.id == ident.id).with_for_update())
-            if inbound.msg_id:
-                prior = processed_answer(ctx, ident.id, inbound.msg_id)
-                if prior is not None:
-                    return Answer([OutMessage.from_json(m) for m in prior], duplicate=True)
-            now = self.clock.now()
-            if ident.last_inbound_at is None or (now - ident.last_inbound_at).total_seconds() > 60:
-                ident.last_inbound_at = now  # WeChat's 48 h reply window needs minutes, not every turn
-            actor = actor_for(ctx, ident)
-            state = load_state(ctx, ident.id)
+            record = open_turn(
+                ctx, inbound.channel, inbound.sender_ref, inbound.msg_id, lock=not self.db.is_sqlite
+            )
+            if record.prior is not None:
+                return Answer([OutMessage.from_json(m) for m in record.prior], duplicate=True)
+            touch(ctx, record, self.clock.now())
+            actor, state = record.actor, record.state()
             text = (inbound.text or "").strip()[:MAX_TEXT]
             t1 = time.perf_counter()
             parse = self.parser.parse(text)
             t2 = time.perf_counter()
             guest = bool(options.get("unverified_caller"))
             action = decide(state, parse, actor, self.settings.nlu.confidence_threshold, guest=guest)
-            result = self._run(
-                ctx,
-                Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}),
-                action,
-            )
-            save_state(ctx, ident.id, result.state)
+            if refused is not None:
+                result = Result([Reply(refused.reply_key)], state)
+            else:
+                turn = Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options})
+                result = self._run(turn, action)
             messages = [self.renderer.render(r) for r in result.replies]
             late_after = options.get("late_after")
             queued = late_after is not None and time.monotonic() > late_after and bool(messages)
@@ -197,13 +195,13 @@ class Engine:
                 enqueue_late_reply(
                     ctx, inbound.channel, inbound.sender_ref, inbound.msg_id or "", [m.text for m in messages]
                 )
-            if inbound.msg_id:
-                record_processed(ctx, ident.id, inbound.msg_id, [m.to_json() for m in messages])
+            session.flush()  # the handler's ORM changes, before the Core writes that close the turn
+            close_turn(ctx, record, result.state, inbound.msg_id, [m.to_json() for m in messages])
         t3 = time.perf_counter()
         log.info(
             "turn channel=%s identity=%s action=%s state=%s->%s",
             inbound.channel,
-            ident.id,
+            record.identity_id,
             action.name,
             state.name,
             result.state.name,
@@ -220,15 +218,13 @@ class Engine:
             queued,
         )
 
-    def _run(self, ctx: ServiceContext, turn: Turn, action: Action) -> Result:
-        """Run a handler inside a savepoint; a typed error becomes its reply and changes nothing."""
+    def _run(self, turn: Turn, action: Action) -> Result:
+        """Run a handler; a typed error rolls the turn back and becomes its answer (see `handle`)."""
         handler = handlers.REGISTRY.get(action.name, handlers.REGISTRY["help.not_understood"])
         try:
-            with ctx.session.begin_nested():
-                return handler(turn)
+            return handler(turn)
         except LianhuError as err:
-            log.info("handler %s refused: %s", action.name, type(err).__name__)
-            return Result([Reply(err.reply_key)], turn.state)
+            raise _Refused(action.name, err) from err
 
     def render(self, reply: Reply) -> OutMessage:
         return self.renderer.render(reply)

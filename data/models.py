@@ -51,8 +51,12 @@ class Household(Base):
 
     @property
     def address(self) -> str:
-        middle = f"{self.entrance} 单元 " if self.entrance else ""
-        return f"{self.building} 栋 {middle}{self.room}"
+        return format_address(self.building, self.entrance, self.room)
+
+
+def format_address(building: str, entrance: str | None, room: str) -> str:
+    middle = f"{entrance} 单元 " if entrance else ""
+    return f"{building} 栋 {middle}{room}"
 
 
 class Resident(Base):

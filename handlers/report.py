@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.messages import YES_NO, Choice, Reply, choices
 from data import workflow
 from data.models import Household, Resident, Ticket
-from data.services.directory import find_household, residents_of
+from data.services.directory import find_household, household_address, residents_of
 from data.services.tickets import create_ticket
 from handlers.base import Result, Turn, ask, done, handler
 from handlers.help import menu_reply
@@ -44,10 +44,9 @@ def about_resident(turn: Turn, household: Household, on_behalf: str | None) -> R
     return min(people, key=lambda r: r.birth_year or 9999) if people else None
 
 
-def confirm(turn: Turn, slots: dict[str, Any]) -> Result:
+def confirm(turn: Turn, slots: dict[str, Any], address: str) -> Result:
     """Read the request back and ask 1 对 2 不对."""
-    hh = turn.svc.session.get(Household, slots["household_id"])
-    params = {**item_names(turn, slots["item"]), "address": hh.address if hh else ""}
+    params = {**item_names(turn, slots["item"]), "address": address}
     replies = []
     conf = turn.inbound.asr_confidence
     if conf is not None and conf < turn.options.get("asr_min_confidence", 0.6):
@@ -61,14 +60,18 @@ def confirm(turn: Turn, slots: dict[str, Any]) -> Result:
     return ask(replies, "report_confirm", **slots)
 
 
-def resolve_household(turn: Turn, slots: dict[str, Any]) -> Household | None:
+def resolve_household(turn: Turn, slots: dict[str, Any]) -> tuple[int, str] | None:
+    """(household id, address) the report is about: an address said in the message, the one
+    already chosen, or the reporter's home."""
     addr = turn.parse.entities.address
     if addr is not None and addr.building and addr.room:
-        return find_household(turn.svc, addr.building, addr.unit, addr.room)
-    if slots.get("household_id"):
-        return turn.svc.session.get(Household, slots["household_id"])
-    if turn.actor.household_id:
-        return turn.svc.session.get(Household, turn.actor.household_id)
+        hh = find_household(turn.svc, addr.building, addr.unit, addr.room)
+        return (hh.id, hh.address) if hh else None
+    for household_id in (slots.get("household_id"), turn.actor.household_id):
+        if household_id:
+            address = household_address(turn.svc, household_id)
+            if address is not None:
+                return household_id, address
     return None
 
 
@@ -84,8 +87,8 @@ def start(turn: Turn) -> Result:
     if hh is None:
         key = "report.address_not_found" if addr is not None else "report.ask_address"
         return ask([Reply(key)], "report_address", **slots)
-    slots["household_id"] = hh.id
-    return confirm(turn, slots)
+    slots["household_id"], address = hh
+    return confirm(turn, slots, address)
 
 
 @handler("report.ask")
@@ -121,7 +124,7 @@ def address_given(turn: Turn) -> Result:
     slots["household_id"] = hh.id
     if "item" not in slots:
         return ask([Reply("report.ask_description")], "report_description", **slots)
-    return confirm(turn, slots)
+    return confirm(turn, slots, hh.address)
 
 
 @handler("report.description_given")
@@ -141,8 +144,8 @@ def description_given(turn: Turn) -> Result:
     hh = resolve_household(turn, slots)
     if hh is None:
         return ask([Reply("report.ask_address")], "report_address", **slots)
-    slots["household_id"] = hh.id
-    return confirm(turn, slots)
+    slots["household_id"], address = hh
+    return confirm(turn, slots, address)
 
 
 @handler("report.clarify")
@@ -174,8 +177,8 @@ def choose(turn: Turn) -> Result:
     hh = resolve_household(turn, slots)
     if hh is None:
         return ask([Reply("report.ask_address")], "report_address", **slots)
-    slots["household_id"] = hh.id
-    return confirm(turn, slots)
+    slots["household_id"], address = hh
+    return confirm(turn, slots, address)
 
 
 @handler("report.drop")
@@ -188,12 +191,14 @@ def commit(turn: Turn) -> Result:
     """File the ticket. The number is only told once the ticket exists in this transaction."""
     slots = turn.state.slots
     svc = turn.svc
-    hh = svc.session.get(Household, slots["household_id"])
-    if hh is None or "item" not in slots:
+    if "item" not in slots or "household_id" not in slots:
         return done(Reply("help.not_understood"), menu_reply(turn))
-    existing = _recent_duplicate(turn, hh.id, slots["item"])
+    existing = _recent_duplicate(turn, slots["household_id"], slots["item"])
     if existing is not None:
-        return done(Reply("report.duplicate_open", {"ticket_no": existing.public_no}))
+        return done(Reply("report.duplicate_open", {"ticket_no": existing}))
+    hh = svc.session.get(Household, slots["household_id"])
+    if hh is None:
+        return done(Reply("help.not_understood"), menu_reply(turn))
     about = about_resident(turn, hh, slots.get("on_behalf"))
     ticket = create_ticket(
         svc,
@@ -216,18 +221,24 @@ def commit(turn: Turn) -> Result:
     return done(*replies)
 
 
-def _recent_duplicate(turn: Turn, household_id: int, item: str) -> Ticket | None:
-    since = turn.svc.clock.now() - timedelta(hours=24)
-    return turn.svc.session.scalar(
-        select(Ticket)
-        .where(
-            Ticket.household_id == household_id,
-            Ticket.item == item,
-            Ticket.status.in_(workflow.ACTIVE),
-            Ticket.created_at >= since,
-        )
-        .limit(1)
+# Prebuilt: on this path building the statement cost more than running it.
+_DUPLICATE = (
+    select(Ticket.public_no)
+    .where(
+        Ticket.household_id == bindparam("household_id"),
+        Ticket.item == bindparam("item"),
+        Ticket.status.in_(workflow.ACTIVE),
+        Ticket.created_at >= bindparam("since"),
     )
+    .limit(1)
+)
+
+
+def _recent_duplicate(turn: Turn, household_id: int, item: str) -> str | None:
+    """The number of an active ticket for the same thing at the same household in the last 24 h."""
+    since = turn.svc.clock.now() - timedelta(hours=24)
+    params = {"household_id": household_id, "item": item, "since": since}
+    return turn.svc.session.connection().execute(_DUPLICATE, params).scalar()
 
 
 def _keep(turn: Turn) -> dict[str, Any]:

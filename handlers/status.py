@@ -5,14 +5,17 @@ from __future__ import annotations
 from bot.errors import NotFoundError
 from bot.messages import Reply
 from data.models import Ticket
-from data.services.visibility import get_visible, own_open, view
+from data.services.visibility import TicketView, get_visible, own_open_views, view
 from handlers.base import Result, Turn, done, handler
 
 MAX_LINES = 5
 
 
 def ticket_lines(turn: Turn, ticket: Ticket) -> list[Reply]:
-    v = view(turn.svc, ticket)
+    return view_lines(turn, view(turn.svc, ticket))
+
+
+def view_lines(turn: Turn, v: TicketView) -> list[Reply]:
     status = "resolved" if v.status == "resolved" else v.status
     replies = [
         Reply(
@@ -35,12 +38,12 @@ def query(turn: Turn) -> Result:
     if no:
         turn.slots = {"ticket_no": no}
         return one(turn)
-    tickets = own_open(turn.svc, turn.actor)
+    tickets = own_open_views(turn.svc, turn.actor)
     if not tickets:
         return done(Reply("status.none"))
     replies = [Reply("status.header", {"count": str(len(tickets))})]
-    for t in tickets[:MAX_LINES]:
-        replies.extend(ticket_lines(turn, t))
+    for v in tickets[:MAX_LINES]:
+        replies.extend(view_lines(turn, v))
     if len(tickets) > MAX_LINES:
         replies.append(Reply("status.more", {"count": str(len(tickets) - MAX_LINES)}))
     return done(*replies)

@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from data.models import Grid, Household, Identity, Resident, Staff, Unit, WebToken
+from data.models import Grid, Household, Identity, Resident, Staff, Unit, WebToken, format_address
 from data.services import ServiceContext
 
 STAFF_ROLES = ("leader", "grid", "staff", "duty")
@@ -70,28 +70,12 @@ def find_identity(ctx: ServiceContext, ref: str) -> Identity | None:
 
 
 def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
-    s = ctx.session
     base = Actor(identity_id=ident.id, channel=ident.channel, external_id=ident.external_id, role="unbound")
     if ident.staff_id is not None:
-        staff = s.get(Staff, ident.staff_id)
-        if staff is not None and staff.active:
-            grid_id = staff.grid_id
-            if staff.unit_id is not None and grid_id is None:
-                grid_id = s.get(Unit, staff.unit_id).grid_id  # type: ignore[union-attr]
-            household_id = None
-            if staff.resident_id:
-                household_id = s.get(Resident, staff.resident_id).household_id  # type: ignore[union-attr]
-            return replace(
-                base,
-                role=staff.role,
-                name=staff.name,
-                staff_id=staff.id,
-                resident_id=staff.resident_id,
-                household_id=household_id,
-                unit_id=staff.unit_id,
-                grid_id=grid_id,
-                community_id=staff.community_id,
-            )
+        actor = staff_actor(ctx, base, ident.staff_id)
+        if actor is not base:
+            return actor
+    s = ctx.session
     if ident.resident_id is not None:
         row = s.execute(
             select(Resident.name, Resident.household_id, Household.unit_id, Unit.grid_id, Grid.community_id)
@@ -114,6 +98,31 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
     return base
 
 
+def staff_actor(ctx: ServiceContext, base: Actor, staff_id: int) -> Actor:
+    """The staff member behind an identity, or `base` when they are no longer active."""
+    s = ctx.session
+    staff = s.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        return base
+    grid_id = staff.grid_id
+    if staff.unit_id is not None and grid_id is None:
+        grid_id = s.get(Unit, staff.unit_id).grid_id  # type: ignore[union-attr]
+    household_id = None
+    if staff.resident_id:
+        household_id = s.get(Resident, staff.resident_id).household_id  # type: ignore[union-attr]
+    return replace(
+        base,
+        role=staff.role,
+        name=staff.name,
+        staff_id=staff.id,
+        resident_id=staff.resident_id,
+        household_id=household_id,
+        unit_id=staff.unit_id,
+        grid_id=grid_id,
+        community_id=staff.community_id,
+    )
+
+
 def find_household(
     ctx: ServiceContext, building: str | None, entrance: str | None, room: str | None
 ) -> Household | None:
@@ -125,6 +134,17 @@ def find_household(
         q = q.where(Household.entrance == entrance)
     found = list(ctx.session.scalars(q.limit(2)))
     return found[0] if len(found) == 1 else None
+
+
+_ADDRESS = select(Household.building, Household.entrance, Household.room).where(
+    Household.id == bindparam("household_id")
+)
+
+
+def household_address(ctx: ServiceContext, household_id: int) -> str | None:
+    """A household's address as said back to residents, or None when there is no such household."""
+    row = ctx.session.connection().execute(_ADDRESS, {"household_id": household_id}).first()
+    return format_address(row.building, row.entrance, row.room) if row else None
 
 
 def residents_of(ctx: ServiceContext, household_id: int) -> list[Resident]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from bot.errors import NotFoundError
 from data import workflow
-from data.models import AuditLog, Household, Staff, Ticket, TicketEvent
+from data.models import AuditLog, Household, Staff, Ticket, TicketEvent, format_address
 from data.services import ServiceContext
 from data.services.directory import Actor
 
@@ -95,6 +96,62 @@ def own_open(ctx: ServiceContext, actor: Actor, statuses: tuple[str, ...] = work
     )
 
 
+def own_open_views(
+    ctx: ServiceContext, actor: Actor, statuses: tuple[str, ...] = workflow.OPEN
+) -> list[TicketView]:
+    """`own_open` as views, newest first, in one prebuilt statement (what every 查询进度 runs)."""
+    shape = (actor.resident_id is not None, actor.staff_id is not None)
+    stmt = _OWN_VIEWS.get(shape)
+    if stmt is None:
+        stmt = _OWN_VIEWS[shape] = _own_views_statement(*shape)
+    params = {
+        "identity_id": actor.identity_id,
+        "resident_id": actor.resident_id,
+        "staff_id": actor.staff_id,
+        "statuses": list(statuses),
+    }
+    now = ctx.clock.now()
+    return [
+        _view(
+            row,  # type: ignore[arg-type]  # a row has the ticket's columns as attributes
+            format_address(row.building, row.entrance, row.room) if row.building else "",
+            row.kind,
+            row.note,
+            row.role,
+            now,
+        )
+        for row in ctx.session.connection().execute(stmt, params)
+    ]
+
+
+_OWN_VIEWS: dict[tuple[bool, bool], Any] = {}
+
+
+def _own_views_statement(resident: bool, staff: bool):  # type: ignore[no-untyped-def]
+    """Built once per actor shape: building a statement costs more than running it."""
+    t, h, s, e = Ticket.__table__, Household.__table__, Staff.__table__, TicketEvent.__table__
+    conds = [t.c.reporter_identity_id == bindparam("identity_id")]
+    if resident:
+        conds += [
+            t.c.reporter_resident_id == bindparam("resident_id"),
+            t.c.about_resident_id == bindparam("resident_id"),
+        ]
+    if staff:
+        conds.append(t.c.reporter_staff_id == bindparam("staff_id"))
+    later = e.alias("later")
+    last_id = select(func.max(later.c.id)).where(later.c.ticket_id == t.c.id).scalar_subquery()
+    return (
+        select(t, h.c.building, h.c.entrance, h.c.room, s.c.role, e.c.kind, e.c.note)
+        .select_from(
+            t.outerjoin(h, h.c.id == t.c.household_id)
+            .outerjoin(s, s.c.id == t.c.assignee_id)
+            .outerjoin(e, e.c.id == last_id)
+        )
+        .where(or_(*conds), t.c.status.in_(bindparam("statuses", expanding=True)))
+        .order_by(t.c.created_at.desc(), t.c.id.desc())
+    )
+
+
 def tasks_for(ctx: ServiceContext, actor: Actor) -> list[Ticket]:
     """Open tasks assigned to a staff member: emergencies first, then overdue, then by due time."""
     mine = Ticket.assignee_id == actor.staff_id
@@ -121,6 +178,24 @@ def view(ctx: ServiceContext, ticket: Ticket) -> TicketView:
     )
     hh = ctx.session.get(Household, ticket.household_id) if ticket.household_id else None
     assignee = ctx.session.get(Staff, ticket.assignee_id) if ticket.assignee_id else None
+    return _view(
+        ticket,
+        hh.address if hh else "",
+        last.kind if last else None,
+        last.note if last else None,
+        assignee.role if assignee else None,
+        ctx.clock.now(),
+    )
+
+
+def _view(
+    ticket: Ticket,
+    address: str,
+    last_kind: str | None,
+    last_note: str | None,
+    assignee_role: str | None,
+    now: datetime,
+) -> TicketView:
     return TicketView(
         public_no=ticket.public_no,
         item=ticket.item,
@@ -128,11 +203,11 @@ def view(ctx: ServiceContext, ticket: Ticket) -> TicketView:
         status=ticket.status,
         tier=ticket.tier,
         urgent=ticket.urgent,
-        address=hh.address if hh else "",
+        address=address,
         description=ticket.description,
         created_at=ticket.created_at,
-        overdue=is_overdue(ticket, ctx.clock.now()),
-        last_event=last.kind if last else "created",
-        last_note=last.note if last and last.kind in ("resolved", "escalated", "in_progress", "note") else "",
-        assignee_role=assignee.role if assignee else None,
+        overdue=is_overdue(ticket, now),
+        last_event=last_kind or "created",
+        last_note=(last_note or "") if last_kind in ("resolved", "escalated", "in_progress", "note") else "",
+        assignee_role=assignee_role,
     )
