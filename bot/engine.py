@@ -185,7 +185,9 @@ class Engine:
             if refused is not None:
                 result = Result([Reply(refused.reply_key)], state)
             else:
-                turn = Turn(ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options})
+                turn = Turn(
+                    ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}
+                )
                 result = self._run(turn, action)
             messages = [self.renderer.render(r) for r in result.replies]
             late_after = options.get("late_after")

@@ -149,5 +149,6 @@ def close_turn(
         )
     if msg_id:
         conn.execute(
-            _PROCESSED, {"identity_id": record.identity_id, "msg_id": msg_id, "created_at": now, "replies": replies}
+            _PROCESSED,
+            {"identity_id": record.identity_id, "msg_id": msg_id, "created_at": now, "replies": replies},
         )

@@ -4,6 +4,7 @@ thread (the loop keeps running) when another unit of work is writing."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 from bot.messages import Inbound
@@ -56,3 +57,34 @@ def test_turn_runs_inline_and_lets_go_of_the_lock(app) -> None:  # type: ignore[
     if app.db.is_sqlite:
         assert app.db.try_write_lock()  # released after the turn
         app.db.release_write_lock()
+
+
+def test_a_refused_turn_changes_nothing_but_is_answered_once(app, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A handler that refuses after writing is rolled back with the whole turn, which is then done
+    again with the refusal as its answer: the writes are gone, the answer is recorded for dedupe."""
+    from sqlalchemy import func, select
+
+    import handlers
+    from bot.errors import PermissionDenied
+    from data.models import AuditLog, Conversation, Identity, ProcessedMessage
+
+    def refusing(turn):  # type: ignore[no-untyped-def]
+        turn.svc.session.add(AuditLog(at=turn.svc.clock.now(), identity_id=turn.actor.identity_id,
+                                      action="half-done", detail=""))  # fmt: skip
+        turn.svc.session.flush()
+        raise PermissionDenied("test")
+
+    monkeypatch.setitem(handlers.REGISTRY, "status.query", refusing)
+    caplog.set_level(logging.INFO, "lianhu.engine")
+    app.engine.handle(Inbound("demo", "resident1", "r-1", "我家水管漏水了"))  # state: report_confirm
+    refused = app.engine.handle(Inbound("demo", "resident1", "r-2", "我报的事情咋样了"))
+    assert "refused: PermissionDenied" in caplog.text
+    assert "没有权限" in refused.text and not refused.duplicate
+    again = app.engine.handle(Inbound("demo", "resident1", "r-2", "我报的事情咋样了"))
+    assert again.duplicate and again.text == refused.text
+    with app.db.session() as s:
+        assert s.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "half-done")) == 0
+        ident = s.scalar(select(Identity.id).where(Identity.external_id == "resident1"))
+        assert s.scalar(select(func.count()).where(ProcessedMessage.identity_id == ident)) == 2
+        conv = s.scalar(select(Conversation).where(Conversation.identity_id == ident))
+        assert conv is not None and conv.state == "report_confirm"  # the refused turn left it as it was
