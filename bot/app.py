@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.engine import Answer, Engine, Parser, Renderer
+from bot.engine import Answer, Engine, Parser, Renderer, ShortTextCache
 from bot.messages import Inbound
 from bot.notify import Dispatcher, Sender
 from bot.render import StringCatalog
@@ -31,10 +31,12 @@ def load_parser(settings: Settings, catalog_path: str) -> Parser:
         return RasaParser(settings.nlu.rasa_url, settings.nlu.rasa_timeout_seconds, catalog_path)
     from nlu import load_parser as load_builtin
 
-    return load_builtin(
-        catalog_path,
-        settings.path(settings.paths.nlu_training),
-        settings.path(settings.paths.nlu_model_cache),
+    return ShortTextCache(
+        load_builtin(
+            catalog_path,
+            settings.path(settings.paths.nlu_training),
+            settings.path(settings.paths.nlu_model_cache),
+        )
     )
 
 

@@ -6,6 +6,7 @@ its outbox notifications commit together, so a crash loses nothing and a retry d
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,20 @@ MAX_TEXT = 500
 
 class Parser(Protocol):
     def parse(self, text: str) -> Parse: ...
+
+
+class ShortTextCache:
+    """Remembers the parse of short messages. 对, 好的, 不用了, 查询进度 and the menu buttons' words
+    are a small set said over and over, and understanding is pure: the same text always gets the
+    same parse. Long messages (new requests) are nearly always new and are not kept."""
+
+    def __init__(self, parser: Parser, max_chars: int = 6, size: int = 4096) -> None:
+        self.parser = parser
+        self.max_chars = max_chars
+        self._cached = functools.lru_cache(maxsize=size)(parser.parse)
+
+    def parse(self, text: str) -> Parse:
+        return self._cached(text) if len(text) <= self.max_chars else self.parser.parse(text)
 
 
 @dataclass(frozen=True)

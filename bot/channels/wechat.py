@@ -227,8 +227,10 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> WechatAdapter:
     s = app.settings.wechat
     client = WechatApi(s.api_base_url, s.app_id, s.app_secret)
     adapter = WechatAdapter(app, s, client, speech)
-    api.add_api_route("/wechat", adapter.verify, methods=["GET"])
-    api.add_api_route("/wechat", adapter.receive, methods=["POST"])
+    # Plain Starlette routes: the handlers take the Request and build the Response themselves, so
+    # FastAPI's per-request dependency and validation machinery would be pure overhead here.
+    api.add_route("/wechat", adapter.verify, methods=["GET"], include_in_schema=False)
+    api.add_route("/wechat", adapter.receive, methods=["POST"], include_in_schema=False)
     app.add_sender(CHANNEL, WechatSender(client, app, s))
     app.extras.setdefault("shutdown", []).append(adapter.close)
     app.extras["wechat"] = adapter

@@ -88,3 +88,21 @@ def test_a_refused_turn_changes_nothing_but_is_answered_once(app, monkeypatch, c
         assert s.scalar(select(func.count()).where(ProcessedMessage.identity_id == ident)) == 2
         conv = s.scalar(select(Conversation).where(Conversation.identity_id == ident))
         assert conv is not None and conv.state == "report_confirm"  # the refused turn left it as it was
+
+
+def test_short_messages_are_understood_once() -> None:
+    from bot.engine import ShortTextCache
+    from nlu.types import Parse
+
+    seen: list[str] = []
+
+    class Counting:
+        def parse(self, text: str) -> Parse:
+            seen.append(text)
+            return Parse(text, text, "confirm" if text == "对" else "report")
+
+    cache = ShortTextCache(Counting(), max_chars=6)
+    assert [cache.parse("对").intent for _ in range(3)] == ["confirm"] * 3
+    long = "我家水管漏水了好几天了"
+    assert [cache.parse(long).intent for _ in range(2)] == ["report"] * 2
+    assert seen == ["对", long, long]
