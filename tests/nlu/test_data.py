@@ -23,3 +23,9 @@ def test_training_counts() -> None:
     for intent in INTENTS:
         if intent != "report":
             assert counts[intent] >= 40, intent
+
+
+def test_no_repeated_examples() -> None:
+    """An example written twice (in any file, under any label) would sit in both train and held-out."""
+    counts = Counter(text for text, _ in load_training(TRAINING).examples)
+    assert [text for text, n in counts.items() if n > 1] == []
