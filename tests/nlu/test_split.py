@@ -24,3 +24,16 @@ def test_adding_examples_moves_no_existing_example_across_the_split() -> None:
     train, test = stratified_split(base)
     more_train, more_test = stratified_split(base + [(f"新句子{i}", "greet") for i in range(100)])
     assert set(test) <= set(more_test) and set(train) <= set(more_train)
+
+
+def test_examples_that_differ_only_in_particles_stay_on_one_side() -> None:
+    from nlu import DEFAULT_CATALOG
+    from nlu.evaluate import memory_key
+
+    key = memory_key(DEFAULT_CATALOG)
+    assert key("我家水管漏水了嘛！") == key("我家水管漏水了")
+    twins = [(f"第{i}栋水管漏水了", "report_water_leak") for i in range(200)]
+    twins += [(f"第{i}栋水管漏水了嘛！", "report_water_leak") for i in range(200)]
+    train, test = stratified_split(twins, key=key)
+    held = {key(text) for text, _ in test}
+    assert held and all(key(text) not in held for text, _ in train)
