@@ -21,19 +21,33 @@ class LinearModel:
 
     def probabilities(self, feats: Counter[str]) -> np.ndarray:
         """Softmax over labels for one bag of features."""
-        idx = [self.vocab[f] for f in feats if f in self.vocab]
+        return self.from_vector(*self.vector(feats))
+
+    def vector(self, feats: Counter[str]) -> tuple[list[int], np.ndarray]:
+        """The bag as (feature indices, L2-normalized TF-IDF values); models fitted on the same bags
+        share vocabulary and idf, so one vector serves them all."""
+        vocab = self.vocab
+        idx: list[int] = []
+        tf: list[float] = []
+        for f, n in feats.items():
+            i = vocab.get(f)
+            if i is not None:
+                idx.append(i)
+                tf.append(1.0 if n == 1 else 1.0 + math.log(n))
         if not idx:
-            logits = self.bias
-        else:
-            counts = np.fromiter(
-                (1.0 + math.log(feats[f]) for f in feats if f in self.vocab), np.float32, len(idx)
-            )
-            vals = counts * self.idf[idx]
-            vals /= float(np.linalg.norm(vals)) or 1.0
-            logits = vals @ self.weights[idx] + self.bias
+            return idx, np.empty(0, np.float32)
+        vals = np.array(tf, np.float32) * self.idf[idx]
+        vals /= float(np.linalg.norm(vals)) or 1.0
+        return idx, vals
+
+    def from_vector(self, idx: list[int], vals: np.ndarray) -> np.ndarray:
+        logits = vals @ self.weights[idx] + self.bias if idx else self.bias
         logits = logits * self.temperature
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
+
+    def same_features(self, other: LinearModel) -> bool:
+        return self.vocab == other.vocab and np.array_equal(self.idf, other.idf)
 
 
 def _matrix(bags: Sequence[Counter[str]], vocab: dict[str, int], idf: np.ndarray):  # noqa: ANN202

@@ -14,8 +14,8 @@ from nlu.types import Alternative, Entities, Parse
 
 EMERGENCY = "emergency"
 EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
-ITEM_MIN_P = 0.15
-INTENT_MODEL_WEIGHT = 0.5  # share of the pooled-intent model in the intent decision (the rest: summed labels)  # an emergency also files under the model's best item when it is at least this likely
+ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
+INTENT_MODEL_WEIGHT = 0.5  # share of the pooled-intent model in the intent decision (the rest: summed labels)
 _CHILDREN = {"child", "grandchild"}
 
 
@@ -30,6 +30,24 @@ class Parser:
         self._labels = bundle.model.labels
         self._split = [split_label(label, res.items) for label in self._labels]
         self._emergency_index = self._labels.index(EMERGENCY) if EMERGENCY in self._labels else -1
+        self._shared_vector = bundle.model.same_features(bundle.intent_model)
+        # The intent decision as array sums: intents in order of first appearance (ties go to the
+        # first, as before), each label's and each pooled-model label's index into them.
+        intents = list(
+            dict.fromkeys(intent for i, (intent, _) in enumerate(self._split) if i != self._emergency_index)
+        )
+        self._intents = intents
+        self._label_intent = np.array(
+            [
+                intents.index(intent) if i != self._emergency_index else len(intents)
+                for i, (intent, _) in enumerate(self._split)
+            ]
+        )
+        pooled = bundle.intent_model.labels
+        self._pooled_keep = np.array(
+            [i for i, intent in enumerate(pooled) if intent in intents], dtype=np.intp
+        )
+        self._pooled_intent = np.array([intents.index(pooled[i]) for i in self._pooled_keep], dtype=np.intp)
 
     def normalize(self, text: str) -> str:
         return self.bundle.normalizer(text)
@@ -51,8 +69,13 @@ class Parser:
             return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
         entities = extract(normalized, surface, self._persons)
         feats = self.bundle.featurizer(normalized, surface)
-        probs = self.bundle.model.probabilities(feats)
-        intent_probs = self.bundle.intent_model.probabilities(feats)
+        model, intent_model = self.bundle.model, self.bundle.intent_model
+        vector = model.vector(feats)
+        probs = model.from_vector(*vector)
+        if self._shared_vector:
+            intent_probs = intent_model.from_vector(*vector)
+        else:
+            intent_probs = intent_model.probabilities(feats)
         hit, muted = self._detector.scan(normalized)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
@@ -120,14 +143,11 @@ class Parser:
         Confidence is the chosen label's own probability, so a report torn between two items stays low
         and the dialogue can ask which of the two was meant.
         """
-        mass: dict[str, float] = {}
-        for i, (intent, _) in enumerate(self._split):
-            if i != self._emergency_index:
-                mass[intent] = mass.get(intent, 0.0) + float(probs[i]) * (1.0 - INTENT_MODEL_WEIGHT)
-        for i, intent in enumerate(self.bundle.intent_model.labels):
-            if intent in mass:
-                mass[intent] += float(intent_probs[i]) * INTENT_MODEL_WEIGHT
-        intent = max(mass, key=mass.__getitem__)
+        n = len(self._intents)
+        weights = probs * (1.0 - INTENT_MODEL_WEIGHT)
+        mass = np.asarray(np.bincount(self._label_intent, weights, n + 1)[:n], dtype=np.float64)
+        mass[self._pooled_intent] += intent_probs[self._pooled_keep] * INTENT_MODEL_WEIGHT
+        intent = self._intents[int(np.argmax(mass))]
         best = next(i for i in order if self._split[i][0] == intent and i != self._emergency_index)
         return best, float(probs[best])
 
