@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 
 from bot.messages import YES_NO, Choice, Reply, choices
 from data import workflow
+from data.db import Prepared
 from data.models import Household, Resident, Ticket
 from data.services.directory import find_household, household_address, residents_of
 from data.services.tickets import create_ticket
@@ -222,12 +223,12 @@ def commit(turn: Turn) -> Result:
 
 
 # Prebuilt: on this path building the statement cost more than running it.
-_DUPLICATE = (
+_DUPLICATE = Prepared(
     select(Ticket.public_no)
     .where(
         Ticket.household_id == bindparam("household_id"),
         Ticket.item == bindparam("item"),
-        Ticket.status.in_(workflow.ACTIVE),
+        Ticket.status.in_([literal_column(f"'{status}'") for status in workflow.ACTIVE]),
         Ticket.created_at >= bindparam("since"),
     )
     .limit(1)
@@ -238,7 +239,8 @@ def _recent_duplicate(turn: Turn, household_id: int, item: str) -> str | None:
     """The number of an active ticket for the same thing at the same household in the last 24 h."""
     since = turn.svc.clock.now() - timedelta(hours=24)
     params = {"household_id": household_id, "item": item, "since": since}
-    return turn.svc.session.connection().execute(_DUPLICATE, params).scalar()
+    row = _DUPLICATE.run(turn.svc.session.connection(), params).fetchone()
+    return row[0] if row else None
 
 
 def _keep(turn: Turn) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, select
 
+from data.db import Prepared
 from data.models import Grid, Household, Identity, Resident, Staff, Unit, WebToken, format_address
 from data.services import ServiceContext
 
@@ -136,15 +137,17 @@ def find_household(
     return found[0] if len(found) == 1 else None
 
 
-_ADDRESS = select(Household.building, Household.entrance, Household.room).where(
-    Household.id == bindparam("household_id")
+_ADDRESS = Prepared(
+    select(Household.building, Household.entrance, Household.room).where(
+        Household.id == bindparam("household_id")
+    )
 )
 
 
 def household_address(ctx: ServiceContext, household_id: int) -> str | None:
     """A household's address as said back to residents, or None when there is no such household."""
-    row = ctx.session.connection().execute(_ADDRESS, {"household_id": household_id}).first()
-    return format_address(row.building, row.entrance, row.room) if row else None
+    row = _ADDRESS.run(ctx.session.connection(), {"household_id": household_id}).fetchone()
+    return format_address(*row) if row else None
 
 
 def residents_of(ctx: ServiceContext, household_id: int) -> list[Resident]:

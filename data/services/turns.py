@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 
+from data.db import Prepared, from_datetime, from_json
 from data.models import Conversation, Grid, Household, Identity, ProcessedMessage, Resident, Unit
 from data.services import ServiceContext
 from data.services.conversations import DialogueState
@@ -59,13 +60,31 @@ _LOCK = (
     .with_for_update()
 )
 _TOUCH = update(_I).where(_I.c.id == bindparam("ident")).values(last_inbound_at=bindparam("now"))
-_NEW_STATE = insert(_C)
+_NEW_STATE = insert(_C).values(
+    identity_id=bindparam("identity_id"),
+    state=bindparam("state"),
+    slots=bindparam("slots"),
+    updated_at=bindparam("now"),
+)
 _SET_STATE = (
     update(_C)
     .where(_C.c.id == bindparam("conv"))
     .values(state=bindparam("state"), slots=bindparam("slots"), updated_at=bindparam("now"))
 )
-_PROCESSED = insert(_P)
+_PROCESSED = insert(_P).values(
+    identity_id=bindparam("identity_id"),
+    msg_id=bindparam("msg_id"),
+    created_at=bindparam("now"),
+    replies=bindparam("replies"),
+)
+
+
+_OPEN_RUN, _LOCK_RUN, _TOUCH_RUN = Prepared(_OPEN), Prepared(_LOCK), Prepared(_TOUCH)
+_NEW_STATE_RUN, _SET_STATE_RUN, _PROCESSED_RUN = (
+    Prepared(_NEW_STATE),
+    Prepared(_SET_STATE),
+    Prepared(_PROCESSED),
+)
 
 
 @dataclass
@@ -92,38 +111,40 @@ def open_turn(
     queue here, and the second then sees the first one's stored answer)."""
     conn = ctx.session.connection()
     keys = {"channel": channel, "external_id": external_id, "msg_id": msg_id or ""}
-    if lock and conn.execute(_LOCK, keys).first() is None:
+    if lock and _LOCK_RUN.run(conn, keys).fetchone() is None:
         get_or_create_identity(ctx, channel, external_id)
-        conn.execute(_LOCK, keys)
-    row = conn.execute(_OPEN, keys).first()
+        _LOCK_RUN.run(conn, keys).fetchone()
+    row = _OPEN_RUN.run(conn, keys).fetchone()
     if row is None:
         get_or_create_identity(ctx, channel, external_id)
-        row = conn.execute(_OPEN, keys).first()
+        row = _OPEN_RUN.run(conn, keys).fetchone()
         assert row is not None
-    base = Actor(identity_id=row.id, channel=channel, external_id=external_id, role="unbound")
-    actor = base if row.staff_id is None else staff_actor(ctx, base, row.staff_id)
-    if actor is base and row.resident_id is not None and row.community_id is not None:
+    (ident, resident_id, staff_id, last_inbound, replies, conversation_id, state, slots, name,
+     household_id, unit_id, grid_id, community_id) = row  # fmt: skip
+    base = Actor(identity_id=ident, channel=channel, external_id=external_id, role="unbound")
+    actor = base if staff_id is None else staff_actor(ctx, base, staff_id)
+    if actor is base and resident_id is not None and community_id is not None:
         actor = Actor(
-            identity_id=row.id,
+            identity_id=ident,
             channel=channel,
             external_id=external_id,
             role="resident",
-            name=row.name,
-            resident_id=row.resident_id,
-            household_id=row.household_id,
-            unit_id=row.unit_id,
-            grid_id=row.grid_id,
-            community_id=row.community_id,
+            name=name,
+            resident_id=resident_id,
+            household_id=household_id,
+            unit_id=unit_id,
+            grid_id=grid_id,
+            community_id=community_id,
         )
-    saved = DialogueState(row.state, row.slots or {}) if row.conversation_id else DialogueState()
-    prior = list(row.replies) if msg_id and row.replies is not None else None
-    return TurnRecord(row.id, actor, saved, prior, row.conversation_id, row.last_inbound_at)
+    saved = DialogueState(state, from_json(slots) or {}) if conversation_id else DialogueState()
+    prior = list(from_json(replies)) if msg_id and replies is not None else None
+    return TurnRecord(ident, actor, saved, prior, conversation_id, from_datetime(last_inbound))
 
 
 def touch(ctx: ServiceContext, record: TurnRecord, now: datetime) -> None:
     """Remember when the sender last wrote (WeChat's 48 h reply window needs minutes, not every turn)."""
     if record.last_inbound_at is None or (now - record.last_inbound_at).total_seconds() > 60:
-        ctx.session.connection().execute(_TOUCH, {"ident": record.identity_id, "now": now})
+        _TOUCH_RUN.run(ctx.session.connection(), {"ident": record.identity_id, "now": now})
 
 
 def close_turn(
@@ -138,17 +159,15 @@ def close_turn(
     conn = ctx.session.connection()
     now = ctx.clock.now()
     if record.conversation_id is None:
-        conn.execute(
-            _NEW_STATE,
-            {"identity_id": record.identity_id, "state": state.name, "slots": state.slots, "updated_at": now},
+        _NEW_STATE_RUN.run(
+            conn, {"identity_id": record.identity_id, "state": state.name, "slots": state.slots, "now": now}
         )
     elif (state.name, state.slots) != (record.saved.name, record.saved.slots):
-        conn.execute(
-            _SET_STATE,
+        _SET_STATE_RUN.run(
+            conn,
             {"conv": record.conversation_id, "state": state.name, "slots": dict(state.slots), "now": now},
         )
     if msg_id:
-        conn.execute(
-            _PROCESSED,
-            {"identity_id": record.identity_id, "msg_id": msg_id, "created_at": now, "replies": replies},
+        _PROCESSED_RUN.run(
+            conn, {"identity_id": record.identity_id, "msg_id": msg_id, "now": now, "replies": replies}
         )
