@@ -1,4 +1,4 @@
-"""Per-identity dialogue state and the processed-message log (dedupe + stored answers)."""
+"""Per-identity dialogue state through the ORM (the hotline's take-back); engine turns use data.services.turns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from data.models import Conversation, ProcessedMessage
+from data.models import Conversation
 from data.services import ServiceContext
 
 
@@ -44,19 +44,3 @@ def save_state(ctx: ServiceContext, identity_id: int, state: DialogueState) -> N
         ctx.session.info["conversations"][identity_id] = conv
     elif (conv.state, conv.slots) != (state.name, state.slots):
         conv.state, conv.slots, conv.updated_at = state.name, dict(state.slots), ctx.clock.now()
-
-
-def processed_answer(ctx: ServiceContext, identity_id: int, msg_id: str) -> list[Any] | None:
-    row = ctx.session.scalar(
-        select(ProcessedMessage).where(
-            ProcessedMessage.identity_id == identity_id, ProcessedMessage.msg_id == msg_id
-        )
-    )
-    return None if row is None else list(row.replies)
-
-
-def record_processed(ctx: ServiceContext, identity_id: int, msg_id: str, replies: list[Any]) -> None:
-    ctx.session.add(
-        ProcessedMessage(identity_id=identity_id, msg_id=msg_id, created_at=ctx.clock.now(), replies=replies)
-    )
-    ctx.session.flush()
