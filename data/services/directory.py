@@ -86,17 +86,37 @@ def actor_for(ctx: ServiceContext, ident: Identity) -> Actor:
             .where(Resident.id == ident.resident_id)
         ).first()
         if row is not None:
-            return replace(
+            return resident_actor(
                 base,
-                role="resident",
-                name=row.name,
-                resident_id=ident.resident_id,
-                household_id=row.household_id,
-                unit_id=row.unit_id,
-                grid_id=row.grid_id,
-                community_id=row.community_id,
+                ident.resident_id,
+                row.name,
+                row.household_id,
+                row.unit_id,
+                row.grid_id,
+                row.community_id,
             )
     return base
+
+
+def resident_actor(
+    base: Actor,
+    resident_id: int,
+    name: str,
+    household_id: int,
+    unit_id: int,
+    grid_id: int,
+    community_id: int,
+) -> Actor:
+    return replace(
+        base,
+        role="resident",
+        name=name,
+        resident_id=resident_id,
+        household_id=household_id,
+        unit_id=unit_id,
+        grid_id=grid_id,
+        community_id=community_id,
+    )
 
 
 def staff_actor(ctx: ServiceContext, base: Actor, staff_id: int) -> Actor:

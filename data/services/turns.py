@@ -21,7 +21,7 @@ from data.db import Prepared, from_datetime, from_json
 from data.models import Conversation, Grid, Household, Identity, ProcessedMessage, Resident, Unit
 from data.services import ServiceContext
 from data.services.conversations import DialogueState
-from data.services.directory import Actor, get_or_create_identity, staff_actor
+from data.services.directory import Actor, get_or_create_identity, resident_actor, staff_actor
 
 _I, _P, _C = (cast(Table, m.__table__) for m in (Identity, ProcessedMessage, Conversation))
 _R, _H, _U, _G = (cast(Table, m.__table__) for m in (Resident, Household, Unit, Grid))
@@ -124,18 +124,7 @@ def open_turn(
     base = Actor(identity_id=ident, channel=channel, external_id=external_id, role="unbound")
     actor = base if staff_id is None else staff_actor(ctx, base, staff_id)
     if actor is base and resident_id is not None and community_id is not None:
-        actor = Actor(
-            identity_id=ident,
-            channel=channel,
-            external_id=external_id,
-            role="resident",
-            name=name,
-            resident_id=resident_id,
-            household_id=household_id,
-            unit_id=unit_id,
-            grid_id=grid_id,
-            community_id=community_id,
-        )
+        actor = resident_actor(base, resident_id, name, household_id, unit_id, grid_id, community_id)
     saved = DialogueState(state, from_json(slots) or {}) if conversation_id else DialogueState()
     prior = list(from_json(replies)) if msg_id and replies is not None else None
     return TurnRecord(ident, actor, saved, prior, conversation_id, from_datetime(last_inbound))

@@ -55,16 +55,22 @@ def visible_filter(actor: Actor):  # type: ignore[no-untyped-def]
     return or_(*conds)
 
 
-def own_filter(actor: Actor):  # type: ignore[no-untyped-def]
-    """The tickets an actor reported or that are about them (what 查询进度 reads back)."""
-    conds = [Ticket.reporter_identity_id == actor.identity_id]
+def own_filter(actor: Actor, *, prepared: bool = False):  # type: ignore[no-untyped-def]
+    """The tickets an actor reported or that are about them (what 查询进度 reads back). `prepared`
+    gives the same condition with bind parameters (identity_id, resident_id, staff_id), for a
+    statement built once per actor shape."""
+
+    def value(name: str, v: int | None) -> Any:
+        return bindparam(name) if prepared else v
+
+    conds = [Ticket.reporter_identity_id == value("identity_id", actor.identity_id)]
     if actor.resident_id is not None:
         conds += [
-            Ticket.reporter_resident_id == actor.resident_id,
-            Ticket.about_resident_id == actor.resident_id,
+            Ticket.reporter_resident_id == value("resident_id", actor.resident_id),
+            Ticket.about_resident_id == value("resident_id", actor.resident_id),
         ]
     if actor.staff_id is not None:
-        conds.append(Ticket.reporter_staff_id == actor.staff_id)
+        conds.append(Ticket.reporter_staff_id == value("staff_id", actor.staff_id))
     return or_(*conds)
 
 
@@ -103,7 +109,7 @@ def own_open_views(
     shape = (actor.resident_id is not None, actor.staff_id is not None)
     stmt = _OWN_VIEWS.get(shape)
     if stmt is None:
-        stmt = _OWN_VIEWS[shape] = _own_views_statement(*shape)
+        stmt = _OWN_VIEWS[shape] = _own_views_statement(actor)
     params = {
         "identity_id": actor.identity_id,
         "resident_id": actor.resident_id,
@@ -127,17 +133,9 @@ def own_open_views(
 _OWN_VIEWS: dict[tuple[bool, bool], Any] = {}
 
 
-def _own_views_statement(resident: bool, staff: bool):  # type: ignore[no-untyped-def]
+def _own_views_statement(actor: Actor):  # type: ignore[no-untyped-def]
     """Built once per actor shape: building a statement costs more than running it."""
     t, h, s, e = Ticket.__table__, Household.__table__, Staff.__table__, TicketEvent.__table__
-    conds = [t.c.reporter_identity_id == bindparam("identity_id")]
-    if resident:
-        conds += [
-            t.c.reporter_resident_id == bindparam("resident_id"),
-            t.c.about_resident_id == bindparam("resident_id"),
-        ]
-    if staff:
-        conds.append(t.c.reporter_staff_id == bindparam("staff_id"))
     later = e.alias("later")
     last_id = select(func.max(later.c.id)).where(later.c.ticket_id == t.c.id).scalar_subquery()
     return (
@@ -147,7 +145,7 @@ def _own_views_statement(resident: bool, staff: bool):  # type: ignore[no-untype
             .outerjoin(s, s.c.id == t.c.assignee_id)
             .outerjoin(e, e.c.id == last_id)
         )
-        .where(or_(*conds), t.c.status.in_(bindparam("statuses", expanding=True)))
+        .where(own_filter(actor, prepared=True), t.c.status.in_(bindparam("statuses", expanding=True)))
         .order_by(t.c.created_at.desc(), t.c.id.desc())
     )
 
