@@ -12,13 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from nlu.embeddings import WordVectors, load_vectors, source_id
 from nlu.features import Featurizer
 from nlu.model import LinearModel, fit
 from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
 _REPEATED = re.compile(r"(.{1,4}?)\1+")
@@ -51,6 +54,7 @@ class Bundle:
     resources: Resources
     normalizer: Normalizer
     featurizer: Featurizer
+    vectors: WordVectors  # the message's word vector feeds both models
     model: LinearModel  # one label per Rasa intent (report_<item>, query_status, ...)
     intent_model: LinearModel  # the same features, reports pooled into one `report` label
     memory: dict[str, str]  # core(normalized example) -> label, where unambiguous
@@ -59,8 +63,8 @@ class Bundle:
 
 
 def fingerprint(catalog_path: str | Path, training_dir: str | Path, lexicon_dir: Path = LEXICON_DIR) -> str:
-    """Hash of every input of training: catalog, training files, lexicon and this package's code."""
-    digest = hashlib.sha256(f"v{FORMAT_VERSION}".encode())
+    """Hash of every input of training: catalog, training files, lexicon, word vectors and this package's code."""
+    digest = hashlib.sha256(f"v{FORMAT_VERSION}\t{source_id()}".encode())
     paths = [Path(catalog_path), *training_files(training_dir), *sorted(Path(lexicon_dir).glob("*.yaml"))]
     paths += sorted(PACKAGE_DIR.glob("*.py"))
     for path in paths:
@@ -87,8 +91,10 @@ def build(
     texts = [normalizer.from_surface(s) for s in surfaces]
     labels = [label for _, label in examples]
     bags = [featurizer(t, s) for t, s in zip(texts, surfaces, strict=True)]
-    model = fit(bags, labels)
-    intent_model = fit(bags, [split_label(label, resources.items)[0] for label in labels])
+    vectors = load_vectors()
+    embeddings = np.vstack([vectors(t) for t in texts]) if texts else None
+    model = fit(bags, labels, embeddings)
+    intent_model = fit(bags, [split_label(label, resources.items)[0] for label in labels], embeddings)
     memory: dict[str, str] = {}
     clashes: set[str] = set()
     for text, label in zip(texts, labels, strict=True):
@@ -100,8 +106,8 @@ def build(
         memory.pop(key)
     persons = {surface: value for surface, value in data.synonyms.items() if value in PERSON_VALUES}
     fp = fingerprint(catalog_path, training_dir, lexicon_dir)
-    return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, model, intent_model, memory, persons,
-                  time.perf_counter() - started)  # fmt: skip
+    return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, vectors, model, intent_model, memory,
+                  persons, time.perf_counter() - started)  # fmt: skip
 
 
 PERSON_VALUES = {"self", "mother", "father", "parents", "spouse", "grandchild", "child", "grandparent",

@@ -18,10 +18,11 @@ class LinearModel:
     weights: np.ndarray  # (n_features, n_labels): one row per feature, gathered at parse time
     bias: np.ndarray  # (n_labels,)
     temperature: float = 1.0  # softmax sharpness for the margin scores, fitted on out-of-fold scores
+    dense: np.ndarray | None = None  # (dim, n_labels): weights of the message's word-vector columns
 
-    def probabilities(self, feats: Counter[str]) -> np.ndarray:
-        """Softmax over labels for one bag of features."""
-        return self.from_vector(*self.vector(feats))
+    def probabilities(self, feats: Counter[str], embedding: np.ndarray | None = None) -> np.ndarray:
+        """Softmax over labels for one bag of features (and the message's word vector, if the model has one)."""
+        return self.from_vector(*self.vector(feats), embedding)
 
     def vector(self, feats: Counter[str]) -> tuple[list[int], np.ndarray]:
         """The bag as (feature indices, L2-normalized TF-IDF values); models fitted on the same bags
@@ -40,8 +41,12 @@ class LinearModel:
         vals /= float(np.linalg.norm(vals)) or 1.0
         return idx, vals
 
-    def from_vector(self, idx: list[int], vals: np.ndarray) -> np.ndarray:
+    def from_vector(
+        self, idx: list[int], vals: np.ndarray, embedding: np.ndarray | None = None
+    ) -> np.ndarray:
         logits = vals @ self.weights[idx] + self.bias if idx else self.bias
+        if self.dense is not None and embedding is not None:
+            logits = logits + embedding @ self.dense
         logits = logits * self.temperature
         exp = np.exp(logits - logits.max())
         return exp / exp.sum()
@@ -71,6 +76,14 @@ def _softmax_nll(scores: np.ndarray, gold: np.ndarray, t: float) -> float:
     return float(-logp[np.arange(len(gold)), gold].mean())
 
 
+def _per_class(clf) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(coef, intercept) with one row per class; a two-class SVM keeps one row, the margin of the second."""
+    coef, intercept = np.asarray(clf.coef_), np.asarray(clf.intercept_)
+    if len(clf.classes_) == 2:
+        return np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+    return coef, intercept
+
+
 def _temperature(x, y: np.ndarray, c: float) -> float:  # noqa: ANN001
     """Softmax temperature that best fits out-of-fold margin scores (3 folds)."""
     from sklearn.model_selection import StratifiedKFold
@@ -80,17 +93,27 @@ def _temperature(x, y: np.ndarray, c: float) -> float:  # noqa: ANN001
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
     for train, test in folds.split(x, y):
         clf = LinearSVC(C=c).fit(x[train], y[train])
-        scores[np.ix_(test, clf.classes_)] = clf.decision_function(x[test])
+        coef, intercept = _per_class(clf)
+        scores[np.ix_(test, clf.classes_)] = x[test] @ coef.T + intercept
     grid = np.arange(1.0, 30.0, 0.5)
     return float(min(grid, key=lambda t: _softmax_nll(scores, y, t)))
 
 
-def fit(bags: Sequence[Counter[str]], labels: Sequence[str], c: float = 1.0, min_df: int = 1) -> LinearModel:
+def fit(
+    bags: Sequence[Counter[str]],
+    labels: Sequence[str],
+    embeddings: np.ndarray | None = None,
+    c: float = 2.0,
+    min_df: int = 1,
+) -> LinearModel:
     """Fit a linear SVM (one-vs-rest) and a softmax temperature; return the compact inference model.
 
-    min_df=1 and C=1.0 were chosen on 5-fold cross-validation over the training portion: with a few
-    thousand short messages, a character n-gram seen once still tells something.
+    `embeddings` (one unit row per bag) become extra columns beside the TF-IDF ones, on the same scale.
+    min_df=1: with a few thousand short messages, a character n-gram seen once still tells something.
+    C=2.0 was chosen with the word vectors on held-out splits of nine seeds (mean intent accuracy
+    0.5: 94.5 %, 1: 94.9 %, 2: 95.0 %, 3: 95.1 %); 1.0 had been best without them.
     """
+    from scipy.sparse import csr_matrix, hstack
     from sklearn.svm import LinearSVC
 
     df: Counter[str] = Counter(f for bag in bags for f in bag)
@@ -99,9 +122,14 @@ def fit(bags: Sequence[Counter[str]], labels: Sequence[str], c: float = 1.0, min
     n = len(bags)
     idf = np.array([math.log((1 + n) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float32)
     x = _matrix(bags, vocab, idf)
+    if embeddings is not None:
+        x = hstack([x, csr_matrix(embeddings.astype(np.float64))]).tocsr()
     names = sorted(set(labels))
     y = np.array([names.index(label) for label in labels])
     clf = LinearSVC(C=c).fit(x, y)
-    weights = np.ascontiguousarray(clf.coef_.T, dtype=np.float32)
-    bias = clf.intercept_.astype(np.float32)
-    return LinearModel(tuple(names), vocab, idf, weights, bias, _temperature(x, y, c))
+    per_class, intercept = _per_class(clf)
+    coef = np.asarray(per_class.T, dtype=np.float32)
+    weights = np.ascontiguousarray(coef[: len(vocab)])
+    dense = np.ascontiguousarray(coef[len(vocab) :]) if embeddings is not None else None
+    bias = intercept.astype(np.float32)
+    return LinearModel(tuple(names), vocab, idf, weights, bias, _temperature(x, y, c), dense)

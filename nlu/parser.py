@@ -69,13 +69,14 @@ class Parser:
             return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
         entities = extract(normalized, surface, self._persons)
         feats = self.bundle.featurizer(normalized, surface)
+        embedding = self.bundle.vectors(normalized)
         model, intent_model = self.bundle.model, self.bundle.intent_model
         vector = model.vector(feats)
-        probs = model.from_vector(*vector)
+        probs = model.from_vector(*vector, embedding)
         if self._shared_vector:
-            intent_probs = intent_model.from_vector(*vector)
+            intent_probs = intent_model.from_vector(*vector, embedding)
         else:
-            intent_probs = intent_model.probabilities(feats)
+            intent_probs = intent_model.probabilities(feats, embedding)
         hit, muted = self._detector.scan(normalized)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
