@@ -121,16 +121,24 @@ def kfold(
 def run(
     catalog: str | Path, training: str | Path, folds: int = 5, probe: Path | None = None
 ) -> dict[str, Any]:
-    """The full report: held-out, k-fold, and the probe set (unseen sentences) when present."""
+    """The full report: held-out, k-fold, and the probe set (a file of sentences written apart from the
+    training data, never trained on) when present."""
     items = load_catalog(catalog)
     examples = load_training(training).examples
-    train, test = stratified_split(examples, key=memory_key(catalog))
+    key = memory_key(catalog)
+    train, test = stratified_split(examples, key=key)
     report: dict[str, Any] = {"examples": len(examples), "train": len(train)}
     report["held_out"] = score(Parser(build(catalog, training, train)), test, items)
     if folds > 1:
         report["kfold"] = kfold(catalog, training, examples, folds, items)
     if probe and probe.exists():
-        report["probe"] = score(Parser(build(catalog, training)), load_training(probe.parent).examples, items)
+        # A probe line that matches a training example once particles are stripped would be answered from
+        # memory: count those and score only the rest.
+        trained = {key(text) for text, _ in examples}
+        lines = load_training(probe).examples
+        unseen = [(text, label) for text, label in lines if key(text) not in trained]
+        report["probe"] = score(Parser(build(catalog, training)), unseen, items)
+        report["probe"]["in_training"] = len(lines) - len(unseen)
     return report
 
 
@@ -145,6 +153,10 @@ def format_report(report: dict[str, Any]) -> str:
         return "\n".join(f"{k}: {v}" for k, v in report.items())
     lines = [f"examples {report['examples']} (train split {report['train']})"]
     lines += [_headline(k, report[k]) for k in ("held_out", "kfold", "probe") if k in report]
+    if "probe" in report:
+        lines.append(
+            f"probe lines that repeat a training example (not scored): {report['probe']['in_training']}"
+        )
     for name in ("held_out", "probe"):
         if name not in report:
             continue

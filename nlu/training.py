@@ -34,12 +34,15 @@ def _lines(block: str | list | None) -> list[str]:
 
 
 def training_files(training_dir: str | Path) -> list[Path]:
+    """The YAML files under a directory (or the one file named)."""
     root = Path(training_dir)
+    if root.is_file():
+        return [root]
     return sorted([*root.rglob("*.yml"), *root.rglob("*.yaml")])
 
 
 def load_training(training_dir: str | Path) -> TrainingData:
-    """Every *.yml under training_dir merged into one TrainingData."""
+    """Every *.yml under training_dir (or that one file) merged into one TrainingData."""
     data = TrainingData()
     for path in training_files(training_dir):
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
