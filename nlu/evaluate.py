@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,16 @@ def stratified_split(  # noqa: ANN201
 
 
 def memory_key(catalog: str | Path) -> Callable[[str], str]:
-    """The exact-match memory's key of a raw example: its normalized text without particles."""
+    """The exact-match memory's key of a raw example: its normalized text without particles
+    (remembered per text: the split, the folds and the probe all ask for the same ones)."""
     resources = load_resources(catalog, LEXICON_DIR)
     normalizer = Normalizer(resources.dialect, resources.domain_words)
-    return lambda text: core(normalizer(text)) or text
+
+    @cache
+    def key(text: str) -> str:
+        return core(normalizer(text)) or text
+
+    return key
 
 
 def _prf(gold: Sequence[str | None], pred: Sequence[str | None]) -> dict[str, dict[str, float]]:
@@ -100,7 +107,12 @@ def score(parser: Parser, examples: Sequence[tuple[str, str]], items: dict) -> d
 
 
 def kfold(
-    catalog: str | Path, training: str | Path, examples: list[tuple[str, str]], folds: int, items: dict
+    catalog: str | Path,
+    training: str | Path,
+    examples: list[tuple[str, str]],
+    folds: int,
+    items: dict,
+    group: Callable[[str], str] | None = None,
 ) -> dict:
     """Mean headline figures over stratified k folds; examples with the same memory key stay in one fold."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -108,7 +120,7 @@ def kfold(
     keys = ("intent_accuracy", "category_accuracy", "item_accuracy", "emergency_recall", "false_alarm_rate")
     sums = dict.fromkeys(keys, 0.0)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED)
-    group = memory_key(catalog)
+    group = group or memory_key(catalog)
     labels, groups = [label for _, label in examples], [group(text) for text, _ in examples]
     for train_idx, test_idx in splitter.split(examples, labels, groups):
         parser = Parser(build(catalog, training, [examples[i] for i in train_idx]))
@@ -130,7 +142,7 @@ def run(
     report: dict[str, Any] = {"examples": len(examples), "train": len(train)}
     report["held_out"] = score(Parser(build(catalog, training, train)), test, items)
     if folds > 1:
-        report["kfold"] = kfold(catalog, training, examples, folds, items)
+        report["kfold"] = kfold(catalog, training, examples, folds, items, key)
     if probe and probe.exists():
         # A probe line that matches a training example once particles are stripped would be answered from
         # memory: count those and score only the rest.

@@ -30,7 +30,8 @@ class Parser:
         self._labels = bundle.model.labels
         self._split = [split_label(label, res.items) for label in self._labels]
         self._emergency_index = self._labels.index(EMERGENCY) if EMERGENCY in self._labels else -1
-        self._shared_vector = bundle.model.same_features(bundle.intent_model)
+        if not bundle.model.same_features(bundle.intent_model):
+            raise ValueError("the bundle's two models must be fitted on the same features (nlu.bundle.build)")
         # The intent decision as array sums: intents in order of first appearance (ties go to the
         # first, as before), each label's and each pooled-model label's index into them.
         intents = list(
@@ -71,12 +72,9 @@ class Parser:
         feats = self.bundle.featurizer(normalized, surface)
         embedding = self.bundle.vectors(normalized)
         model, intent_model = self.bundle.model, self.bundle.intent_model
-        vector = model.vector(feats)
+        vector = model.vector(feats)  # both models share vocabulary and idf (checked above)
         probs = model.from_vector(*vector, embedding)
-        if self._shared_vector:
-            intent_probs = intent_model.from_vector(*vector, embedding)
-        else:
-            intent_probs = intent_model.probabilities(feats, embedding)
+        intent_probs = intent_model.from_vector(*vector, embedding)
         hit, muted = self._detector.scan(normalized)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
