@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 _DIGITS = re.compile(r"\d+")
+LENGTH_FEATURE = "len:"  # the message length bucket, the one feature every message has
 _OPENERS = ("喂",)  # phone openers: normalization drops them as fillers, yet they mark a greeting
 
 
@@ -40,7 +41,7 @@ class Featurizer:
         feats.update(shaped)  # unigrams without the constant ^ and $ markers
         for n in (2, 3):
             feats.update(padded[i : i + n] for i in range(len(padded) - n + 1))
-        feats[f"len:{min(len(shaped), 12) // 3}"] += 1
+        feats[f"{LENGTH_FEATURE}{min(len(shaped), 12) // 3}"] += 1
         if surface.startswith(_OPENERS):
             feats[f"open:{surface[0]}"] += 1
         for word, item in self._keywords:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from nlu.bundle import Bundle, build, core, fingerprint, load_cached, recall, save
 from nlu.emergency import Hit, RedFlagDetector
 from nlu.entities import PersonFinder, extract, find_digit
+from nlu.features import LENGTH_FEATURE
 from nlu.training import split_label
 from nlu.types import Alternative, Entities, Parse
 
@@ -70,15 +72,23 @@ class Parser:
             return Parse(text, normalized, "out_of_scope", confidence=1.0, entities=Entities(digit=digit))
         entities = extract(normalized, surface, self._persons)
         feats = self.bundle.featurizer(normalized, surface)
+        hit, muted = self._detector.scan(normalized)
+        if hit is None and not self._knows(feats) and recall(self.bundle.memory, core(normalized)) is None:
+            # Nothing but the length is familiar (zzzz, a rare character): the length alone once
+            # made a lone letter a confident "yes".
+            return Parse(text, normalized, "out_of_scope", confidence=0.0, entities=entities)
         embedding = self.bundle.vectors(normalized)
         model, intent_model = self.bundle.model, self.bundle.intent_model
         vector = model.vector(feats)  # both models share vocabulary and idf (checked above)
         probs = model.from_vector(*vector, embedding)
         intent_probs = intent_model.from_vector(*vector, embedding)
-        hit, muted = self._detector.scan(normalized)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
         return self._decide(text, normalized, probs, intent_probs, hit, entities)
+
+    def _knows(self, feats: Counter[str]) -> bool:
+        vocab = self.bundle.model.vocab
+        return any(f in vocab for f in feats if not f.startswith(LENGTH_FEATURE))
 
     def _item_of(self, index: int) -> tuple[str | None, str | None]:
         intent, item = self._split[index]
