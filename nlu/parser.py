@@ -73,7 +73,8 @@ class Parser:
         entities = extract(normalized, surface, self._persons)
         feats = self.bundle.featurizer(normalized, surface)
         hit, muted = self._detector.scan(normalized)
-        if hit is None and not self._knows(feats) and recall(self.bundle.memory, core(normalized)) is None:
+        remembered = recall(self.bundle.memory, core(normalized))
+        if hit is None and remembered is None and not self._knows(feats):
             # Nothing but the length is familiar (zzzz, a rare character): the length alone once
             # made a lone letter a confident "yes".
             return Parse(text, normalized, "out_of_scope", confidence=0.0, entities=entities)
@@ -84,7 +85,7 @@ class Parser:
         intent_probs = intent_model.from_vector(*vector, embedding)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
-        return self._decide(text, normalized, probs, intent_probs, hit, entities)
+        return self._decide(text, normalized, probs, intent_probs, hit, remembered, entities)
 
     def _knows(self, feats: Counter[str]) -> bool:
         vocab = self.bundle.model.vocab
@@ -111,10 +112,10 @@ class Parser:
         probs: np.ndarray,
         intent_probs: np.ndarray,
         hit: Hit | None,
+        remembered: str | None,
         entities: Entities,
     ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
-        remembered = recall(self.bundle.memory, core(normalized))
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
         urgent = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
         alternatives = tuple(

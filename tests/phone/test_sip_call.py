@@ -90,7 +90,7 @@ def recognize_heard(voice_service, pcm8k: bytes) -> str:  # type: ignore[no-unty
     return result.text if isinstance(result, Transcript) else ""
 
 
-# Whisper base on 8 kHz phone audio writes 四 (sì) as 次, 此 or 尺 and 七 (qī) as 其: a listener that
+# Whisper base on 8 kHz phone audio writes 四 (sì) as 次, 此, 尺 or 字 and 七 (qī) as 其: a listener that
 # knows those slips, not one that reads every sibilant as a digit (是 and 十 stay words).
 _DIGIT_SOUNDS = {"si": "4", "ci": "4", "chi": "4", "zi": "4", "qi": "7"}
 
