@@ -21,7 +21,7 @@ from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 4
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
 _REPEATED = re.compile(r"(.{1,4}?)\1+")
@@ -86,7 +86,7 @@ def build(
     examples = data.examples if examples is None else examples
     normalizer = Normalizer(resources.dialect, resources.domain_words)
     keywords = {code: item.keywords for code, item in resources.items.items()}
-    featurizer = Featurizer(keywords, data.regexes, data.lookups, resources.objects, resources.problems)
+    featurizer = Featurizer(keywords, data.regexes, data.lookups)
     surfaces = [normalizer.surface(text) for text, _ in examples]
     texts = [normalizer.from_surface(s) for s in surfaces]
     labels = [label for _, label in examples]

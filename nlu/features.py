@@ -24,16 +24,11 @@ class Featurizer:
         keywords: Mapping[str, Iterable[str]],
         regexes: Mapping[str, Iterable[str]],
         lookups: Mapping[str, Iterable[str]],
-        objects: Mapping[str, Iterable[str]] | None = None,
-        problems: Iterable[str] = (),
     ) -> None:
         self._keywords = [(w, item) for item, words in keywords.items() for w in words if len(w) >= 2]
         self._regexes = [
             (name, re.compile("|".join(f"(?:{p})" for p in pats))) for name, pats in regexes.items() if pats
         ]
-        self._objects = [(w, item) for item, words in (objects or {}).items() for w in words]
-        problems = [re.escape(w) for w in problems]
-        self._problem = re.compile("|".join(problems)) if problems else None
         self._lookups = [
             (name, re.compile("|".join(map(re.escape, words)))) for name, words in lookups.items() if words
         ]
@@ -52,15 +47,6 @@ class Featurizer:
         for word, item in self._keywords:
             if word in text:
                 feats[f"kw:{item}"] += 1
-        # An item's thing named (obj:), and named beside a problem word (kwp:): 长椅断了 vs 长椅坐满了人.
-        problem = self._problem is not None and self._problem.search(text) is not None
-        if problem:
-            feats["problem:"] += 1
-        for word, item in self._objects:
-            if word in text:
-                feats[f"obj:{item}"] += 1
-                if problem:
-                    feats[f"kwp:{item}"] += 1
         for name, pattern in self._regexes:
             if pattern.search(text):
                 feats[f"re:{name}"] += 1

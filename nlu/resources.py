@@ -43,8 +43,6 @@ class Resources:
     hedges: tuple[str, ...]
     negations: tuple[str, ...]
     after: tuple[str, ...] = ()
-    objects: dict[str, tuple[str, ...]] | None = None  # item -> the things it is about (catalog keywords too)
-    problems: tuple[str, ...] = ()  # words that say something is wrong
 
     def category_of(self, item: str | None) -> str | None:
         found = self.items.get(item or "")
@@ -98,26 +96,10 @@ def _red_flags(
     return flags, tuple(raw.get("hedges", [])), tuple(raw.get("negations", [])), tuple(raw.get("after", []))
 
 
-def _objects(lexicon_dir: Path, items: dict[str, Item]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-    path = lexicon_dir / "objects.yaml"
-    raw = _read(path) if path.exists() else {}
-    listed = raw.get("objects", {})  # an item the community's catalog dropped is simply not used
-    objects = {
-        code: tuple(
-            dict.fromkeys([k for k in item.keywords if len(k) >= 2] + [str(w) for w in listed.get(code, [])])
-        )
-        for code, item in items.items()
-    }
-    return objects, tuple(str(w) for w in raw.get("problems", []))
-
-
 def load_resources(catalog_path: str | Path, lexicon_dir: str | Path = LEXICON_DIR) -> Resources:
     """Read every data file once; the result is plain data, safe to pickle."""
     lexicon_dir = Path(lexicon_dir)
     items = load_catalog(catalog_path)
     flags, hedges, negations, after = _red_flags(lexicon_dir)
     words = _domain_words(lexicon_dir, items)
-    objects, problems = _objects(lexicon_dir, items)
-    return Resources(
-        items, load_dialect(lexicon_dir), words, flags, hedges, negations, after, objects, problems
-    )
+    return Resources(items, load_dialect(lexicon_dir), words, flags, hedges, negations, after)
