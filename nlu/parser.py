@@ -21,6 +21,10 @@ INTENT_MODEL_WEIGHT = 0.5  # share of the pooled-intent model in the intent deci
 _CHILDREN = {"child", "grandchild"}
 
 
+def _lone_letter(key: str) -> bool:
+    return len(key) == 1 and key.isascii() and key.isalpha()
+
+
 class Parser:
     """Understands one message at a time; holds only loaded, read-only data."""
 
@@ -73,10 +77,12 @@ class Parser:
         entities = extract(normalized, surface, self._persons)
         feats = self.bundle.featurizer(normalized, surface)
         hit, muted = self._detector.scan(normalized)
-        remembered = recall(self.bundle.memory, core(normalized))
-        if hit is None and remembered is None and not self._knows(feats):
-            # Nothing but the length is familiar (zzzz, a rare character): the length alone once
-            # made a lone letter a confident "yes".
+        key = core(normalized)
+        remembered = recall(self.bundle.memory, key)
+        if hit is None and remembered is None and (not self._knows(feats) or _lone_letter(key)):
+            # Nothing but the length is familiar (zzzz, a rare character), or a lone Latin letter
+            # whose only n-gram comes from some longer line (xin, K字头): the length alone once made
+            # such a letter a confident "yes".
             return Parse(text, normalized, "out_of_scope", confidence=0.0, entities=entities)
         embedding = self.bundle.vectors(normalized)
         model, intent_model = self.bundle.model, self.bundle.intent_model

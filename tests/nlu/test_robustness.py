@@ -27,8 +27,9 @@ def test_fuzz_never_raises(parser: Parser, text: str) -> None:
     assert 0.0 <= parse.confidence <= 1.0
 
 
-@pytest.mark.parametrize("text", ["zzzz", "x", "龘龘", "ξ"])
+@pytest.mark.parametrize("text", ["zzzz", "x", "K", "b", "龘龘", "ξ"])
 def test_nothing_familiar_is_not_a_yes(parser: Parser, text: str) -> None:
-    """A message of which only the length is known is out of scope with no confidence, never a confirm."""
+    """A message of which only the length is known (or a lone letter) is out of scope with no confidence,
+    never a confirm."""
     parse = parser.parse(text)
     assert (parse.intent, parse.confidence) == ("out_of_scope", 0.0)
