@@ -17,7 +17,8 @@ CASES = Path(__file__).resolve().parent / "cases"
 
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("nlu") / "nlu-model.pkl"
+    """The cache `make install` wrote (its fingerprint covers every input, so a stale one is rebuilt)."""
+    return ROOT / "var" / "cache" / "nlu-model.pkl"
 
 
 @pytest.fixture(scope="session")
