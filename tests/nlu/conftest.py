@@ -1,4 +1,4 @@
-"""One trained parser per test session (training takes seconds, parsing microseconds)."""
+"""Paths and cases of the NLU tests; the trained parser is the root conftest's session fixture."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nlu import Parser, load_parser
-
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "data" / "catalog" / "demands.yaml"
 TRAINING = ROOT / "nlu" / "training"
@@ -16,14 +14,10 @@ CASES = Path(__file__).resolve().parent / "cases"
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The cache `make install` wrote (its fingerprint covers every input, so a stale one is rebuilt)."""
+def model_cache() -> Path:
+    """The cache `make install` wrote and the root conftest's `parser` loads (its fingerprint covers
+    every input, so a stale one is rebuilt)."""
     return ROOT / "var" / "cache" / "nlu-model.pkl"
-
-
-@pytest.fixture(scope="session")
-def parser(model_cache: Path) -> Parser:
-    return load_parser(CATALOG, TRAINING, model_cache)
 
 
 def load_cases(name: str) -> list:

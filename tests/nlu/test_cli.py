@@ -43,8 +43,8 @@ def test_parse_json_lines(model_cache: Path, parser: object) -> None:
     assert second["intent"] == "greet" and second["category"] is None
 
 
-def test_train_if_stale(model_cache: Path, parser: object) -> None:
+def test_train_if_stale(model_cache: Path, parser: object, tmp_path: Path) -> None:
     assert "up to date" in _run(["train", "--if-stale"], model_cache).stdout
-    fresh = model_cache.parent / "fresh.pkl"
+    fresh = tmp_path / "fresh.pkl"
     assert "trained" in _run(["train", "--if-stale"], fresh).stdout
     assert fresh.exists()
