@@ -41,7 +41,7 @@ bench: install
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bot nlu voice handlers data
+	$(VENV)/bin/mypy core bot nlu voice handlers data
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

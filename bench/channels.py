@@ -44,7 +44,7 @@ def prepare(db: Path) -> None:
     from sqlalchemy import select
 
     from bot.app import build_app, load_demo_if_empty
-    from bot.settings import load_settings
+    from core.settings import load_settings
     from data.models import Resident
     from data.services.directory import get_or_create_identity
 
@@ -67,7 +67,7 @@ def serve(port: int, workers: int) -> None:
     from bot.app import build_app
     from bot.processes import bind, run_workers
     from bot.server import create_server
-    from bot.settings import load_settings
+    from core.settings import load_settings
 
     settings = load_settings(ROOT / "config.yaml")
 
@@ -186,7 +186,7 @@ def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, A
 
 
 def _workers() -> int:
-    from bot.settings import load_settings
+    from core.settings import load_settings
 
     return max(1, load_settings(ROOT / "config.yaml").server.workers)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_app, load_demo_if_empty
-from bot.messages import Inbound
-from bot.settings import load_settings
+from core.messages import Inbound
+from core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ["我家水管漏水了", "对", "我报的事情咋样了", "楼道的灯坏了", "不对", "3", "你好"]

@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from bot.settings import load_settings
-from data.catalog import DemandCatalog
+from core.catalog import DemandCatalog
+from core.render import StringCatalog
+from core.settings import load_settings
 from data.clock import ManualClock
 from data.db import Database
 from data.demo import load_demo
@@ -54,9 +55,8 @@ def _fresh(url: str) -> Database:
 def _ctx(db: Database, session: Any) -> ServiceContext:
     s = load_settings(ROOT / "config.yaml", environ={})
     catalog = DemandCatalog.load(ROOT / s.paths.catalog)
-    return ServiceContext(
-        session, ManualClock(datetime(2026, 11, 1)), catalog, s.deadlines, s.emergency, s.alerts, s.outbox
-    )
+    strings = StringCatalog.load(ROOT / s.paths.strings)
+    return ServiceContext.build(session, ManualClock(datetime(2026, 11, 1)), catalog, strings, s)
 
 
 def _queue(db: Database, n: int) -> None:

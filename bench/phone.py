@@ -40,13 +40,13 @@ def run(calls: int = 6, load: tuple[int, ...] = (10, 14)) -> dict[str, Any]:
 
 async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
     from bot.app import build_app, load_demo_if_empty
-    from bot.settings import load_settings
+    from bot.channels.phone.hotline import Hotline
+    from bot.channels.phone.sip import SipEndpoint
+    from core.settings import load_settings
     from tests.phone.caller import Phone, free_port, silence
     from tests.phone.pcap import write_pcap
     from tests.phone.test_agi import fixture_pcm8k
     from voice.service import build_voice_service
-    from voice.telephony.hotline import Hotline
-    from voice.telephony.sip import SipEndpoint
 
     tmp = Path(tempfile.mkdtemp(prefix="lianhu-bench-phone-"))
     port = free_port()

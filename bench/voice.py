@@ -43,8 +43,8 @@ def _clip(seconds: float, pcm_sources: list[bytes]) -> bytes:
 
 
 def measure() -> dict[str, Any]:
-    from bot.render import StringCatalog
-    from bot.settings import load_settings
+    from core.render import StringCatalog
+    from core.settings import load_settings
     from voice import codecs
     from voice.models import setup_whisper
     from voice.service import build_voice_service

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.engine import Answer, Engine, Parser, Renderer, ShortTextCache
-from bot.messages import Inbound
+from bot.engine import Answer, Engine, Parser, ShortTextCache
 from bot.notify import Dispatcher, Sender
-from bot.render import StringCatalog
-from bot.settings import Settings
-from data.catalog import DemandCatalog
+from core.catalog import DemandCatalog
+from core.messages import Inbound
+from core.render import Renderer, StringCatalog
+from core.settings import Settings
 from data.clock import Clock, SystemClock
 from data.db import Database
 from data.services import ServiceContext
 from data.services.scheduler import SchedulerReport, run_due
+
+if TYPE_CHECKING:
+    from bot.channels.phone.hotline import Hotline
+    from bot.channels.speech import SpeechBridge
+    from voice.service import VoiceService
 
 log = logging.getLogger("lianhu")
 
@@ -40,6 +46,9 @@ def load_parser(settings: Settings, catalog_path: str) -> Parser:
     )
 
 
+Hook = Callable[[], Awaitable[Any]]
+
+
 @dataclass
 class App:
     settings: Settings
@@ -49,22 +58,34 @@ class App:
     engine: Engine
     dispatcher: Dispatcher
     clock: Clock
-    extras: dict[str, Any] = field(default_factory=dict)  # channel adapters, voice service
+    # Wired at start-up by the server and the channels that need them.
+    voice: VoiceService | None = None  # speech models (loaded in the background, or on first use)
+    speech: SpeechBridge | None = None  # voice notes in, spoken replies out, for the chat channels
+    hotline: Hotline | None = None  # the phone line, when it runs in this process
+    wechat: Any = None  # the WeChat adapter (bot.channels.wechat.WechatAdapter)
+    telegram: Any = None  # the python-telegram-bot Application
+    startup: list[Hook] = field(default_factory=list)  # run when the server starts
+    shutdown: list[Hook] = field(default_factory=list)  # run when it stops
 
     def context(self, session: Any) -> ServiceContext:
         return self.engine.context(session)
 
-    async def turn(self, inbound: Inbound, **options: Any) -> Answer:
+    async def turn(
+        self, inbound: Inbound, *, unverified_caller: bool = False, late_after: float | None = None
+    ) -> Answer:
         """One engine turn. On SQLite, when no one else is writing, the turn runs right here on the
         event loop: a turn is ~2 ms of Python, and handing it to a thread costs about as much again in
         GIL hand-overs (SQLite releases the GIL on every statement). Otherwise it waits its turn on a
         worker thread, never blocking the loop."""
+        handle = functools.partial(
+            self.engine.handle, inbound, unverified_caller=unverified_caller, late_after=late_after
+        )
         if self.db.try_write_lock():
             try:
-                return self.engine.handle(inbound, **options)
+                return handle()
             finally:
                 self.db.release_write_lock()
-        return await asyncio.to_thread(self.engine.handle, inbound, **options)
+        return await asyncio.to_thread(handle)
 
     def run_scheduler_once(self) -> SchedulerReport:
         with self.db.session() as s:
@@ -121,11 +142,9 @@ def service_context(settings: Settings, clock: Clock | None = None) -> Iterator[
     db = Database(settings.database.url, settings.database.echo, settings.root)
     db.migrate()
     catalog = DemandCatalog.load(settings.path(settings.paths.catalog))
-    s = settings
+    strings = StringCatalog.load(settings.path(settings.paths.strings))
     try:
         with db.session() as session:
-            yield ServiceContext(
-                session, clock or SystemClock(), catalog, s.deadlines, s.emergency, s.alerts, s.outbox
-            )
+            yield ServiceContext.build(session, clock or SystemClock(), catalog, strings, settings)
     finally:
         db.dispose()

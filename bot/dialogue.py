@@ -1,22 +1,32 @@
 """Dialogue decisions: (state, parse, actor) -> Action. Pure: no I/O, no clock.
 
-Named states (stored per identity in the database):
-  idle · report_confirm · report_fix · report_address · report_description · report_clarify
-  pick_ticket · cancel_confirm · rate · leader_reason · bind
+Order of precedence for one message:
+  1. a leader's typed command (接单 N …), for bound accounts
+  2. an emergency, in any state
+  3. an unbound account may only bind
+  4. a menu button's words (反映问题, 查询进度 …)
+  5. while a question is pending: a key that picks one of the offered choices, else the state's rows
+     in TABLE (first matching guard wins; PASS lets the message through as a new request)
+  6. idle: a key picks from the main menu; words go by their intent (INTENT_ACTIONS)
 Handlers (handlers/*) carry out the action and choose the next state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.commands import menu_action, parse_command
-from data.services.conversations import DialogueState
-from data.services.directory import Actor
+from core.conversation import Actor, DialogueState, State
+from core.messages import Choice, Reply, picked
+from handlers.menus import main_menu
 from nlu.types import Parse
 
-END = "idle"
+PASS = ""  # not an answer to the pending question: handle the message as a new request
+RETRY = "dialogue.retry"  # ask the pending question again
+# Clear new requests that may interrupt a pending question.
+NEW_REQUESTS = ("query_status", "urge", "cancel", "human", "help", "goodbye", "thanks")
 
 
 @dataclass(frozen=True)
@@ -25,8 +35,102 @@ class Action:
     slots: dict[str, Any] = field(default_factory=dict)
 
 
-RESIDENT_MENU = {"1": "report.ask", "2": "status.query", "3": "human.leader", "0": "human.handoff"}
-STAFF_MENU = {"1": "leader.tasks", "2": "report.ask", "3": "status.query", "0": "human.handoff"}
+Guard = Callable[[Parse, str | None], bool]
+
+
+def yes(p: Parse, key: str | None) -> bool:
+    return key is None and p.intent == "confirm"
+
+
+def no(p: Parse, key: str | None) -> bool:
+    return key is None and p.intent == "deny"
+
+
+def no_without_address(p: Parse, key: str | None) -> bool:
+    return no(p, key) and p.entities.address is None
+
+
+def reported_again(p: Parse, key: str | None) -> bool:
+    return p.intent == "report" and bool(p.item)
+
+
+def new_request(p: Parse, key: str | None) -> bool:
+    return p.intent in NEW_REQUESTS and p.confidence >= 0.6
+
+
+def address(p: Parse, key: str | None) -> bool:
+    return p.entities.address is not None
+
+
+def ticket_no(p: Parse, key: str | None) -> bool:
+    return bool(p.entities.ticket_no)
+
+
+def rating(p: Parse, key: str | None) -> bool:
+    if key is not None:
+        return key in ("1", "2", "3")
+    return p.entities.rating in (1, 2, 3) or p.intent in ("rate", "confirm")
+
+
+def zero(p: Parse, key: str | None) -> bool:
+    return key == "0"
+
+
+def any_key_or_blank(p: Parse, key: str | None) -> bool:
+    return key is not None or not p.text.strip()
+
+
+def anything(p: Parse, key: str | None) -> bool:
+    return True
+
+
+# What an answer means in each waiting state (keys that pick an offered choice are decoded first).
+TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
+    State.REPORT_CONFIRM: (
+        (yes, "report.commit"),
+        (no, "report.fix"),
+        (reported_again, "report.start"),
+        (new_request, PASS),
+        (anything, RETRY),
+    ),
+    State.REPORT_FIX: (
+        (no, "report.drop"),
+        (address, "report.address_given"),
+        (new_request, PASS),
+        (anything, RETRY),
+    ),
+    State.REPORT_ADDRESS: ((no_without_address, "report.drop"), (anything, "report.address_given")),
+    State.REPORT_DESCRIPTION: (
+        (no, "report.drop"),
+        (zero, "report.drop"),
+        (any_key_or_blank, RETRY),
+        (anything, "report.description_given"),
+    ),
+    State.REPORT_CLARIFY: (
+        (no, "report.ask_description"),
+        (reported_again, "report.start"),
+        (new_request, PASS),
+        (anything, RETRY),
+    ),
+    State.PICK_TICKET: (
+        (ticket_no, "ticket.pick"),
+        (zero, "help.menu"),
+        (no, "help.menu"),
+        (new_request, PASS),
+        (anything, RETRY),
+    ),
+    State.CANCEL_CONFIRM: (
+        (yes, "cancel.commit"),
+        (no, "cancel.keep"),
+        (new_request, PASS),
+        (anything, RETRY),
+    ),
+    State.RATE: ((rating, "rate.give"), (anything, PASS)),  # the rating can be given later by words
+    State.LEADER_REASON: ((zero, "help.menu"), (no, "help.menu"), (anything, "leader.reason_given")),
+    State.LEADER_TASK: ((new_request, PASS), (anything, RETRY)),
+    State.BIND: ((anything, "bind.input"),),
+}
+
 INTENT_ACTIONS = {
     "report": "report.start",
     "query_status": "status.query",
@@ -46,8 +150,8 @@ INTENT_ACTIONS = {
 
 def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, guest: bool = False) -> Action:
     """What to do with one message. `guest`: an unregistered caller may still report (flagged for checking)."""
-    digit = parse.entities.digit
-    if not digit and actor.bound:  # staff commands need a bound account
+    key = parse.entities.digit
+    if not key and actor.bound:  # staff commands need a bound account
         cmd = parse_command(parse.text) or parse_command(parse.normalized)
         if cmd is not None:
             return Action("leader.command", {"op": cmd.op, "ticket_no": cmd.ticket_no, "note": cmd.note})
@@ -58,126 +162,39 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
     button = menu_action(parse.text)
     if button is not None:
         return Action(button)
-    if state.name != END:
-        action = _in_state(state, parse, digit)
+    if state.name != State.IDLE:
+        action = answer(state, parse, key)
         if action is not None:
             return action
-    if digit:
-        menu = STAFF_MENU if actor.is_staff else RESIDENT_MENU
-        return Action(menu.get(digit, "help.not_understood"))
+    if key:
+        return _chosen(picked(main_menu(actor), key)) or Action("help.not_understood")
     if parse.intent == "report" and _unsure(parse, threshold):
         return Action("report.clarify")
     return Action(INTENT_ACTIONS.get(parse.intent, "help.not_understood"))
 
 
+def answer(state: DialogueState, parse: Parse, key: str | None) -> Action | None:
+    """The message as an answer to the pending question; None lets it through as a new request."""
+    chosen = _chosen(picked(offered(state), key))
+    if chosen is not None:
+        return chosen
+    for guard, name in TABLE.get(state.name, ((anything, PASS),)):
+        if guard(parse, key):
+            return Action(name) if name != PASS else None
+    return None
+
+
+def offered(state: DialogueState) -> list[Choice]:
+    """The choices of the question the state is waiting on (stored with it when it was asked)."""
+    return [c for r in state.slots.get("prompt", ()) for c in Reply.from_json(r).choices]
+
+
+def _chosen(choice: Choice | None) -> Action | None:
+    if choice is None or not choice.action:
+        return None
+    return Action(choice.action, {"arg": choice.arg} if choice.arg is not None else {})
+
+
 def _unsure(parse: Parse, threshold: float) -> bool:
     items = {a.item for a in parse.alternatives if a.intent == "report" and a.item}
     return parse.confidence < threshold and len(items) >= 2
-
-
-def _yes(parse: Parse, digit: str | None) -> bool:
-    return digit == "1" or (digit is None and parse.intent == "confirm")
-
-
-def _no(parse: Parse, digit: str | None) -> bool:
-    return digit == "2" or (digit is None and parse.intent == "deny")
-
-
-def _in_state(state: DialogueState, parse: Parse, digit: str | None) -> Action | None:
-    """Answers to the question the state asked; None lets a new request through."""
-    name = state.name
-    if name == "report_confirm":
-        if _yes(parse, digit):
-            return Action("report.commit")
-        if _no(parse, digit):
-            return Action("report.fix")
-        if parse.intent == "report" and parse.item:
-            return Action("report.start")  # the resident described the problem again
-        return _retry_unless_new(parse)
-    if name == "report_fix":
-        table = {"1": "report.ask_address", "2": "report.ask_description", "3": "report.drop"}
-        if digit in table:
-            return Action(table[digit])
-        if parse.intent == "deny":
-            return Action("report.drop")
-        if parse.entities.address is not None:
-            return Action("report.address_given")
-        return _retry_unless_new(parse)
-    if name == "report_address":
-        if parse.intent == "deny" and parse.entities.address is None:
-            return Action("report.drop")
-        return Action("report.address_given")
-    if name == "report_description":
-        if parse.intent == "deny" or digit == "0":
-            return Action("report.drop")
-        if digit or not parse.text.strip():
-            return Action("dialogue.retry")
-        return Action("report.description_given")
-    if name == "report_clarify":
-        if digit in ("1", "2"):
-            return Action("report.choose", {"index": int(digit) - 1})
-        if digit == "3" or parse.intent == "deny":
-            return Action("report.ask_description")
-        if parse.intent == "report" and parse.item:
-            return Action("report.start")
-        return _retry_unless_new(parse)
-    if name == "pick_ticket":
-        if digit and digit != "0":
-            return Action("ticket.pick", {"index": int(digit) - 1})
-        if parse.entities.ticket_no:
-            return Action("ticket.pick", {"ticket_no": parse.entities.ticket_no})
-        if digit == "0" or parse.intent == "deny":
-            return Action("help.menu")
-        return _retry_unless_new(parse)
-    if name == "cancel_confirm":
-        if _yes(parse, digit):
-            return Action("cancel.commit")
-        if _no(parse, digit):
-            return Action("cancel.keep")
-        return _retry_unless_new(parse)
-    if name == "rate":
-        score = _score(parse, digit)
-        if score is not None:
-            return Action("rate.give", {"score": score})
-        return None  # a new request: the rating can be given later by words
-    if name == "leader_reason":
-        if digit == "0" or parse.intent == "deny":
-            return Action("help.menu")
-        return Action(
-            "leader.command",
-            {"op": "escalate", "ticket_no": state.slots.get("ticket_no"), "note": parse.text.strip()},
-        )
-    if name == "leader_task":
-        ops = {"1": "accept", "2": "in_progress", "3": "resolve", "4": "escalate"}
-        if digit in ops:
-            return Action(
-                "leader.command", {"op": ops[digit], "ticket_no": state.slots.get("ticket_no"), "note": ""}
-            )
-        if digit == "0":
-            return Action("leader.tasks")
-        return _retry_unless_new(parse)
-    if name == "bind":
-        return Action("bind.input")
-    return None
-
-
-def _score(parse: Parse, digit: str | None) -> int | None:
-    if digit in ("1", "2", "3"):
-        return int(digit)
-    if parse.entities.rating in (1, 2, 3):
-        return parse.entities.rating
-    if parse.intent == "confirm":
-        return 1
-    if parse.intent == "rate":
-        return 1
-    return None
-
-
-def _retry_unless_new(parse: Parse) -> Action | None:
-    """An unclear answer is asked again; a clear new request (status, help...) goes through."""
-    if (
-        parse.intent in ("query_status", "urge", "cancel", "human", "help", "goodbye", "thanks")
-        and parse.confidence >= 0.6
-    ):
-        return None
-    return Action("dialogue.retry")

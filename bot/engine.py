@@ -16,18 +16,18 @@ from sqlalchemy.exc import IntegrityError
 
 import handlers
 from bot.dialogue import Action, decide
-from bot.errors import LianhuError
-from bot.messages import Choice, Inbound, Reply
-from bot.render import Part, Rendered, StringCatalog, join
-from bot.settings import Settings
-from data.catalog import DemandCatalog
+from core.catalog import DemandCatalog
+from core.conversation import Actor, State
+from core.errors import LianhuError
+from core.messages import Inbound, Reply
+from core.render import OutMessage, Renderer, StringCatalog
+from core.settings import Settings
 from data.clock import Clock
 from data.db import Database
 from data.services import ServiceContext
 from data.services.channels import enqueue_late_reply
-from data.services.directory import Actor
 from data.services.turns import close_turn, open_turn, touch
-from handlers.base import Result, Turn
+from handlers.base import Result, Turn, TurnOptions
 from nlu.types import Parse
 
 log = logging.getLogger("lianhu.engine")
@@ -52,33 +52,6 @@ class ShortTextCache:
         return self._cached(text) if len(text) <= self.max_chars else self.parser.parse(text)
 
 
-@dataclass(frozen=True)
-class OutMessage:
-    """One rendered reply: text for chat, parts for speech, choices for buttons/keypad."""
-
-    text: str
-    parts: tuple[Part, ...] = ()
-    choices: tuple[tuple[str, str], ...] = ()
-    key: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "text": self.text,
-            "choices": [{"digit": d, "label": label} for d, label in self.choices],
-            "parts": [[p.kind, p.text] for p in self.parts],
-        }
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> OutMessage:
-        return cls(
-            raw["text"],
-            tuple(Part(k, t) for k, t in raw.get("parts", [])),
-            tuple((c["digit"], c["label"]) for c in raw.get("choices", [])),
-            raw.get("key", ""),
-        )
-
-
 @dataclass
 class Answer:
     messages: list[OutMessage]
@@ -86,7 +59,7 @@ class Answer:
     actor: Actor | None = None
     parse: Parse | None = None
     action: str = ""
-    state: str = ""
+    state: State | None = None  # the dialogue state after the turn (None for a stored answer)
     spoken: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     queued_late: bool = False  # the answer went to the outbox (the platform stopped waiting)
@@ -94,41 +67,6 @@ class Answer:
     @property
     def text(self) -> str:
         return "\n".join(m.text for m in self.messages)
-
-
-class Renderer:
-    """Reply → OutMessage using the string catalog; '@section.key' params are catalog words."""
-
-    def __init__(self, strings: StringCatalog) -> None:
-        self.strings = strings
-
-    def render(self, reply: Reply) -> OutMessage:
-        params = {k: self._word(v) for k, v in reply.params.items()}
-        body = self.strings.render(reply.key, params)
-        pairs = tuple((c.digit, self.label(c)) for c in reply.choices)
-        if pairs and not _spoken_menu(body.text, pairs):
-            menu = [body] if body.text else []
-            for d, label in pairs:
-                menu.append(
-                    Rendered(f"{d} {label}", (Part("digits", d), Part("fixed", " "), Part("name", label)))
-                )
-            body = join(menu, " ")
-        return OutMessage(body.text, body.parts, pairs, reply.key)
-
-    def label(self, choice: Choice) -> str:
-        if choice.key:
-            return self.strings.text(choice.key)
-        return choice.text or ""
-
-    def _word(self, value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("@") and value[1:] in self.strings:
-            return self.strings.text(value[1:])
-        return value
-
-
-def _spoken_menu(text: str, pairs: tuple[tuple[str, str], ...]) -> bool:
-    """The sentence already says every option ("满意请按 1…"): do not append the menu again."""
-    return all(f"按 {d}" in text or f"按{d}" in text for d, _ in pairs)
 
 
 class _Refused(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -152,21 +90,22 @@ class Engine:
         self.catalog = catalog
         self.renderer = Renderer(strings)
         self.clock = clock
-        self.options = {
-            "asr_min_confidence": settings.asr.min_confidence,
-            "emergency_item": "public_facility",
-        }
+        self.strings = strings
 
     def context(self, session: Any) -> ServiceContext:
-        s = self.settings
-        return ServiceContext(session, self.clock, self.catalog, s.deadlines, s.emergency, s.alerts, s.outbox)
+        return ServiceContext.build(session, self.clock, self.catalog, self.strings, self.settings)
 
-    def handle(self, inbound: Inbound, **options: Any) -> Answer:
-        """Process one message exactly once per (identity, msg_id)."""
+    def handle(
+        self, inbound: Inbound, *, unverified_caller: bool = False, late_after: float | None = None
+    ) -> Answer:
+        """Process one message exactly once per (identity, msg_id). `unverified_caller`: a phone number
+        no resident is registered with (may still report, flagged); `late_after`: the monotonic time
+        after which the platform stops waiting and the answer goes through the outbox instead."""
+        options = TurnOptions(self.settings.asr.min_confidence, unverified_caller)
         refused: LianhuError | None = None
         for attempt in range(4):
             try:
-                return self._handle_once(inbound, options, refused)
+                return self._handle_once(inbound, options, late_after, refused)
             except _Refused as r:
                 # The handler refused: its writes are rolled back with the whole turn, which is
                 # then done again with the refusal as the answer (cheaper than a savepoint per turn).
@@ -180,7 +119,9 @@ class Engine:
                 log.info("retrying turn after a concurrent write")
         raise AssertionError("unreachable")
 
-    def _handle_once(self, inbound: Inbound, options: dict[str, Any], refused: LianhuError | None) -> Answer:
+    def _handle_once(
+        self, inbound: Inbound, options: TurnOptions, late_after: float | None, refused: LianhuError | None
+    ) -> Answer:
         t0 = time.perf_counter()
         with self.db.session() as session:
             ctx = self.context(session)
@@ -195,17 +136,14 @@ class Engine:
             t1 = time.perf_counter()
             parse = self.parser.parse(text)
             t2 = time.perf_counter()
-            guest = bool(options.get("unverified_caller"))
+            guest = options.unverified_caller
             action = decide(state, parse, actor, self.settings.nlu.confidence_threshold, guest=guest)
             if refused is not None:
                 result = Result([Reply(refused.reply_key)], state)
             else:
-                turn = Turn(
-                    ctx, actor, state, parse, inbound, dict(action.slots), {**self.options, **options}
-                )
+                turn = Turn(ctx, actor, state, parse, inbound, dict(action.slots), options)
                 result = self._run(turn, action)
             messages = [self.renderer.render(r) for r in result.replies]
-            late_after = options.get("late_after")
             queued = late_after is not None and time.monotonic() > late_after and bool(messages)
             if queued:
                 # The platform stopped waiting: the answer goes out through the outbox, committed with the turn.

@@ -14,9 +14,9 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.engine import OutMessage, Renderer
-from bot.messages import Choice, Reply
-from bot.settings import OutboxSettings
+from core.messages import Choice, Reply
+from core.render import OutMessage, Renderer
+from core.settings import OutboxSettings
 from data.clock import Clock
 from data.db import Database
 from data.models import Identity, PushedMessage, Ticket

@@ -33,9 +33,9 @@ def create_server(
         if workers:
             tasks.append(asyncio.create_task(app.dispatcher.run_forever(stop)))
             tasks.append(asyncio.create_task(_scheduler(app, stop)))
-        if preload_voice and app.extras.get("voice") is None:
+        if preload_voice and app.voice is None:
             tasks.append(asyncio.create_task(_load_voice(app)))
-        for hook in app.extras.get("startup", []):
+        for hook in app.startup:
             await hook()
         # Models and catalogs are loaded and live for the whole process: keep them out of the
         # garbage collector's full passes, which otherwise stall every request now and then.
@@ -46,7 +46,7 @@ def create_server(
             yield
         finally:
             stop.set()
-            for hook in app.extras.get("shutdown", []):
+            for hook in app.shutdown:
                 await hook()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
@@ -78,7 +78,7 @@ async def _load_voice(app: App) -> None:
     try:
         from voice.service import build_voice_service
 
-        app.extras["voice"] = await asyncio.to_thread(build_voice_service, app.settings, warm=True)
+        app.voice = await asyncio.to_thread(build_voice_service, app.settings, warm=True)
         log.info("speech models loaded")
     except Exception:  # noqa: BLE001 - text channels keep working; voice notes get a "please type" reply
         log.exception("speech models could not be loaded")

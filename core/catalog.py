@@ -7,11 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from core.errors import CatalogError
+
 CATEGORY_CODES = ("elder_care", "child_care", "mediation", "facilities", "affairs")
-
-
-class CatalogError(ValueError):
-    """The catalog file is malformed."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,7 @@ class Category:
 @dataclass(frozen=True)
 class DemandCatalog:
     categories: tuple[Category, ...]
+    fallback: str = ""  # item code for messages whose item and category are both unknown
 
     @classmethod
     def load(cls, path: str | Path) -> DemandCatalog:
@@ -66,7 +65,10 @@ class DemandCatalog:
         codes = tuple(c.code for c in categories)
         if codes != CATEGORY_CODES:
             raise CatalogError(f"category codes must be {CATEGORY_CODES}, got {codes}")
-        return cls(tuple(categories))
+        fallback = str(defaults.get("fallback_item") or categories[-1].items[-1].code)
+        if fallback not in seen:
+            raise CatalogError(f"defaults.fallback_item {fallback!r} is not an item code")
+        return cls(tuple(categories), fallback)
 
     def item(self, code: str) -> Item:
         for cat in self.categories:
@@ -88,12 +90,21 @@ class DemandCatalog:
         """The catch-all item of a category (its last item) when only the category is known."""
         return self.category(category).items[-1]
 
-    def vocabulary(self) -> list[str]:
-        """Domain words: names and keywords (speech-recognition hints, homophone repair)."""
-        words: list[str] = []
-        for cat in self.categories:
-            words.append(cat.name)
-            for it in cat.items:
-                words.append(it.name)
-                words.extend(it.keywords)
-        return list(dict.fromkeys(words))
+    def place(self, item: str | None, category: str | None, *, fallback: bool = False) -> str | None:
+        """The one rule for filing a message: its item, else its category's catch-all item, else (when
+        something must be filed anyway) the catalog's fallback item; None when nothing is known."""
+        if item:
+            return item
+        if category:
+            return self.default_item(category).code
+        return self.fallback if fallback else None
+
+    def names(self) -> tuple[str, ...]:
+        """Category and item names (what the prompt library pre-records)."""
+        out = [name for cat in self.categories for name in (cat.name, *(it.name for it in cat.items))]
+        return tuple(dict.fromkeys(out))
+
+    def vocabulary(self) -> tuple[str, ...]:
+        """Domain words, names first, then keywords (speech-recognition hints, homophone repair)."""
+        keywords = [k for it in self.items() for k in it.keywords]
+        return tuple(dict.fromkeys([*self.names(), *keywords]))

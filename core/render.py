@@ -1,8 +1,9 @@
-"""Turn a Reply (string key + params + choices) into text and speakable parts.
+"""Turn a Reply (string key + params + choices) into text, speakable parts and structured choices.
 
 The string catalog (bot/strings/zh-CN.yaml) is the only place user-facing sentences live.
 Each rendered reply also carries `parts`, so the voice layer can assemble pre-recorded prompt audio
-for the fixed pieces, read numbers digit by digit and synthesize only free text.
+for the fixed pieces, read numbers digit by digit and synthesize only free text. Choices stay
+structured: each channel shows them its own way (buttons, numbered text once, keypad prompts).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+
+from core.messages import Choice, Reply
 
 PartKind = Literal["fixed", "digits", "name", "free"]
 
@@ -130,3 +133,78 @@ def join(rendered: Iterable[Rendered], sep: str = "") -> Rendered:
             parts.append(Part("fixed", sep))
         parts.extend(r.parts)
     return Rendered(sep.join(r.text for r in items), tuple(parts))
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """One rendered reply: the sentence (`body`, and `parts` to speak it) and its choices as
+    (digit, label) pairs, kept apart so that no channel has to take another channel's text apart."""
+
+    body: str
+    parts: tuple[Part, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()
+    key: str = ""
+
+    @property
+    def text(self) -> str:
+        """For text-only channels: the sentence, then its choices numbered once."""
+        return self.numbered().text
+
+    def numbered(self) -> Rendered:
+        """Sentence plus "1 对 2 不对" (text and speakable parts), unless the sentence already says
+        every option ("满意请按 1…")."""
+        body = Rendered(self.body, self.parts)
+        if not self.choices or says_choices(self.body, self.choices):
+            return body
+        menu = [body] if self.body else []
+        for digit, label in self.choices:
+            menu.append(
+                Rendered(f"{digit} {label}", (Part("digits", digit), Part("fixed", " "), Part("name", label)))
+            )
+        return join(menu, " ")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "body": self.body,
+            "text": self.text,
+            "choices": [{"digit": d, "label": label} for d, label in self.choices],
+            "parts": [[p.kind, p.text] for p in self.parts],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> OutMessage:
+        return cls(
+            raw.get("body", raw["text"]),
+            tuple(Part(k, t) for k, t in raw.get("parts", [])),
+            tuple((c["digit"], c["label"]) for c in raw.get("choices", [])),
+            raw.get("key", ""),
+        )
+
+
+def says_choices(text: str, choices: tuple[tuple[str, str], ...]) -> bool:
+    """The sentence already says every option ("满意请按 1…")."""
+    return all(f"按 {d}" in text or f"按{d}" in text for d, _ in choices)
+
+
+class Renderer:
+    """Reply → OutMessage using the string catalog; '@section.key' params are catalog words."""
+
+    def __init__(self, strings: StringCatalog) -> None:
+        self.strings = strings
+
+    def render(self, reply: Reply) -> OutMessage:
+        params = {k: self.word(v) for k, v in reply.params.items()}
+        body = self.strings.render(reply.key, params)
+        pairs = tuple((c.digit, self.label(c)) for c in reply.choices)
+        return OutMessage(body.text, body.parts, pairs, reply.key)
+
+    def label(self, choice: Choice) -> str:
+        if choice.key:
+            return self.strings.text(choice.key)
+        return choice.text or ""
+
+    def word(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@") and value[1:] in self.strings:
+            return self.strings.text(value[1:])
+        return value

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from core.errors import ConfigError
+
 PREFIX = "LIANHU_"
 
 
@@ -221,10 +223,6 @@ SECRET_KEYS = {
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
 }
-
-
-class ConfigError(ValueError):
-    """The configuration file or an override is invalid."""
 
 
 def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.errors import LianhuError
+
 SUBMITTED, ACCEPTED, IN_PROGRESS, RESOLVED, CLOSED, CANCELLED, REOPENED = (
     "submitted",
     "accepted",
@@ -28,7 +30,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class TransitionError(ValueError):
+class TransitionError(LianhuError, ValueError):
     """A ticket cannot move from its status to the one asked for."""
 
     def __init__(self, current: str, wanted: str) -> None:

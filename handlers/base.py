@@ -6,11 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.messages import Inbound, Reply
+from core.conversation import Actor, DialogueState, State
+from core.messages import Inbound, Reply
 from data.services import ServiceContext
-from data.services.conversations import DialogueState
-from data.services.directory import Actor
 from nlu.types import Parse
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    """How this turn is to be handled, beyond the message itself."""
+
+    asr_min_confidence: float = 0.6  # below it a spoken report is read back word for word
+    unverified_caller: bool = False  # a phone number no resident is registered with may still report
 
 
 @dataclass
@@ -21,7 +28,7 @@ class Turn:
     parse: Parse
     inbound: Inbound
     slots: dict[str, Any]  # the action's slots
-    options: dict[str, Any] = field(default_factory=dict)  # asr_min_confidence, emergency item ...
+    options: TurnOptions = field(default_factory=TurnOptions)
 
     @property
     def text(self) -> str:
@@ -34,8 +41,9 @@ class Result:
     state: DialogueState = field(default_factory=DialogueState)
 
 
-def ask(replies: list[Reply], state: str, **slots: Any) -> Result:
-    """Enter a waiting state; the prompt is remembered so an unclear answer can be asked again."""
+def ask(replies: list[Reply], state: State, **slots: Any) -> Result:
+    """Enter a waiting state; the question is remembered, so that a key press can be decoded with
+    the choices it offered and an unclear answer can be asked again."""
     slots["prompt"] = [r.to_json() for r in replies if r.choices or r is replies[-1]]
     slots.setdefault("retries", 0)
     return Result(replies, DialogueState(state, slots))

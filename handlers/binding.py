@@ -7,12 +7,14 @@ import secrets
 
 from sqlalchemy import select
 
-from bot.messages import Reply
+from core.conversation import State
+from core.messages import Reply
 from data.models import Household, Identity, Invitation, Resident
 from data.services.directory import find_household, leader_of_unit, residents_of
 from data.services.handling import audit
 from data.services.outbox import notify
 from handlers.base import Result, Turn, ask, done, handler
+from handlers.menus import MAIN, STAFF
 
 CODE = re.compile(r"\b([A-Za-z0-9]{6})\b")
 
@@ -32,7 +34,9 @@ def redeem(turn: Turn, code: str) -> Result | None:
         res = svc.session.get(Resident, inv.resident_id)
         name = res.name if res else ""
     audit(svc, turn.actor, "bound", f"invitation {inv.id}")
-    return done(Reply("bind.done", {"name": name}), Reply("menu.main"))
+    return done(
+        Reply("bind.done", {"name": name}), Reply("menu.main", choices=STAFF if inv.staff_id else MAIN)
+    )
 
 
 @handler("bind.input")
@@ -43,16 +47,16 @@ def bind_input(turn: Turn) -> Result:
         result = redeem(turn, m.group(1))
         if result is not None:
             return result
-        return ask([Reply("bind.bad_code")], "bind")
+        return ask([Reply("bind.bad_code")], State.BIND)
     addr = turn.parse.entities.address
     if addr is not None and addr.building and addr.room:
         hh = find_household(turn.svc, addr.building, addr.unit, addr.room)
         if hh is None:
-            return ask([Reply("report.address_not_found")], "bind")
+            return ask([Reply("report.address_not_found")], State.BIND)
         return request_approval(turn, hh.id, hh.unit_id, hh.address)
-    if turn.state.name == "bind" and turn.text:
-        return ask([Reply("bind.ask")], "bind")
-    return ask([Reply("greet.welcome_unbound")], "bind")
+    if turn.state.name == State.BIND and turn.text:
+        return ask([Reply("bind.ask")], State.BIND)
+    return ask([Reply("greet.welcome_unbound")], State.BIND)
 
 
 def request_approval(turn: Turn, household_id: int, unit_id: int, address: str) -> Result:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bot.errors import NotFoundError
-from bot.messages import Reply, choices
+from core.conversation import State
+from core.errors import NotFoundError
+from core.messages import Reply
 from data import workflow
 from data.services.handling import cancel
 from data.services.visibility import get_visible
 from handlers.base import Result, Turn, ask, done, handler
+from handlers.menus import CANCEL_CONFIRM
 from handlers.picking import for_own_active
-
-CONFIRM = choices(("1", "choice.cancel_it"), ("2", "choice.keep_it"))
 
 
 @handler("cancel.start")
@@ -33,8 +33,8 @@ def cancel_ticket(turn: Turn) -> Result:
         )
     item = turn.svc.catalog.item(ticket.item).name
     return ask(
-        [Reply("cancel.confirm", {"ticket_no": ticket.public_no, "item": item}, CONFIRM)],
-        "cancel_confirm",
+        [Reply("cancel.confirm", {"ticket_no": ticket.public_no, "item": item}, CANCEL_CONFIRM)],
+        State.CANCEL_CONFIRM,
         ticket_no=ticket.public_no,
     )
 

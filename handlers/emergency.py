@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from bot.messages import Reply
+from core.messages import Reply
 from data.models import Community, Household
 from data.services.directory import find_household
 from data.services.tickets import create_ticket
@@ -16,11 +16,8 @@ from handlers.base import Result, Turn, done, handler
 @handler("emergency.report")
 def emergency(turn: Turn) -> Result:
     svc, actor, p = turn.svc, turn.actor, turn.parse
-    item = p.item or (
-        svc.catalog.default_item(p.category).code
-        if p.category
-        else turn.options.get("emergency_item", "public_facility")
-    )
+    item = svc.catalog.place(p.item, p.category, fallback=True)
+    assert item is not None
     addr = p.entities.address
     household = find_household(svc, addr.building, addr.unit, addr.room) if addr else None
     if household is None and actor.household_id:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.messages import MAIN_MENU, STAFF_MENU, Reply
+from core.conversation import DialogueState
+from core.messages import Reply
 from handlers.base import Result, Turn, done, handler
+from handlers.menus import main_menu
 
 
 def menu_reply(turn: Turn) -> Reply:
-    if turn.actor.is_staff:
-        return Reply("menu.leader", choices=STAFF_MENU)
-    return Reply("menu.main", choices=MAIN_MENU)
+    return Reply("menu.main", choices=main_menu(turn.actor))
 
 
 @handler("help.menu")
@@ -53,4 +53,4 @@ def retry(turn: Turn) -> Result:
         return done(Reply("help.not_understood_again"), menu_reply(turn))
     slots["retries"] = slots.get("retries", 0) + 1
     prompt = [Reply.from_json(r) for r in slots.get("prompt", [])]
-    return Result([Reply("help.not_understood"), *prompt], type(turn.state)(turn.state.name, slots))
+    return Result([Reply("help.not_understood"), *prompt], DialogueState(turn.state.name, slots))

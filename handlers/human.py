@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Reply
+from core.messages import Reply
 from data.models import Household, Resident
 from data.services.directory import grid_worker_of, leader_of_unit
 from data.services.handling import audit

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from bot.errors import NotFoundError, PermissionDenied
-from bot.messages import Choice, Reply, choices
+from core.conversation import State
+from core.errors import NotFoundError, PermissionDenied
+from core.messages import Reply
 from data import workflow
 from data.services.alerts import task_params
 from data.services.handling import audit, escalate, staff_step
 from data.services.visibility import get_visible, is_overdue, tasks_for
 from handlers.base import Result, Turn, ask, done, handler
 from handlers.binding import approve_binding
-from handlers.picking import MAX_CHOICES
+from handlers.menus import TASK
+from handlers.picking import MAX_CHOICES, ticket_choices
 
 STEPS = {"accept": workflow.ACCEPTED, "in_progress": workflow.IN_PROGRESS, "resolve": workflow.RESOLVED}
 REPLY = {"accept": "leader.accepted", "in_progress": "leader.in_progress", "resolve": "leader.resolved"}
-TASK_MENU = choices(
-    ("1", "choice.accept"),
-    ("2", "choice.in_progress"),
-    ("3", "choice.resolve"),
-    ("4", "choice.escalate"),
-    ("0", "choice.back"),
-)
-MENU_OPS = {"1": "accept", "2": "in_progress", "3": "resolve", "4": "escalate"}
 
 
 @handler("leader.tasks")
@@ -38,18 +32,28 @@ def tasks(turn: Turn) -> Result:
         p = task_params(turn.svc, t)
         key = "leader.task_line_overdue" if is_overdue(t, now) else "leader.task_line"
         replies.append(Reply(key, {**p, "status": f"@status_word.{t.status}"}))
-    opts = tuple(
-        Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}")
-        for i, t in enumerate(rows[:MAX_CHOICES])
-    )
-    replies.append(Reply("leader.pick", choices=opts))
-    return ask(replies, "pick_ticket", purpose="leader", tickets=[t.public_no for t in rows[:MAX_CHOICES]])
+    replies.append(Reply("leader.pick", choices=ticket_choices(turn, rows)))
+    return ask(replies, State.PICK_TICKET, purpose="leader")
 
 
 @handler("leader.ticket")
 def task_menu(turn: Turn) -> Result:
     no = turn.slots["ticket_no"]
-    return ask([Reply("leader.task_menu", {"ticket_no": no}, TASK_MENU)], "leader_task", ticket_no=no)
+    return ask([Reply("leader.task_menu", {"ticket_no": no}, TASK)], State.LEADER_TASK, ticket_no=no)
+
+
+@handler("leader.step")
+def step(turn: Turn) -> Result:
+    """A step picked from a task's menu (1 接单 2 处理中 3 办结 4 上报)."""
+    turn.slots = {"op": turn.slots["arg"], "ticket_no": turn.state.slots.get("ticket_no"), "note": ""}
+    return command(turn)
+
+
+@handler("leader.reason_given")
+def reason_given(turn: Turn) -> Result:
+    """The reason asked for after 上报 N without one."""
+    turn.slots = {"op": "escalate", "ticket_no": turn.state.slots.get("ticket_no"), "note": turn.text}
+    return command(turn)
 
 
 @handler("leader.command")
@@ -68,7 +72,7 @@ def command(turn: Turn) -> Result:
         ticket = get_visible(turn.svc, turn.actor, no)
         if op == "escalate":
             if not note:
-                return ask([Reply("leader.ask_reason")], "leader_reason", ticket_no=no)
+                return ask([Reply("leader.ask_reason")], State.LEADER_REASON, ticket_no=no)
             if not escalate(turn.svc, turn.actor, ticket, note):
                 return done(
                     Reply(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.errors import NotFoundError
-from bot.messages import Choice, Reply
+from core.conversation import State
+from core.errors import NotFoundError
+from core.messages import Choice, Reply
 from data import workflow
 from data.models import Ticket
 from data.services.visibility import get_visible, own_open
@@ -13,21 +14,21 @@ MAX_CHOICES = 8
 
 
 def ticket_choices(turn: Turn, tickets: list[Ticket]) -> tuple[Choice, ...]:
+    """1 100023 水管漏水 2 …: picking one runs `ticket.pick` with its number."""
     return tuple(
-        Choice(str(i + 1), text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}")
+        Choice(
+            str(i + 1),
+            text=f"{t.public_no} {turn.svc.catalog.item(t.item).name}",
+            action="ticket.pick",
+            arg=t.public_no,
+        )
         for i, t in enumerate(tickets[:MAX_CHOICES])
     )
 
 
 def offer(turn: Turn, tickets: list[Ticket], question: str, purpose: str) -> Result:
     """Ask which ticket: 1 100023 水管漏水 2 ..."""
-    opts = ticket_choices(turn, tickets)
-    return ask(
-        [Reply(question, choices=opts)],
-        "pick_ticket",
-        purpose=purpose,
-        tickets=[t.public_no for t in tickets[:MAX_CHOICES]],
-    )
+    return ask([Reply(question, choices=ticket_choices(turn, tickets))], State.PICK_TICKET, purpose=purpose)
 
 
 def for_own_active(turn: Turn, purpose: str, none_key: str, which_key: str) -> Result:
@@ -48,14 +49,9 @@ def for_own_active(turn: Turn, purpose: str, none_key: str, which_key: str) -> R
 def pick(turn: Turn) -> Result:
     """Resolve the picked ticket, then run the action the question was for."""
     slots = turn.state.slots
-    numbers: list[str] = slots.get("tickets", [])
-    if "ticket_no" in turn.slots:
-        no = turn.slots["ticket_no"]
-    else:
-        index = turn.slots.get("index", -1)
-        if not 0 <= index < len(numbers):
-            return REGISTRY["dialogue.retry"](turn)
-        no = numbers[index]
+    no = turn.slots.get("arg") or turn.parse.entities.ticket_no
+    if not no:
+        return REGISTRY["dialogue.retry"](turn)
     try:
         get_visible(turn.svc, turn.actor, no)
     except NotFoundError:

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select
 
-from bot.messages import YES_NO, Choice, Reply, choices
+from core.conversation import State
+from core.messages import Choice, Reply
 from data import workflow
 from data.db import Prepared
 from data.models import Household, Resident, Ticket
@@ -15,8 +16,7 @@ from data.services.directory import find_household, household_address, residents
 from data.services.tickets import create_ticket
 from handlers.base import Result, Turn, ask, done, handler
 from handlers.help import menu_reply
-
-FIX_MENU = choices(("1", "choice.edit_address"), ("2", "choice.edit_description"), ("3", "choice.drop"))
+from handlers.menus import CLARIFY_NEITHER, REPORT_CONFIRM, REPORT_CONFIRM_KEYPAD, REPORT_FIX
 
 
 def item_names(turn: Turn, item_code: str) -> dict[str, str]:
@@ -25,12 +25,7 @@ def item_names(turn: Turn, item_code: str) -> dict[str, str]:
 
 
 def pick_item(turn: Turn) -> str | None:
-    p = turn.parse
-    if p.item:
-        return p.item
-    if p.category:
-        return turn.svc.catalog.default_item(p.category).code
-    return None
+    return turn.svc.catalog.place(turn.parse.item, turn.parse.category)
 
 
 def about_resident(turn: Turn, household: Household, on_behalf: str | None) -> Resident | None:
@@ -50,15 +45,16 @@ def confirm(turn: Turn, slots: dict[str, Any], address: str) -> Result:
     params = {**item_names(turn, slots["item"]), "address": address}
     replies = []
     conf = turn.inbound.asr_confidence
-    if conf is not None and conf < turn.options.get("asr_min_confidence", 0.6):
+    if conf is not None and conf < turn.options.asr_min_confidence:
         replies.append(Reply("report.confirm_heard", {"text": slots.get("description", "")}))
+    options = REPORT_CONFIRM_KEYPAD if turn.inbound.keypad else REPORT_CONFIRM
     if slots.get("on_behalf"):
-        replies.append(Reply("report.confirm_for", {**params, "name": slots["on_behalf"]}, YES_NO))
+        replies.append(Reply("report.confirm_for", {**params, "name": slots["on_behalf"]}, options))
     else:
-        replies.append(Reply("report.confirm", params, YES_NO))
+        replies.append(Reply("report.confirm", params, options))
     slots.pop("prompt", None)
     slots["retries"] = 0
-    return ask(replies, "report_confirm", **slots)
+    return ask(replies, State.REPORT_CONFIRM, **slots)
 
 
 def resolve_household(turn: Turn, slots: dict[str, Any]) -> tuple[int, str] | None:
@@ -81,35 +77,35 @@ def start(turn: Turn) -> Result:
     item = pick_item(turn)
     slots: dict[str, Any] = {"description": turn.text[:500], "on_behalf": turn.parse.entities.on_behalf}
     if item is None:
-        return ask([Reply("report.ask_description")], "report_description", **slots)
+        return ask([Reply("report.ask_description")], State.REPORT_DESCRIPTION, **slots)
     slots["item"] = item
     addr = turn.parse.entities.address
     hh = resolve_household(turn, slots)
     if hh is None:
         key = "report.address_not_found" if addr is not None else "report.ask_address"
-        return ask([Reply(key)], "report_address", **slots)
+        return ask([Reply(key)], State.REPORT_ADDRESS, **slots)
     slots["household_id"], address = hh
     return confirm(turn, slots, address)
 
 
 @handler("report.ask")
 def ask_description_fresh(turn: Turn) -> Result:
-    return ask([Reply("report.ask_description")], "report_description")
+    return ask([Reply("report.ask_description")], State.REPORT_DESCRIPTION)
 
 
 @handler("report.fix")
 def fix(turn: Turn) -> Result:
-    return ask([Reply("report.fix", choices=FIX_MENU)], "report_fix", **_keep(turn))
+    return ask([Reply("report.fix", choices=REPORT_FIX)], State.REPORT_FIX, **_keep(turn))
 
 
 @handler("report.ask_address")
 def ask_address(turn: Turn) -> Result:
-    return ask([Reply("report.ask_address")], "report_address", **_keep(turn))
+    return ask([Reply("report.ask_address")], State.REPORT_ADDRESS, **_keep(turn))
 
 
-@handler("report.ask_description")
+@handler("report.ask_description", "report.redo")
 def ask_description(turn: Turn) -> Result:
-    return ask([Reply("report.ask_description")], "report_description", **_keep(turn))
+    return ask([Reply("report.ask_description")], State.REPORT_DESCRIPTION, **_keep(turn))
 
 
 @handler("report.address_given")
@@ -121,10 +117,12 @@ def address_given(turn: Turn) -> Result:
         retries = turn.state.slots.get("retries", 0)
         if retries >= 1:
             return done(Reply("help.not_understood_again"), menu_reply(turn))
-        return ask([Reply("report.address_not_found")], "report_address", **{**slots, "retries": retries + 1})
+        return ask(
+            [Reply("report.address_not_found")], State.REPORT_ADDRESS, **{**slots, "retries": retries + 1}
+        )
     slots["household_id"] = hh.id
     if "item" not in slots:
-        return ask([Reply("report.ask_description")], "report_description", **slots)
+        return ask([Reply("report.ask_description")], State.REPORT_DESCRIPTION, **slots)
     return confirm(turn, slots, hh.address)
 
 
@@ -138,13 +136,13 @@ def description_given(turn: Turn) -> Result:
             return done(Reply("help.not_understood_again"), menu_reply(turn))
         return ask(
             [Reply("help.not_understood"), Reply("report.ask_description")],
-            "report_description",
+            State.REPORT_DESCRIPTION,
             **{**slots, "retries": retries + 1},
         )
     slots.update(item=item, description=turn.text[:500])
     hh = resolve_household(turn, slots)
     if hh is None:
-        return ask([Reply("report.ask_address")], "report_address", **slots)
+        return ask([Reply("report.ask_address")], State.REPORT_ADDRESS, **slots)
     slots["household_id"], address = hh
     return confirm(turn, slots, address)
 
@@ -155,13 +153,13 @@ def clarify(turn: Turn) -> Result:
     for alt in turn.parse.alternatives:
         if alt.intent == "report" and alt.item and alt.item not in items:
             items.append(alt.item)
-    items = items[:2]
-    opts = [Choice(str(i + 1), text=turn.svc.catalog.item(code).name) for i, code in enumerate(items)]
-    opts.append(Choice("3", key="choice.neither"))
+    opts = [
+        Choice(str(i + 1), text=turn.svc.catalog.item(code).name, action="report.choose", arg=code)
+        for i, code in enumerate(items[:2])
+    ]
     return ask(
-        [Reply("report.clarify", choices=tuple(opts))],
-        "report_clarify",
-        options=items,
+        [Reply("report.clarify", choices=(*opts, CLARIFY_NEITHER))],
+        State.REPORT_CLARIFY,
         description=turn.text[:500],
         on_behalf=turn.parse.entities.on_behalf,
     )
@@ -170,14 +168,11 @@ def clarify(turn: Turn) -> Result:
 @handler("report.choose")
 def choose(turn: Turn) -> Result:
     slots = _keep(turn)
-    options = slots.pop("options", [])
-    index = turn.slots["index"]
-    if index >= len(options):
-        return ask([Reply("report.ask_description")], "report_description", **slots)
-    slots["item"] = options[index]
+    slots.pop("options", None)  # stored by earlier versions
+    slots["item"] = turn.slots["arg"]
     hh = resolve_household(turn, slots)
     if hh is None:
-        return ask([Reply("report.ask_address")], "report_address", **slots)
+        return ask([Reply("report.ask_address")], State.REPORT_ADDRESS, **slots)
     slots["household_id"], address = hh
     return confirm(turn, slots, address)
 
@@ -208,7 +203,7 @@ def commit(turn: Turn) -> Result:
         description=slots.get("description", ""),
         household=hh,
         about_resident_id=about.id if about else None,
-        needs_verification=bool(turn.options.get("unverified_caller")),
+        needs_verification=turn.options.unverified_caller,
     )
     hours = (
         int(round((ticket.accept_due_at - ticket.created_at).total_seconds() / 3600))

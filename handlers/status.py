@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import NotFoundError
-from bot.messages import Reply
+from core.errors import NotFoundError
+from core.messages import Reply
 from data.models import Ticket
 from data.services.visibility import TicketView, get_visible, own_open_views, view
 from handlers.base import Result, Turn, done, handler

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import NotFoundError
-from bot.messages import Reply
+from core.errors import NotFoundError
+from core.messages import Reply
 from data import workflow
 from data.services.handling import urge
 from data.services.visibility import get_visible

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+import core.catalog as catalog_module
 from nlu.embeddings import WordVectors, load_vectors, source_id
 from nlu.features import Featurizer
 from nlu.model import LinearModel, fit
@@ -21,7 +22,8 @@ from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
+CORE_CATALOG = Path(catalog_module.__file__)  # the catalog's types are pickled in the bundle
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
 _REPEATED = re.compile(r"(.{1,4}?)\1+")
@@ -66,7 +68,7 @@ def fingerprint(catalog_path: str | Path, training_dir: str | Path, lexicon_dir:
     """Hash of every input of training: catalog, training files, lexicon, word vectors and this package's code."""
     digest = hashlib.sha256(f"v{FORMAT_VERSION}\t{source_id()}".encode())
     paths = [Path(catalog_path), *training_files(training_dir), *sorted(Path(lexicon_dir).glob("*.yaml"))]
-    paths += sorted(PACKAGE_DIR.glob("*.py"))
+    paths += [*sorted(PACKAGE_DIR.glob("*.py")), CORE_CATALOG]
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

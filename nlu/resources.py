@@ -7,16 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from core.catalog import DemandCatalog, Item
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 LEXICON_DIR = PACKAGE_DIR / "lexicon"
-
-
-@dataclass(frozen=True)
-class Item:
-    code: str
-    category: str
-    name: str
-    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -55,12 +49,7 @@ def _read(path: Path) -> dict:
 
 def load_catalog(path: str | Path) -> dict[str, Item]:
     """Items of the demand catalog by code, in file order."""
-    items: dict[str, Item] = {}
-    for cat in _read(Path(path)).get("categories", []):
-        for it in cat.get("items", []):
-            kws = tuple(str(k) for k in it.get("keywords", []))
-            items[it["code"]] = Item(it["code"], cat["code"], str(it.get("name", "")), kws)
-    return items
+    return {it.code: it for it in DemandCatalog.load(path).items()}
 
 
 def load_dialect(lexicon_dir: Path = LEXICON_DIR) -> tuple[DialectEntry, ...]:

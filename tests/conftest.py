@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import App, build_app, load_demo_if_empty
-from bot.messages import Inbound
-from bot.settings import Settings, load_settings
+from core.messages import Inbound
+from core.settings import Settings, load_settings
 from data.clock import ManualClock
 from data.db import Database, normalize_url
 

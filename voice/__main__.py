@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from bot.settings import Settings, load_settings
+from core.errors import VoiceError
+from core.settings import Settings, load_settings
 from voice import codecs
-from voice.errors import VoiceError
 
 
 def cmd_setup(settings: Settings, args: argparse.Namespace) -> int:
@@ -36,7 +36,7 @@ def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_prompts(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.render import StringCatalog
+    from core.render import StringCatalog
     from voice.prompt_build import build_prompts
     from voice.prompts import PROMPT_DIR, PromptLibrary, required_texts
     from voice.vocabulary import catalog_names

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice.errors import ModelMissing
+from core.errors import ModelMissing
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Audio in and out: any container/codec → 16 kHz mono s16 PCM, and PCM → the formats channels need.
 
 Decoding and encoding use PyAV (FFmpeg bundled in its wheel); µ-law is a lookup table in NumPy
-because phone audio arrives headerless. Problems raise the typed errors of `voice.errors`.
+because phone audio arrives headerless. Problems raise the typed errors of `core.errors`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Literal
 import av
 import numpy as np
 
-from voice.errors import AudioTooLarge, AudioTooLong, CorruptAudio, EmptyAudio, EncodeError
+from core.errors import AudioTooLarge, AudioTooLong, CorruptAudio, EmptyAudio, EncodeError
 
 RATE = 16000
 OutFormat = Literal["mp3", "amr", "ogg", "wav", "mulaw8k", "pcm8k", "pcm16k"]

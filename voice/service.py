@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.render import Rendered
+from core.errors import AudioError, AudioTooLong, EmptyAudio
+from core.render import Rendered
 from voice import codecs
 from voice.asr import NotRecognized, Recognition, Transcriber, load_transcriber
-from voice.errors import AudioError, AudioTooLong, EmptyAudio
 from voice.prompts import PROMPT_DIR, PromptLibrary
 from voice.speech import SpeechAssembler
 from voice.tts import load_synthesizer
@@ -130,7 +130,7 @@ def build_assembler(settings: Any, prompt_dir: Path = PROMPT_DIR, warm: bool = F
 
 
 def build_voice_service(settings: Any, *, prompt_dir: Path = PROMPT_DIR, warm: bool = False) -> VoiceService:
-    """Everything voice needs, loaded once (settings is bot.settings.Settings: asr, tts, paths)."""
+    """Everything voice needs, loaded once (settings is core.settings.Settings: asr, tts, paths)."""
     asr = settings.asr
     limits = VoiceLimits(asr.max_seconds, asr.max_bytes, asr.min_confidence)
     return VoiceService(build_transcriber(settings), build_assembler(settings, prompt_dir, warm), limits)

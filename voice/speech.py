@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.render import Part, Rendered
+from core.render import Part, Rendered
 from voice.prompts import DIGIT_WORDS, PromptLibrary, normalize
 from voice.tts import RATE, Synthesizer, silence
 

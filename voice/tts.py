@@ -8,15 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice.errors import VoiceError
-
 RATE = 16000
-
-
-class SynthesisError(VoiceError):
-    """Even the offline synthesizer failed (for example espeak-ng is not installed)."""
-
-    reply_key = "error.internal"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from core.errors import AudioError, SynthesisError
 from voice import codecs
-from voice.errors import AudioError
-from voice.tts import Audio, SynthesisError, Synthesizer, normalize_level, trim
+from voice.tts import Audio, Synthesizer, normalize_level, trim
 
 
 class EspeakSynthesizer(Synthesizer):

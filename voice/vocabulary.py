@@ -4,32 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import yaml
+from core.catalog import DemandCatalog
 
 
 def catalog_vocabulary(catalog_path: str | Path) -> tuple[str, ...]:
-    """Names and keywords of data/catalog/demands.yaml, most important first, without duplicates."""
-    raw: dict[str, Any] = yaml.safe_load(Path(catalog_path).read_text(encoding="utf-8")) or {}
-    names: list[str] = []
-    keywords: list[str] = []
-    for category in raw.get("categories", []):
-        names.append(str(category["name"]))
-        for item in category.get("items", []):
-            names.append(str(item["name"]))
-            keywords.extend(str(k) for k in item.get("keywords", []))
-    return tuple(dict.fromkeys([*names, *keywords]))
+    """Names and keywords of the demand catalog, most important first, without duplicates."""
+    return DemandCatalog.load(catalog_path).vocabulary()
 
 
 def catalog_names(catalog_path: str | Path) -> tuple[str, ...]:
     """Category and item names only (what the prompt library pre-records)."""
-    raw: dict[str, Any] = yaml.safe_load(Path(catalog_path).read_text(encoding="utf-8")) or {}
-    out: list[str] = []
-    for category in raw.get("categories", []):
-        out.append(str(category["name"]))
-        out.extend(str(item["name"]) for item in category.get("items", []))
-    return tuple(dict.fromkeys(out))
+    return DemandCatalog.load(catalog_path).names()
 
 
 def initial_prompt(vocabulary: Sequence[str], hints: Sequence[str] = (), max_words: int = 30) -> str:

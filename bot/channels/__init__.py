@@ -18,8 +18,8 @@ def mount_channels(api: FastAPI, app: App) -> None:
     from bot.channels import web, web_page
     from bot.channels.speech import SpeechBridge
 
-    speech = app.extras.get("speech") or SpeechBridge(app)
-    app.extras["speech"] = speech
+    speech = app.speech or SpeechBridge(app)
+    app.speech = speech
     web.mount(api, app)
     web_page.mount(api, app, speech)
     if app.settings.wechat.token:

@@ -9,7 +9,7 @@ from typing import TextIO
 from sqlalchemy import select
 
 from bot.app import App
-from bot.messages import Inbound
+from core.messages import Inbound
 from data.models import PushedMessage
 from data.services.directory import find_identity, split_ref
 
@@ -19,7 +19,7 @@ def run_console(app: App, ref: str, stdin: TextIO, stdout: TextIO) -> int:
     counter = itertools.count(1)
     session_id = uuid.uuid4().hex[:12]
     last_pushed = 0
-    stdout.write(f"联户小助手 — 以 {ref} 身份对话。输入 /quit 退出。\n")
+    stdout.write(app.strings.render("channel.console_banner", {"ref": ref}).text + "\n")
     stdout.flush()
     for line in stdin:
         text = line.rstrip("\n")
@@ -44,6 +44,6 @@ def _print_pushed(app: App, ref: str, after: int, stdout: TextIO) -> int:
         for row in s.scalars(
             select(PushedMessage).where(PushedMessage.identity_id == ident.id, PushedMessage.id > after)
         ):
-            stdout.write(f"[推送] {row.text}\n")
+            stdout.write(app.strings.render("channel.console_pushed", {"text": row.text}).text + "\n")
             after = row.id
     return after

@@ -1,6 +1,6 @@
 """Voice notes for every channel: audio → the recognizer → Inbound; replies → audio.
 
-The voice service is built once (at start-up when the server wires it into app.extras["voice"],
+The voice service is built once (at start-up when the server wires it into app.voice,
 else lazily on the first voice note) and shared by WeChat, Telegram and the web page.
 """
 
@@ -12,9 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.app import App
-from bot.engine import OutMessage
-from bot.messages import Inbound, Reply
-from bot.render import Rendered
+from core.messages import Inbound, Reply
+from core.render import OutMessage, Rendered
 
 log = logging.getLogger("lianhu.channels.speech")
 
@@ -27,19 +26,19 @@ class SpeechBridge:
 
     async def service(self) -> Any | None:
         """The shared voice.service.VoiceService, or None when speech is not available here."""
-        svc = self.app.extras.get("voice")
+        svc = self.app.voice
         if svc is not None or self._failed:
             return svc
         async with self._lock:
-            if self.app.extras.get("voice") is None and not self._failed:
+            if self.app.voice is None and not self._failed:
                 try:
                     from voice.service import build_voice_service
 
-                    self.app.extras["voice"] = await asyncio.to_thread(build_voice_service, self.app.settings)
+                    self.app.voice = await asyncio.to_thread(build_voice_service, self.app.settings)
                 except Exception:  # noqa: BLE001 - no model here: voice notes get a "please type" reply
                     log.exception("voice service unavailable")
                     self._failed = True
-        return self.app.extras.get("voice")
+        return self.app.voice
 
     async def hear(self, inbound: Inbound, data: bytes, fmt: str) -> Inbound | OutMessage:
         """The inbound with recognized text, or a reply asking to repeat/type."""
@@ -59,10 +58,9 @@ class SpeechBridge:
         svc = await self.service()
         if svc is None or not messages:
             return None
-        parts = tuple(p for m in messages for p in m.parts) or ()
-        rendered = (
-            Rendered("".join(m.text for m in messages), parts) if parts else "".join(m.text for m in messages)
-        )
+        said = [m.numbered() for m in messages]  # a listener hears the choices as well
+        parts = tuple(p for r in said for p in r.parts)
+        rendered = Rendered("".join(r.text for r in said), parts) if parts else "".join(r.text for r in said)
         try:
             return bytes(await svc.speak(rendered, fmt))
         except Exception:  # noqa: BLE001 - text was already answered; audio is a bonus

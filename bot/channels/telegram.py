@@ -32,10 +32,12 @@ from bot.channels import GREETING
 from bot.channels.flood import FloodLimiter, PtbFloodLimiter
 from bot.channels.speech import SpeechBridge
 from bot.commands import OPS
-from bot.dialogue import END
-from bot.engine import Answer, OutMessage
-from bot.messages import MAIN_MENU, STAFF_MENU, Inbound
-from bot.settings import TelegramSettings
+from bot.engine import Answer
+from core.conversation import State
+from core.messages import Inbound
+from core.render import OutMessage
+from core.settings import TelegramSettings
+from handlers.menus import main_menu
 
 log = logging.getLogger("lianhu.telegram")
 CHANNEL = "telegram"
@@ -61,6 +63,13 @@ def task_buttons(app: App, ticket_no: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row])
 
 
+def as_text(messages: list[OutMessage]) -> str:
+    """The replies as one text; the last one's choices are left to the keyboard's buttons."""
+    return "\n".join(
+        m.body if i == len(messages) - 1 and m.choices else m.text for i, m in enumerate(messages)
+    )
+
+
 class TelegramAdapter:
     def __init__(self, app: App, speech: SpeechBridge) -> None:
         self.app = app
@@ -71,8 +80,8 @@ class TelegramAdapter:
     ) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
         """Numbered big buttons for the question asked; the main menu when the conversation is idle."""
         choices = messages[-1].choices if messages else ()
-        if not choices and (answer.state or END) == END:
-            menu = STAFF_MENU if answer.actor is not None and answer.actor.is_staff else MAIN_MENU
+        if not choices and (answer.state or State.IDLE) == State.IDLE and answer.actor is not None:
+            menu = main_menu(answer.actor)
             choices = tuple((c.digit, self.app.engine.renderer.label(c)) for c in menu if c.digit != "0")
         if not choices:
             return ReplyKeyboardRemove()
@@ -86,8 +95,9 @@ class TelegramAdapter:
         message = update.effective_message
         if message is None or not answer.messages:
             return
-        text = "\n".join(m.text for m in answer.messages)
-        await message.reply_text(text, reply_markup=self.keyboard(answer, answer.messages))
+        await message.reply_text(
+            as_text(answer.messages), reply_markup=self.keyboard(answer, answer.messages)
+        )
         if answer.spoken:
             audio = await self.speech.speak(answer.messages, "ogg")
             if audio:
@@ -190,7 +200,7 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> Application:  # type:
     limiter = FloodLimiter(s.per_chat_rate, s.global_rate)
     application = build_application(app, s, speech, limiter)
     app.add_sender(CHANNEL, TelegramSender(app, s, limiter))
-    app.extras["telegram"] = application
+    app.telegram = application
 
     async def start() -> None:
         await application.initialize()
@@ -210,8 +220,8 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> Application:  # type:
             await application.stop()
         await application.shutdown()
 
-    app.extras.setdefault("startup", []).append(start)
-    app.extras.setdefault("shutdown", []).append(stop)
+    app.startup.append(start)
+    app.shutdown.append(stop)
     if s.mode == "webhook":
 
         @api.post(s.webhook_path)

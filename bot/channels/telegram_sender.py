@@ -10,10 +10,10 @@ import httpx
 from bot.app import App
 from bot.channels.flood import FloodLimiter
 from bot.channels.telegram import TASK_KINDS, task_buttons
-from bot.engine import OutMessage
-from bot.errors import ChannelError
 from bot.notify import Undeliverable
-from bot.settings import TelegramSettings
+from core.errors import ChannelError
+from core.render import OutMessage
+from core.settings import TelegramSettings
 from data.services.channels import ticket_number
 from data.services.outbox import Delivery
 

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bot.app import App
-from bot.engine import OutMessage
-from bot.messages import Inbound
+from core.messages import Inbound
+from core.render import OutMessage
 from data.models import PushedMessage
 from data.services.directory import identity_for_token
 
@@ -65,7 +65,13 @@ def pushed_after(app: App, identity_id: int, after: int, limit: int = 50) -> lis
 
 def public(message: OutMessage) -> dict[str, Any]:
     raw = message.to_json()
-    return {"text": raw["text"], "choices": raw["choices"], "key": raw["key"], "parts": raw["parts"]}
+    return {
+        "text": raw["text"],
+        "body": raw["body"],
+        "choices": raw["choices"],
+        "key": raw["key"],
+        "parts": raw["parts"],
+    }
 
 
 def mount(api: FastAPI, app: App) -> None:

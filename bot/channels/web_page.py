@@ -18,9 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from bot.app import App
 from bot.channels.speech import SpeechBridge
 from bot.channels.web import bearer, check_msg_id, identity_of, public, pushed_after
-from bot.engine import OutMessage
-from bot.messages import Inbound
-from bot.render import Part
+from core.messages import Inbound
+from core.render import OutMessage, Part
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE_STRINGS = (
@@ -136,4 +135,9 @@ def _out(raw: Any) -> OutMessage:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or len(raw["text"]) > 2000:
         raise HTTPException(400, "bad message")
     parts = tuple(Part(k, t) for k, t in raw.get("parts") or [] if k in ("fixed", "digits", "name", "free"))
-    return OutMessage(raw["text"], parts)
+    choices = tuple(
+        (str(c["digit"]), str(c["label"]))
+        for c in raw.get("choices") or []
+        if isinstance(c, dict) and "digit" in c and "label" in c
+    )
+    return OutMessage(raw.get("body") or raw["text"], parts, choices)

@@ -25,9 +25,9 @@ from bot.app import App
 from bot.channels import GREETING
 from bot.channels.speech import SpeechBridge
 from bot.channels.wechat_api import WechatApi
-from bot.engine import OutMessage
-from bot.messages import Inbound
-from bot.settings import WechatSettings
+from core.messages import Inbound
+from core.render import OutMessage
+from core.settings import WechatSettings
 from data.services.channels import enqueue_late_reply, late_reply_queued
 
 log = logging.getLogger("lianhu.wechat")
@@ -232,6 +232,6 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> WechatAdapter:
     api.add_route("/wechat", adapter.verify, methods=["GET"], include_in_schema=False)
     api.add_route("/wechat", adapter.receive, methods=["POST"], include_in_schema=False)
     app.add_sender(CHANNEL, WechatSender(client, app, s))
-    app.extras.setdefault("shutdown", []).append(adapter.close)
-    app.extras["wechat"] = adapter
+    app.shutdown.append(adapter.close)
+    app.wechat = adapter
     return adapter

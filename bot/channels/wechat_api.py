@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bot.errors import ChannelError
+from core.errors import ChannelError
 
 log = logging.getLogger("lianhu.wechat")
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid / expired access token

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bot.app import App
 from bot.channels.wechat_api import WechatApi
-from bot.engine import OutMessage
 from bot.notify import Undeliverable
-from bot.settings import WechatSettings
+from core.render import OutMessage
+from core.settings import WechatSettings
 from data.services.channels import recipient, ticket_number, within_window
 from data.services.outbox import Delivery
 

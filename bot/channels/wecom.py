@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.wechat_api import WechatApi
-from bot.engine import OutMessage
-from bot.settings import WechatSettings
+from core.render import OutMessage
+from core.settings import WechatSettings
 from data.services.outbox import Delivery
 
 CHANNEL = "wecom"
@@ -61,7 +61,7 @@ class WecomSender:
 def register(app: App) -> WecomApi:
     api = WecomApi(app.settings.wechat)
     app.add_sender(CHANNEL, WecomSender(api))
-    app.extras.setdefault("shutdown", []).append(_closer(api))
+    app.shutdown.append(_closer(api))
     return api
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.settings import AlertSettings, DeadlineSettings, EmergencySettings, OutboxSettings
-from data.catalog import DemandCatalog
+from core.catalog import DemandCatalog
+from core.render import StringCatalog
+from core.settings import AlertSettings, DeadlineSettings, EmergencySettings, OutboxSettings, Settings
 from data.clock import Clock
 
 
@@ -18,7 +19,24 @@ class ServiceContext:
     session: Session
     clock: Clock
     catalog: DemandCatalog
+    strings: StringCatalog  # wording of what services write for people to read (event notes)
     deadlines: DeadlineSettings
     emergency: EmergencySettings
     alerts: AlertSettings
     outbox: OutboxSettings
+
+    @classmethod
+    def build(
+        cls,
+        session: Session,
+        clock: Clock,
+        catalog: DemandCatalog,
+        strings: StringCatalog,
+        settings: Settings,
+    ) -> ServiceContext:
+        s = settings
+        return cls(session, clock, catalog, strings, s.deadlines, s.emergency, s.alerts, s.outbox)
+
+    def words(self, key: str, **params: object) -> str:
+        """A catalog sentence filled in, as plain text."""
+        return self.strings.render(key, params).text

@@ -144,7 +144,7 @@ def check_cluster(ctx: ServiceContext, ticket: Ticket) -> None:
         worker = grid_worker_of(ctx, ticket.grid_id)
         if worker is not None:
             unit = ctx.session.get(Unit, ticket.unit_id) if ticket.unit_id else None
-            label = unit.name if scope == "unit" and unit else "本网格"
+            label = unit.name if scope == "unit" and unit else ctx.words("note.this_grid")
             notify(
                 ctx,
                 kind="cluster",

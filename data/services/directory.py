@@ -4,45 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select
 
+from core.conversation import Actor
 from data.db import Prepared
 from data.models import Grid, Household, Identity, Resident, Staff, Unit, WebToken, format_address
 from data.services import ServiceContext
-
-STAFF_ROLES = ("leader", "grid", "staff", "duty")
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person behind one inbound message, as far as permissions are concerned."""
-
-    identity_id: int
-    channel: str
-    external_id: str
-    role: str  # resident | leader | grid | staff | duty | unbound
-    name: str = ""
-    resident_id: int | None = None
-    staff_id: int | None = None
-    household_id: int | None = None
-    unit_id: int | None = None
-    grid_id: int | None = None
-    community_id: int | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    @property
-    def bound(self) -> bool:
-        return self.role != "unbound"
-
-    @property
-    def ref(self) -> str:
-        return f"{self.channel}:{self.external_id}"
 
 
 def split_ref(ref: str) -> tuple[str, str]:

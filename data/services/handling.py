@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from bot.errors import PermissionDenied
+from core.conversation import Actor, DialogueState, State
+from core.errors import PermissionDenied
+from core.messages import Reply, menu
 from data import workflow
-from data.models import AuditLog, Conversation, Identity, Rating, Ticket
+from data.models import AuditLog, Rating, Ticket
 from data.services import ServiceContext
 from data.services.alerts import send_task, task_params, tell_staff
-from data.services.directory import Actor, identities_of
+from data.services.conversations import ask_if_idle
+from data.services.directory import identities_of
 from data.services.outbox import notify
 from data.services.tickets import add_event, route, set_due
 
@@ -103,7 +104,7 @@ def staff_step(ctx: ServiceContext, actor: Actor, ticket: Ticket, wanted: str, n
     event_id = transition(ctx, actor, ticket, wanted, note)
     if ticket.assignee_id is None or (actor.staff_id and ROLE_TIER.get(actor.role, 0) >= ticket.tier):
         ticket.assignee_id = actor.staff_id
-    extra = {"actor": _actor_title(actor), "note": note}
+    extra = {"actor": f"@tier.{ROLE_TIER.get(actor.role, 3)}", "note": note}
     if wanted == workflow.ACCEPTED:
         tell_residents(ctx, ticket, "accepted", "notify.accepted", event_id, extra)
     elif wanted == workflow.IN_PROGRESS:
@@ -113,27 +114,22 @@ def staff_step(ctx: ServiceContext, actor: Actor, ticket: Ticket, wanted: str, n
         ask_rating(ctx, ticket, event_id)
 
 
-def _actor_title(actor: Actor) -> str:
-    return {"leader": "联户长", "grid": "网格员"}.get(actor.role, "社区")
+RATING = menu(
+    ("1", "choice.satisfied", "rate.give", "1"),
+    ("2", "choice.basic", "rate.give", "2"),
+    ("3", "choice.unsatisfied", "rate.give", "3"),
+)
 
 
 def ask_rating(ctx: ServiceContext, ticket: Ticket, event_id: int) -> None:
     """Ask the resident to rate, and make their next bare digit answer it if they are idle."""
-    choices = (("1", "choice.satisfied"), ("2", "choice.basic"), ("3", "choice.unsatisfied"))
-    tell_residents(ctx, ticket, "rate", "rate.ask", event_id, choices=choices)
+    pairs = tuple((c.digit, c.key or "") for c in RATING)
+    tell_residents(ctx, ticket, "rate", "rate.ask", event_id, choices=pairs)
+    question = Reply("rate.ask", {"ticket_no": ticket.public_no}, RATING).to_json()
     for rid in residents_to_tell(ticket)["resident"]:
         for ident in identities_of(ctx, resident_id=rid):
-            _set_idle_state(ctx, ident, "rate", {"ticket_no": ticket.public_no})
-
-
-def _set_idle_state(ctx: ServiceContext, ident: Identity, state: str, slots: dict[str, str]) -> None:
-    conv = ctx.session.scalar(select(Conversation).where(Conversation.identity_id == ident.id))
-    if conv is None:
-        ctx.session.add(
-            Conversation(identity_id=ident.id, state=state, slots=slots, updated_at=ctx.clock.now())
-        )
-    elif conv.state == "idle":
-        conv.state, conv.slots, conv.updated_at = state, slots, ctx.clock.now()
+            state = DialogueState(State.RATE, {"ticket_no": ticket.public_no, "prompt": [question]})
+            ask_if_idle(ctx, ident.id, state)
 
 
 def escalate(
@@ -153,7 +149,10 @@ def escalate(
     set_due(ctx, ticket)
     event_id = add_event(ctx, ticket, "escalated", actor, from_status=ticket.status, note=reason).id
     if assignee is not None:
-        params = {**task_params(ctx, ticket), "description": reason and f"上报原因：{reason}。"}
+        params = {
+            **task_params(ctx, ticket),
+            "description": reason and ctx.words("note.escalate_reason", reason=reason),
+        }
         send_task(ctx, ticket, assignee.id, event_id, params)
     if kind == "overdue":
         tell_residents(ctx, ticket, "overdue", "notify.overdue", event_id)
@@ -185,7 +184,7 @@ def urge(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> bool:
 
 
 def cancel(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> None:
-    event_id = transition(ctx, actor, ticket, workflow.CANCELLED, "居民撤销")
+    event_id = transition(ctx, actor, ticket, workflow.CANCELLED, ctx.words("note.cancelled"))
     if ticket.assignee_id:
         tell_staff(ctx, ticket, ticket.assignee_id, "cancelled", "leader.cancelled", event_id)
 
@@ -205,10 +204,10 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
     )
     ticket.rating = score
     if score in (1, 2):
-        transition(ctx, actor, ticket, workflow.CLOSED, f"评价 {score}")
+        transition(ctx, actor, ticket, workflow.CLOSED, ctx.words("note.rated", score=score))
         return False
-    transition(ctx, actor, ticket, workflow.REOPENED, "居民不满意")
-    if not escalate(ctx, None, ticket, "居民不满意，重新办理"):
+    transition(ctx, actor, ticket, workflow.REOPENED, ctx.words("note.unsatisfied"))
+    if not escalate(ctx, None, ticket, ctx.words("note.unsatisfied_redo")):
         set_due(ctx, ticket)  # already at the top tier: the same team gets it back with a new deadline
         if ticket.assignee_id:
             send_task(ctx, ticket, ticket.assignee_id, f"reopen-{ticket.updated_at.isoformat()}")

@@ -40,7 +40,7 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
         .with_for_update(skip_locked=True)
     ).all()
     for ticket in overdue:
-        if not escalate(ctx, None, ticket, "超时未办", kind="overdue"):
+        if not escalate(ctx, None, ticket, ctx.words("note.overdue"), kind="overdue"):
             set_due(ctx, ticket)  # already at the top tier: restart the clock, staff were told
         report.escalated.append(ticket.public_no)
     limit = now - timedelta(hours=ctx.deadlines.rating_timeout_hours)
@@ -49,7 +49,7 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
         .where(Ticket.status == workflow.RESOLVED, Ticket.resolved_at <= limit)
         .with_for_update(skip_locked=True)
     ).all():
-        event_id = transition(ctx, None, ticket, workflow.CLOSED, "未评价，自动办结")
+        event_id = transition(ctx, None, ticket, workflow.CLOSED, ctx.words("note.closed_unrated"))
         tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
         report.closed_unrated.append(ticket.public_no)
     ctx.session.flush()

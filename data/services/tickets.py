@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.errors import PermissionDenied
+from core.conversation import Actor
+from core.errors import PermissionDenied
 from data import workflow
 from data.models import Household, Staff, Ticket, TicketEvent, Unit
 from data.services import ServiceContext
 from data.services.alerts import alert_emergency, check_cluster, send_task, tell_staff
-from data.services.directory import Actor, community_staff, grid_worker_of, leader_of_unit
+from data.services.directory import community_staff, grid_worker_of, leader_of_unit
 
 
 def new_public_no(ctx: ServiceContext) -> str:

@@ -17,11 +17,12 @@ from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, insert, select, update
 
+from core.conversation import Actor, DialogueState, State
 from data.db import Prepared, from_datetime, from_json
 from data.models import Conversation, Grid, Household, Identity, ProcessedMessage, Resident, Unit
 from data.services import ServiceContext
-from data.services.conversations import DialogueState
-from data.services.directory import Actor, get_or_create_identity, resident_actor, staff_actor
+from data.services.conversations import write_state
+from data.services.directory import get_or_create_identity, resident_actor, staff_actor
 
 _I, _P, _C = (cast(Table, m.__table__) for m in (Identity, ProcessedMessage, Conversation))
 _R, _H, _U, _G = (cast(Table, m.__table__) for m in (Resident, Household, Unit, Grid))
@@ -60,17 +61,6 @@ _LOCK = (
     .with_for_update()
 )
 _TOUCH = update(_I).where(_I.c.id == bindparam("ident")).values(last_inbound_at=bindparam("now"))
-_NEW_STATE = insert(_C).values(
-    identity_id=bindparam("identity_id"),
-    state=bindparam("state"),
-    slots=bindparam("slots"),
-    updated_at=bindparam("now"),
-)
-_SET_STATE = (
-    update(_C)
-    .where(_C.c.id == bindparam("conv"))
-    .values(state=bindparam("state"), slots=bindparam("slots"), updated_at=bindparam("now"))
-)
 _PROCESSED = insert(_P).values(
     identity_id=bindparam("identity_id"),
     msg_id=bindparam("msg_id"),
@@ -80,11 +70,7 @@ _PROCESSED = insert(_P).values(
 
 
 _OPEN_RUN, _LOCK_RUN, _TOUCH_RUN = Prepared(_OPEN), Prepared(_LOCK), Prepared(_TOUCH)
-_NEW_STATE_RUN, _SET_STATE_RUN, _PROCESSED_RUN = (
-    Prepared(_NEW_STATE),
-    Prepared(_SET_STATE),
-    Prepared(_PROCESSED),
-)
+_PROCESSED_RUN = Prepared(_PROCESSED)
 
 
 @dataclass
@@ -125,7 +111,7 @@ def open_turn(
     actor = base if staff_id is None else staff_actor(ctx, base, staff_id)
     if actor is base and resident_id is not None and community_id is not None:
         actor = resident_actor(base, resident_id, name, household_id, unit_id, grid_id, community_id)
-    saved = DialogueState(state, from_json(slots) or {}) if conversation_id else DialogueState()
+    saved = DialogueState(State.parse(state), from_json(slots) or {}) if conversation_id else DialogueState()
     prior = list(from_json(replies)) if msg_id and replies is not None else None
     return TurnRecord(ident, actor, saved, prior, conversation_id, from_datetime(last_inbound))
 
@@ -145,18 +131,10 @@ def close_turn(
 ) -> None:
     """Write the new dialogue state (when it changed) and the dedupe record with its answer. A
     concurrent delivery of the same message fails here on the unique key (IntegrityError)."""
-    conn = ctx.session.connection()
     now = ctx.clock.now()
-    if record.conversation_id is None:
-        _NEW_STATE_RUN.run(
-            conn, {"identity_id": record.identity_id, "state": state.name, "slots": state.slots, "now": now}
-        )
-    elif (state.name, state.slots) != (record.saved.name, record.saved.slots):
-        _SET_STATE_RUN.run(
-            conn,
-            {"conv": record.conversation_id, "state": state.name, "slots": dict(state.slots), "now": now},
-        )
+    write_state(ctx, record.identity_id, record.conversation_id, record.saved, state, now)
     if msg_id:
         _PROCESSED_RUN.run(
-            conn, {"identity_id": record.identity_id, "msg_id": msg_id, "now": now, "replies": replies}
+            ctx.session.connection(),
+            {"identity_id": record.identity_id, "msg_id": msg_id, "now": now, "replies": replies},
         )

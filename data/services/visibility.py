@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
 
-from bot.errors import NotFoundError
+from core.conversation import Actor
+from core.errors import NotFoundError
 from data import workflow
 from data.models import AuditLog, Household, Staff, Ticket, TicketEvent, format_address
 from data.services import ServiceContext
-from data.services.directory import Actor
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_app
-from bot.messages import Inbound
+from core.messages import Inbound
 from data.models import Conversation, Ticket
 
 TICKET_NO = re.compile(r"单号 (\d{6})")

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import threading
 
-from bot.messages import Inbound
+from core.messages import Inbound
 
 
 def test_turn_waits_for_a_writer_without_blocking_the_event_loop(app) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +65,7 @@ def test_a_refused_turn_changes_nothing_but_is_answered_once(app, monkeypatch, c
     from sqlalchemy import func, select
 
     import handlers
-    from bot.errors import PermissionDenied
+    from core.errors import PermissionDenied
     from data.models import AuditLog, Conversation, Identity, ProcessedMessage
 
     def refusing(turn):  # type: ignore[no-untyped-def]

@@ -230,7 +230,7 @@ def test_voice_without_recognition_fetches_amr_and_answers_by_voice(wechat_app: 
 
 
 def test_wechat_menu_command_pushes_the_configured_menu(recorder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from bot.__main__ import main
+    from bot.cli import main
     from tests.channels.conftest import wechat_routes
 
     wechat_routes(recorder)

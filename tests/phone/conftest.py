@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.settings import load_settings
+from core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def voice_service():  # type: ignore[no-untyped-def]
     """Whisper + prompt library + live voice, loaded once for the whole session."""
-    from voice.errors import ModelMissing
+    from core.errors import ModelMissing
     from voice.service import build_voice_service
 
     try:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.channels.phone.agi import AgiServer
+from bot.channels.phone.hotline import Hotline
 from data.models import Conversation, Identity, Ticket
 from tests.phone.caller import write_wav
 from tests.phone.conftest import wait_until
 from voice import codecs
-from voice.telephony.agi import AgiServer
-from voice.telephony.hotline import Hotline
 
 HERE = Path(__file__).parent
 FIXTURES = HERE.parent / "voice" / "fixtures"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.channels.phone.hotline import Hotline
+from bot.channels.phone.sip import SipEndpoint
 from data.models import Ticket
 from tests.phone.caller import BARESIP, Phone, free_port, silence
 from tests.phone.conftest import wait_until
-from voice.telephony.hotline import Hotline
-from voice.telephony.sip import SipEndpoint
 
 pytestmark = [
     pytest.mark.slow,

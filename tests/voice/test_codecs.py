@@ -9,9 +9,9 @@ import av
 import numpy as np
 import pytest
 
+from core.errors import AudioTooLarge, AudioTooLong, CorruptAudio, EmptyAudio
 from tests.voice.conftest import CLIPS, fixture_pcm
 from voice import codecs
-from voice.errors import AudioTooLarge, AudioTooLong, CorruptAudio, EmptyAudio
 
 
 @pytest.fixture(scope="module")

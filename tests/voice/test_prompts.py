@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import Part, Rendered, StringCatalog
+from core.render import Part, Rendered, StringCatalog
 from tests.voice.conftest import CATALOG, STRINGS
 from voice import codecs
 from voice.prompts import DIGIT_WORDS, INDEX, PROMPT_DIR, PromptLibrary, normalize, prompt_key, required_texts

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import StringCatalog
+from core.render import StringCatalog
 from tests.voice.conftest import STRINGS, fixture_pcm
 from voice import codecs, recordings
 from voice.asr import NotRecognized, Transcriber, Transcript

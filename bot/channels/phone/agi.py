@@ -29,6 +29,8 @@ from typing import Any
 
 from panoramisk.fast_agi import Application, Request
 
+from bot.channels.phone.flow import CallFlow
+from bot.channels.phone.hotline import Hotline, caller_number
 from voice.telephony.call import (
     KEYS,
     CallChannel,
@@ -40,8 +42,6 @@ from voice.telephony.call import (
     Recognizer,
     Speech,
 )
-from voice.telephony.flow import CallFlow
-from voice.telephony.hotline import Hotline, caller_number
 from voice.vad import has_speech
 
 log = logging.getLogger("lianhu.phone.agi")

@@ -1,7 +1,8 @@
 """The call flow: greeting with the menu, then turns through the same engine as every channel.
 
-Speech or a key interrupts any prompt. A report is read back with 「对请按 1，重说请按 2」 and filed only
-on 1 (the engine's own confirmation); the ticket number is read digit by digit and repeated on 9.
+Speech or a key interrupts any prompt. Replies are spoken from their structured choices as keypad
+prompts (「对请按 1。重说请按 2。」); a report is filed only on 1 (the engine's own confirmation); the
+ticket number is read digit by digit and repeated on 9.
 No input and no match are re-asked `max_retries` times each, then the caller is transferred to the
 duty phone, or (out of hours, or nobody answers) leaves a message that becomes a call-back task.
 An emergency takes the engine's emergency path and then goes to a human. A hang-up at any point
@@ -17,13 +18,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine import Answer, OutMessage
-from bot.render import Rendered
-from data.services.conversations import DialogueState
+from bot.channels.phone.hotline import Caller, Hotline
+from bot.engine import Answer
+from core.conversation import DialogueState, State
+from core.messages import Choice
+from core.render import Rendered, says_choices
+from handlers.menus import PHONE_MAIN
 from voice import codecs, recordings
 from voice.asr import NotRecognized, Recognition
 from voice.telephony.call import RATE, CallChannel, Digit, HungUp, NoInput, Speech
-from voice.telephony.hotline import Caller, Hotline
 
 log = logging.getLogger("lianhu.phone")
 NOT_UNDERSTOOD = {"help.not_understood", "dialogue.retry"}
@@ -41,7 +44,7 @@ GOODBYE = {"help.goodbye"}
 # an answer to a question they have not heard yet): the two parts are heard again as one.
 CONTINUE_WITHIN_S = 1.5
 # States a spoken turn may leave behind and still be taken back: the report is only being collected.
-UNDOABLE = {"report_confirm", "report_clarify", "report_address", "report_description"}
+UNDOABLE = {State.REPORT_CONFIRM, State.REPORT_CLARIFY, State.REPORT_ADDRESS, State.REPORT_DESCRIPTION}
 MESSAGE_PAUSE_MS = 2500  # a message goes on through the pauses of someone thinking what to say next
 
 
@@ -82,7 +85,7 @@ class CallFlow:
         self.settings = hotline.settings
         self.record = CallRecord(channel.call_id, channel.caller)
         self.caller = Caller(channel.caller, False)
-        self.state = "idle"  # the engine's dialogue state for this caller
+        self.state = State.IDLE  # the engine's dialogue state for this caller
         self.last_told: list[Rendered] = []
         self._turns = 0
         self._undo: tuple[bytes, DialogueState] | None = None  # the last spoken turn, to take back
@@ -93,7 +96,7 @@ class CallFlow:
             await self._converse()
         except HungUp:
             self.record.outcome = self.record.outcome or "hung_up"
-            if self.state != "idle":
+            if self.state != State.IDLE:
                 await self.hl.reset(self.caller.number)
         except Exception:
             log.exception("call %s failed", self.ch.call_id)
@@ -113,7 +116,8 @@ class CallFlow:
         self.caller = await self.hl.bind_caller(self.ch.caller)
         self.record.known = self.caller.known
         hello = r("greet.hello_named", name=self.caller.name) if self.caller.name else r("greet.hello")
-        prompt, question = [hello, r("menu.main_phone")], [r("menu.main_phone")]
+        keys = self._keys(PHONE_MAIN)
+        prompt, question = [hello, r("menu.main_phone"), *keys], keys
         after = False  # a ticket number or status was told: silence now means goodbye
         no_input = no_match = 0
         while True:
@@ -140,9 +144,9 @@ class CallFlow:
                 if heard.key == "9" and self.last_told:
                     prompt = [*self.last_told, r("phone.repeat"), r("phone.more")]
                     continue
-                if heard.key == "0" and self.state == "idle":
+                if heard.key == "0" and self.state == State.IDLE:
                     return await self._to_human()
-                answer = await self._key_turn(heard.key)
+                answer = await self._turn(heard.key)
             else:
                 if undo is not None and heard.barged_in and heard.barged_at_s <= CONTINUE_WITHIN_S:
                     heard = await self._join(undo, heard)
@@ -169,7 +173,7 @@ class CallFlow:
             if answer.action in GOODBYE:
                 await self.ch.say(await self._audio(pieces))
                 return await self._hangup("goodbye")
-            told = [self._body(m)[0] for m in answer.messages if m.key in TOLD]
+            told = [Rendered(m.body, m.parts) for m in answer.messages if m.key in TOLD]
             if told:
                 self.last_told, after = told, True
                 prompt, question = (
@@ -194,17 +198,9 @@ class CallFlow:
         gap = b"\x00\x00" * (RATE // 5)
         return Speech(pcm + gap + heard.pcm, heard.voice_end, heard.barged_in)
 
-    async def _key_turn(self, key: str) -> Answer:
-        if key == "2" and self.state == "report_confirm":
-            # 「重说请按 2」: the engine's fix menu, then its "describe it again" choice.
-            await self._turn("2")
-            if self.state == "report_fix":
-                return await self._turn("2")
-        return await self._turn(key)
-
     async def _recognize(self, pcm: bytes) -> Recognition:
         t0 = time.perf_counter()
-        hints = await self.hl.address_hints() if self.state == "report_address" else ()
+        hints = await self.hl.address_hints() if self.state == State.REPORT_ADDRESS else ()
         result = await self.hl.recognize(pcm, hints)
         self.record.recognize_seconds.append(time.perf_counter() - t0)
         return result
@@ -222,7 +218,7 @@ class CallFlow:
         t0 = time.perf_counter()
         answer = await self.hl.handle(self.caller, f"{self.ch.call_id}:{self._turns}", text, confidence)
         self.record.engine_seconds.append(time.perf_counter() - t0)
-        self.state = answer.state or "idle"
+        self.state = answer.state or State.IDLE
         for m in answer.messages:
             if m.key in ("report.created", "report.created_urgent"):
                 self.record.tickets.extend(
@@ -283,7 +279,7 @@ class CallFlow:
             text = "" if isinstance(result, NotRecognized) else result.text
             self.record.heard.append(f"message:{text}")
             ticket = await self.hl.file_message(self.caller, text, self.record.message)
-        self.state = "idle"
+        self.state = State.IDLE
         await self.hl.reset(self.caller.number)
         if ticket:
             self.record.tickets.append(ticket)
@@ -316,35 +312,16 @@ class CallFlow:
         return await self.hl.audio(*pieces)
 
     def _spoken(self, answer: Answer) -> list[Rendered]:
-        """The engine's replies as the phone says them: keypad wording instead of chat menus."""
-        r = self.hl.render
+        """The engine's replies as the phone says them: each sentence, then its choices as keys."""
         pieces: list[Rendered] = []
         for m in answer.messages:
-            if m.key in ("menu.main", "menu.leader"):
-                pieces.append(r("menu.main_phone"))
-                continue
-            body, stripped = self._body(m)
-            if body.parts:
-                pieces.append(body)
-            if not stripped:
-                continue
-            if self.state == "report_confirm" and {d for d, _ in m.choices} == {"1", "2"}:
-                pieces.append(r("phone.confirm_keys"))
-            else:
-                pieces.extend(r("phone.choice", item=label, number=d) for d, label in m.choices)
+            if m.parts:
+                pieces.append(Rendered(m.body, m.parts))
+            if not says_choices(m.body, m.choices):
+                pieces.extend(self.hl.render("phone.choice", item=label, number=d) for d, label in m.choices)
         return pieces
 
-    @staticmethod
-    def _body(m: OutMessage) -> tuple[Rendered, bool]:
-        """The message without the "1 对 2 不对" menu the chat renderer appends (True if one was cut)."""
-        parts = list(m.parts)
-        n = len(m.choices)
-        if n:
-            tail = 4 * n - 1
-            cut = len(parts) - tail
-            menu = parts[cut:] if cut >= 0 else []
-            digits = [p.text for p in menu if p.kind == "digits"]
-            if digits == [d for d, _ in m.choices] and len(menu) == tail:
-                keep = parts[: max(0, cut - 1)] if cut > 0 else []
-                return Rendered("".join(p.text for p in keep), tuple(keep)), True
-        return Rendered(m.text, tuple(parts)), False
+    def _keys(self, choices: tuple[Choice, ...]) -> list[Rendered]:
+        """A declared menu as keypad prompts (the greeting's main menu)."""
+        label = self.hl.app.engine.renderer.label
+        return [self.hl.render("phone.choice", item=label(c), number=c.digit) for c in choices]

@@ -12,16 +12,14 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.app import App
 from bot.engine import Answer
-from bot.messages import Inbound
-from bot.render import Part, Rendered, join
-from data.models import Resident
-from data.services.conversations import DialogueState, load_state, save_state
+from core.conversation import DialogueState
+from core.messages import Inbound
+from core.render import Part, Rendered, join
+from data.services.conversations import load_state, save_state
 from data.services.directory import get_or_create_identity
-from data.services.phone import address_hints, file_callback_ticket
+from data.services.phone import address_hints, bind_caller, file_callback_ticket
 from voice import codecs
 from voice.asr import NotRecognized, Recognition
 from voice.service import VoiceService
@@ -115,18 +113,7 @@ class Hotline:
         if not number:
             return Caller("", False)
         with self.app.db.session() as s:
-            ctx = self.app.context(s)
-            ident = get_or_create_identity(ctx, CHANNEL, number)
-            if ident.resident_id is None and ident.staff_id is None:
-                matches = list(s.scalars(select(Resident).where(Resident.phone == number).limit(2)))
-                if len(matches) == 1:
-                    ident.resident_id = matches[0].id
-            name = ""
-            if ident.resident_id is not None:
-                res = s.get(Resident, ident.resident_id)
-                name = res.name if res else ""
-            save_state(ctx, ident.id, DialogueState())
-            known = ident.resident_id is not None or ident.staff_id is not None
+            known, name = bind_caller(self.app.context(s), CHANNEL, number)
         return Caller(number, known, name)
 
     async def reset(self, number: str) -> None:
@@ -162,9 +149,9 @@ class Hotline:
             received_at=self.app.clock.now(),
             asr_confidence=confidence,
             spoken=confidence is not None,
+            keypad=True,
         )
-        options = {} if caller.known else {"unverified_caller": True}
-        return await self.app.turn(inbound, **options)
+        return await self.app.turn(inbound, unverified_caller=not caller.known)
 
     async def address_hints(self) -> tuple[str, ...]:
         """Registered addresses as recognition hints (read once: the registry changes rarely)."""
@@ -182,13 +169,10 @@ class Hotline:
         if not caller.number:
             return None
         parse = self.app.engine.parser.parse(transcript) if transcript else None
-        catalog = self.app.engine.catalog
-        if parse is not None and parse.item:
-            item = parse.item
-        elif parse is not None and parse.category:
-            item = catalog.default_item(parse.category).code
-        else:
-            item = catalog.items()[-1].code
+        item = self.app.catalog.place(
+            parse.item if parse else None, parse.category if parse else None, fallback=True
+        )
+        assert item is not None
         addr = parse.entities.address if parse is not None else None
         where = (addr.building, addr.unit, addr.room) if addr else (None, None, None)
 

@@ -8,30 +8,26 @@ import logging
 from typing import Any
 
 from bot.app import App
-from bot.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("lianhu.phone")
 
 
 async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list[Any]:
     """Load speech once, then listen for SIP calls (and FastAGI when asked); returns what to stop."""
+    from bot.channels.phone.hotline import Hotline
+    from bot.channels.phone.sip import SipEndpoint
     from voice.service import build_voice_service
-    from voice.telephony.hotline import Hotline
-    from voice.telephony.sip import SipEndpoint
 
-    voice = (
-        voice
-        or app.extras.get("voice")
-        or await asyncio.to_thread(build_voice_service, app.settings, warm=True)
-    )
+    voice = voice or app.voice or await asyncio.to_thread(build_voice_service, app.settings, warm=True)
     hotline = Hotline(app, voice)
-    app.extras["hotline"] = hotline
+    app.hotline = hotline
     started: list[Any] = []
     endpoint = SipEndpoint(hotline, app.settings.phone.sip_listen)
     await endpoint.start()
     started.append(endpoint)
     if agi:
-        from voice.telephony.agi import AgiServer
+        from bot.channels.phone.agi import AgiServer
 
         var = app.settings.path(app.settings.paths.var_dir)
         server = AgiServer(hotline, app.settings.phone.agi_listen, var / "agi/sounds", var / "agi/recordings")
@@ -41,7 +37,7 @@ async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list
 
 
 def install(app: App) -> None:
-    """Start the line with the server when `phone.enabled` (app.extras start-up/shutdown hooks)."""
+    """Start the line with the server when `phone.enabled` (the app's start-up and shutdown hooks)."""
     if not app.settings.phone.enabled:
         return
     running: list[Any] = []
@@ -53,8 +49,8 @@ def install(app: App) -> None:
         for part in reversed(running):
             await part.stop()
 
-    app.extras.setdefault("startup", []).append(startup)
-    app.extras.setdefault("shutdown", []).append(shutdown)
+    app.startup.append(startup)
+    app.shutdown.append(shutdown)
 
 
 def main(settings: Settings, demo: bool = False, agi: bool = False) -> int:

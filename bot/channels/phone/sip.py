@@ -14,10 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.channels.phone.flow import CallFlow
+from bot.channels.phone.hotline import Hotline, caller_number
 from voice.telephony.call import FRAME_BYTES
-from voice.telephony.flow import CallFlow
 from voice.telephony.framed import FramedChannel
-from voice.telephony.hotline import Hotline, caller_number
 
 log = logging.getLogger("lianhu.phone.sip")
 BUSY_MARGIN = 4  # calls past the limit that still hear the busy prompt instead of a bare 486

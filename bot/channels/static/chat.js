@@ -89,7 +89,7 @@
     try {
       const resp = await api("/api/speak", {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ messages: replies.map((r) => ({ text: r.text, parts: r.parts || [] })) }),
+        body: JSON.stringify({ messages: replies.map((r) => ({ text: r.text, body: r.body, parts: r.parts || [], choices: r.choices || [] })) }),
       });
       if (resp.status === 200) play(await resp.blob());
     } catch (e) { /* reading aloud is a bonus */ }

@@ -1,0 +1,72 @@
+"""Conversation types: who is speaking (Actor) and where their dialogue stands (DialogueState)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+STAFF_ROLES = ("leader", "grid", "staff", "duty")
+
+
+class State(StrEnum):
+    """The question a conversation is waiting on (stored per identity; values are stable)."""
+
+    IDLE = "idle"
+    REPORT_CONFIRM = "report_confirm"
+    REPORT_FIX = "report_fix"
+    REPORT_ADDRESS = "report_address"
+    REPORT_DESCRIPTION = "report_description"
+    REPORT_CLARIFY = "report_clarify"
+    PICK_TICKET = "pick_ticket"
+    CANCEL_CONFIRM = "cancel_confirm"
+    RATE = "rate"
+    LEADER_REASON = "leader_reason"
+    LEADER_TASK = "leader_task"
+    BIND = "bind"
+
+    @classmethod
+    def parse(cls, name: str | None) -> State:
+        """A stored name; one this version no longer knows starts the conversation afresh."""
+        try:
+            return cls(name or cls.IDLE)
+        except ValueError:
+            return cls.IDLE
+
+
+@dataclass
+class DialogueState:
+    name: State = State.IDLE
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = State.parse(self.name)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind one inbound message, as far as permissions are concerned."""
+
+    identity_id: int
+    channel: str
+    external_id: str
+    role: str  # resident | leader | grid | staff | duty | unbound
+    name: str = ""
+    resident_id: int | None = None
+    staff_id: int | None = None
+    household_id: int | None = None
+    unit_id: int | None = None
+    grid_id: int | None = None
+    community_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def bound(self) -> bool:
+        return self.role != "unbound"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.channel}:{self.external_id}"
