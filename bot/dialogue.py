@@ -2,12 +2,15 @@
 
 Order of precedence for one message:
   1. a leader's typed command (接单 N …), for bound accounts
-  2. an emergency, in any state
+  2. an emergency, in any state; a suspected risk gets the safety question first, in any state
   3. an unbound account may only bind
   4. a menu button's words (反映问题, 查询进度 …)
   5. while a question is pending: a key that picks one of the offered choices, else the state's rows
-     in TABLE (first matching guard wins; PASS lets the message through as a new request)
-  6. idle: a key picks from the main menu; words go by their intent (INTENT_ACTIONS)
+     in TABLE (first matching guard wins; PASS lets the message through as a new request, a report of
+     something else is taken as a new report): the pending question is then held and asked again
+     once the new request is done (Action.switch; the engine keeps the held question)
+  6. idle: a key picks from the main menu; words go by their intent (INTENT_ACTIONS); a long message
+     shaped like a complaint that understanding cannot place goes to a person (留言)
 Handlers (handlers/*) carry out the action and choose the next state.
 """
 
@@ -33,6 +36,8 @@ NEW_REQUESTS = ("query_status", "urge", "cancel", "human", "help", "goodbye", "t
 class Action:
     name: str
     slots: dict[str, Any] = field(default_factory=dict)
+    switch: bool = False  # a new request while a question was pending: hold that question, ask it after
+    replay: str | None = None  # act on this earlier message (the one the safety question was about)
 
 
 Guard = Callable[[Parse, str | None], bool]
@@ -78,6 +83,18 @@ def zero(p: Parse, key: str | None) -> bool:
 
 def any_key_or_blank(p: Parse, key: str | None) -> bool:
     return key is not None or not p.text.strip()
+
+
+def safe(p: Parse, key: str | None) -> bool:
+    """「没有」「没事」「不是」… as the start of an answer to 「您现在有危险吗？」 (with more said after it)."""
+    return key is None and p.risk is None and p.normalized.lstrip().startswith(SAFE_ANSWERS)
+
+
+SAFE_ANSWERS = ("没有", "没得", "莫得", "没事", "不是", "不用", "没危险", "安全", "不危险", "没得事")
+
+
+def blank(p: Parse, key: str | None) -> bool:
+    return key is None and not p.text.strip()
 
 
 def anything(p: Parse, key: str | None) -> bool:
@@ -129,7 +146,19 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     State.LEADER_REASON: ((zero, "help.menu"), (no, "help.menu"), (anything, "leader.reason_given")),
     State.LEADER_TASK: ((new_request, PASS), (anything, RETRY)),
     State.BIND: ((anything, "bind.input"),),
+    State.OFFER_PERSON: ((yes, "message.leave"), (no, "help.menu"), (anything, PASS)),
+    State.SAFETY_CHECK: (
+        (yes, "safety.confirmed"),
+        (no, "safety.declined"),
+        (safe, "safety.declined"),
+        (blank, "safety.no_answer"),  # silence on the phone counts as yes
+        (anything, "safety.retry"),
+    ),
 }
+SAFETY_ANSWERS = ("safety.confirmed", "safety.declined", "safety.no_answer", "safety.unclear")
+NOT_RESUMED = (State.IDLE, State.RATE, State.BIND, State.SAFETY_CHECK)  # nothing to ask again
+# Reports a new report may interrupt (a report of the same thing restates the pending one instead).
+REPORTING = (State.REPORT_CONFIRM, State.REPORT_FIX, State.REPORT_ADDRESS, State.REPORT_CLARIFY)
 
 INTENT_ACTIONS = {
     "report": "report.start",
@@ -151,26 +180,59 @@ INTENT_ACTIONS = {
 def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, guest: bool = False) -> Action:
     """What to do with one message. `guest`: an unregistered caller may still report (flagged for checking)."""
     key = parse.entities.digit
+    waiting = state.name not in NOT_RESUMED
     if not key and actor.bound:  # staff commands need a bound account
         cmd = parse_command(parse.text) or parse_command(parse.normalized)
         if cmd is not None:
             return Action("leader.command", {"op": cmd.op, "ticket_no": cmd.ticket_no, "note": cmd.note})
-    if parse.intent == "emergency" or (parse.urgent and parse.intent == "report"):
-        return Action("emergency.report")
+    if (
+        parse.intent == "emergency"
+        or (parse.urgent and parse.intent == "report")
+        or parse.risk == "emergency"
+    ):
+        return Action("emergency.report", switch=waiting)
+    if state.name == State.SAFETY_CHECK:
+        return _safety_answer(state, parse, key)
+    if parse.risk == "suspected":
+        return Action("safety.ask", switch=waiting)
     if not actor.bound and not guest:
         return Action("bind.input")
     button = menu_action(parse.text)
     if button is not None:
-        return Action(button)
+        return Action(button, switch=waiting)
     if state.name != State.IDLE:
         action = answer(state, parse, key)
         if action is not None:
             return action
+    action = _new_request(state, parse, actor, key, threshold)
+    return Action(action.name, action.slots, switch=waiting) if waiting else action
+
+
+def _new_request(
+    state: DialogueState, parse: Parse, actor: Actor, key: str | None, threshold: float
+) -> Action:
     if key:
         return _chosen(picked(main_menu(actor), key)) or Action("help.not_understood")
     if parse.intent == "report" and _unsure(parse, threshold):
         return Action("report.clarify")
+    if parse.intent in ("out_of_scope", "help") and parse.complaint:
+        return Action("message.leave")  # a long complaint nobody taught us: a person reads it
+    if parse.intent == "out_of_scope" and parse.confidence < threshold:
+        return Action("help.not_understood")  # unsure what it is: ask again, then a person
     return Action(INTENT_ACTIONS.get(parse.intent, "help.not_understood"))
+
+
+def _safety_answer(state: DialogueState, parse: Parse, key: str | None) -> Action:
+    """The answer to 「您现在有危险吗？」 applies to the message that raised the question. An unclear
+    answer is asked once more; the second time (like silence) it counts as yes."""
+    action = answer(state, parse, key) or Action("safety.retry")
+    if action.name == "safety.retry" and state.slots.get("retries", 0) >= 1:
+        action = Action("safety.unclear")
+    if action.name in SAFETY_ANSWERS:
+        return Action(
+            action.name, {"check": state.slots.get("check")}, replay=str(state.slots.get("text", ""))
+        )
+    return action
 
 
 def answer(state: DialogueState, parse: Parse, key: str | None) -> Action | None:
@@ -178,10 +240,20 @@ def answer(state: DialogueState, parse: Parse, key: str | None) -> Action | None
     chosen = _chosen(picked(offered(state), key))
     if chosen is not None:
         return chosen
+    if state.name in REPORTING and _other_report(state, parse):
+        return Action("report.start", switch=True)  # something else to report: hold this one
     for guard, name in TABLE.get(state.name, ((anything, PASS),)):
         if guard(parse, key):
             return Action(name) if name != PASS else None
     return None
+
+
+def _other_report(state: DialogueState, parse: Parse) -> bool:
+    """A report of something other than what is being collected (楼道灯 while 水管 is read back)."""
+    if parse.intent != "report" or not parse.item or parse.entities.address is not None:
+        return False
+    pending = {state.slots.get("item"), *(c.arg for c in offered(state) if c.action == "report.choose")}
+    return bool(pending - {None}) and parse.item not in pending
 
 
 def offered(state: DialogueState) -> list[Choice]:

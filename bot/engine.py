@@ -9,15 +9,16 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
 import handlers
 from bot.dialogue import Action, decide
+from bot.holding import HELD, hold
 from core.catalog import DemandCatalog
-from core.conversation import Actor, State
+from core.conversation import Actor, DialogueState, State
 from core.errors import LianhuError
 from core.messages import Inbound, Reply
 from core.render import OutMessage, Renderer, StringCatalog
@@ -26,6 +27,7 @@ from data.clock import Clock
 from data.db import Database
 from data.services import ServiceContext
 from data.services.channels import enqueue_late_reply
+from data.services.risk import CONFIRMED, DECLINED, NO_ANSWER, UNCLEAR, record_answer
 from data.services.turns import close_turn, open_turn, touch
 from handlers.base import Result, Turn, TurnOptions
 from nlu.types import Parse
@@ -138,11 +140,14 @@ class Engine:
             t2 = time.perf_counter()
             guest = options.unverified_caller
             action = decide(state, parse, actor, self.settings.nlu.confidence_threshold, guest=guest)
+            at, said, heard = state, parse, inbound
+            if action.replay is not None:
+                at, said, heard, action = self._replay(ctx, state, action, inbound, actor, guest)
             if refused is not None:
                 result = Result([Reply(refused.reply_key)], state)
             else:
-                turn = Turn(ctx, actor, state, parse, inbound, dict(action.slots), options)
-                result = self._run(turn, action)
+                turn = Turn(ctx, actor, at, said, heard, dict(action.slots), options)
+                result = hold(at, action, self._run(turn, action))
             messages = [self.renderer.render(r) for r in result.replies]
             queued = late_after is not None and time.monotonic() > late_after and bool(messages)
             if queued:
@@ -172,6 +177,30 @@ class Engine:
             {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1},
             queued,
         )
+
+    def _replay(
+        self,
+        ctx: ServiceContext,
+        state: DialogueState,
+        action: Action,
+        inbound: Inbound,
+        actor: Actor,
+        guest: bool,
+    ) -> tuple[DialogueState, Parse, Inbound, Action]:
+        """The answer to the safety question acts on the message that raised it: an alert on yes (or
+        silence, or a second unclear answer); on no, that message is handled as it was meant, in the
+        conversation as it stood before the question."""
+        text = action.replay or ""
+        parse = replace(self.parser.parse(text), risk=None, risk_cues=())
+        heard = replace(inbound, text=text)
+        check = action.slots.get("check")
+        if action.name == "safety.declined":
+            record_answer(ctx, check, DECLINED)
+            before = DialogueState.from_json(state.slots.get(HELD))
+            threshold = self.settings.nlu.confidence_threshold
+            return before, parse, heard, decide(before, parse, actor, threshold, guest=guest)
+        outcome = {"safety.no_answer": NO_ANSWER, "safety.unclear": UNCLEAR}.get(action.name, CONFIRMED)
+        return state, parse, heard, Action("emergency.report", {"check": check, "outcome": outcome})
 
     def _run(self, turn: Turn, action: Action) -> Result:
         """Run a handler; a typed error rolls the turn back and becomes its answer (see `handle`)."""

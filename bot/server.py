@@ -35,6 +35,8 @@ def create_server(
             tasks.append(asyncio.create_task(_scheduler(app, stop)))
         if preload_voice and app.voice is None:
             tasks.append(asyncio.create_task(_load_voice(app)))
+        if preload_voice:  # the semantic risk check's encoder (about a second), before a resident needs it
+            tasks.append(asyncio.create_task(asyncio.to_thread(_warm_understanding)))
         for hook in app.startup:
             await hook()
         # Models and catalogs are loaded and live for the whole process: keep them out of the
@@ -72,6 +74,12 @@ def create_server(
 
     mount_channels(api, app)
     return api
+
+
+def _warm_understanding() -> None:
+    from nlu.semantic import encoder
+
+    encoder().encode("你好")
 
 
 async def _load_voice(app: App) -> None:

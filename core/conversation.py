@@ -24,6 +24,8 @@ class State(StrEnum):
     LEADER_REASON = "leader_reason"
     LEADER_TASK = "leader_task"
     BIND = "bind"
+    OFFER_PERSON = "offer_person"  # 「要我把您的话转给联户长吗？」 after two messages we could not help with
+    SAFETY_CHECK = "safety_check"  # 「您现在有危险吗？」 asked before anything else is done
 
     @classmethod
     def parse(cls, name: str | None) -> State:
@@ -41,6 +43,14 @@ class DialogueState:
 
     def __post_init__(self) -> None:
         self.name = State.parse(self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": str(self.name), "slots": self.slots}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> DialogueState:
+        raw = raw or {}
+        return cls(State.parse(raw.get("name")), dict(raw.get("slots") or {}))
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ class Ticket(Base):
     last_alert_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_urged_at: Mapped[datetime | None] = mapped_column(DateTime)
     rating: Mapped[int | None] = mapped_column(Integer)
+    # request (a report), message (留言: words the machine could not place, for a person to read)
+    kind: Mapped[str] = mapped_column(String(16), default="request", server_default="request")
 
 
 class TicketEvent(Base):
@@ -266,3 +268,18 @@ class AuditLog(Base):
     identity_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RiskCheck(Base):
+    """A safety question asked because a message may mean someone is in danger, and its answer."""
+
+    __tablename__ = "risk_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    asked_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    cues: Mapped[str] = mapped_column(String(200), default="")  # what raised it ("medical:喘不上气")
+    # asked | confirmed | declined | no_answer (silence on the phone counts as yes) | unclear (asked twice)
+    outcome: Mapped[str] = mapped_column(String(16), default="asked")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))

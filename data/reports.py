@@ -15,6 +15,7 @@ from sqlalchemy import select
 from data import workflow
 from data.models import Grid, Rating, Ticket, Unit
 from data.services import ServiceContext
+from data.services.risk import figures as safety_figures
 
 TARGETS = {"answered_24h_share": 1.0, "satisfaction_rate": 0.95, "emergency_ack_minutes": 30}
 PERIOD_DAYS = {"week": 7, "month": 30}
@@ -42,6 +43,9 @@ class Report:
     emergency_ack_max_minutes: float | None = None
     emergency_ack_within_target: float | None = None
     unacknowledged_emergencies: int = 0
+    # safety questions (「您现在有危险吗？」): asked / confirmed (or no answer) / declined / unanswered
+    safety: dict[str, int] = field(default_factory=dict)
+    messages: int = 0  # words the machine could not place, passed to a person (留言)
 
 
 def _median(values: list[float]) -> float | None:
@@ -68,6 +72,7 @@ def build_report(
         Ticket.resolved_at,
         Ticket.status,
         Ticket.urgent,
+        Ticket.kind,
         Ticket.acknowledged_at,
         Ticket.accept_due_at,
         Ticket.resolve_due_at,
@@ -130,6 +135,8 @@ def build_report(
     if scores:
         report.satisfaction_rate = round(sum(s in (1, 2) for s in scores) / len(scores), 4)
         report.fully_satisfied_rate = round(sum(s == 1 for s in scores) / len(scores), 4)
+    report.safety = safety_figures(ctx, start, end_at)
+    report.messages = sum(1 for r in rows if r.kind == "message")
     return report
 
 
@@ -139,6 +146,10 @@ def _overdue(r, now: datetime) -> bool:  # type: ignore[no-untyped-def]
     if r.status in (workflow.ACCEPTED, workflow.IN_PROGRESS):
         return bool(r.resolve_due_at and r.resolve_due_at < now)
     return False
+
+
+def _safety(f: dict[str, int]) -> str:
+    return f"{f.get('asked', 0)} / {f.get('confirmed', 0)} / {f.get('declined', 0)}"
 
 
 def _pct(v: float | None) -> str:
@@ -164,6 +175,8 @@ def summary_rows(r: Report) -> list[tuple[str, str, str]]:
         ("紧急响应最长", _num(r.emergency_ack_max_minutes, "分钟"), "≤ 30 分钟"),
         ("30分钟内响应占比", _pct(r.emergency_ack_within_target), "100%"),
         ("未响应的紧急求助", str(r.unacknowledged_emergencies), "0"),
+        ("安全询问（问过 / 确认有危险 / 答没有）", _safety(r.safety), ""),
+        ("居民留言（转人工阅读）", str(r.messages), ""),
     ]
 
 

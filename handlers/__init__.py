@@ -7,9 +7,11 @@ from handlers import (  # noqa: F401
     help,
     human,
     leader,
+    message,
     picking,
     rate,
     report,
+    safety,
     status,
     urge,
 )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core.messages import Reply
 from data.models import Community, Household
 from data.services.directory import find_household
+from data.services.risk import CONFIRMED, record_answer
 from data.services.tickets import create_ticket
 from handlers.base import Result, Turn, done, handler
 
@@ -37,6 +38,8 @@ def emergency(turn: Turn) -> Result:
         urgent=True,
         needs_verification=not actor.bound,
     )
+    if turn.slots.get("check"):  # raised by the answer to the safety question
+        record_answer(svc, turn.slots["check"], turn.slots.get("outcome", CONFIRMED), ticket.id)
     replies = [
         Reply("emergency.alert"),
         Reply("emergency.call_numbers"),

@@ -30,7 +30,8 @@ def tasks(turn: Turn) -> Result:
     replies = [Reply("leader.tasks_header", {"count": str(len(rows))})]
     for t in rows[:MAX_CHOICES]:
         p = task_params(turn.svc, t)
-        key = "leader.task_line_overdue" if is_overdue(t, now) else "leader.task_line"
+        marks = ("_urgent" if t.urgent else "") + ("_overdue" if is_overdue(t, now) else "")
+        key = f"leader.task_line{marks}"
         replies.append(Reply(key, {**p, "status": f"@status_word.{t.status}"}))
     replies.append(Reply("leader.pick", choices=ticket_choices(turn, rows)))
     return ask(replies, State.PICK_TICKET, purpose="leader")

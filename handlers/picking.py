@@ -9,6 +9,7 @@ from data import workflow
 from data.models import Ticket
 from data.services.visibility import get_visible, own_open
 from handlers.base import REGISTRY, Result, Turn, ask, done, handler
+from handlers.message import leave
 
 MAX_CHOICES = 8
 
@@ -37,6 +38,8 @@ def for_own_active(turn: Turn, purpose: str, none_key: str, which_key: str) -> R
         turn.slots = {"ticket_no": turn.parse.entities.ticket_no}
         return REGISTRY[f"{purpose}.ticket"](turn)
     tickets = own_open(turn.svc, turn.actor, workflow.ACTIVE)
+    if not tickets and turn.parse.complaint:
+        return leave(turn, [turn.text])  # urging about something never filed here: a person reads it
     if not tickets:
         return done(Reply(none_key))
     if len(tickets) == 1:

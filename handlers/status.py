@@ -7,6 +7,7 @@ from core.messages import Reply
 from data.models import Ticket
 from data.services.visibility import TicketView, get_visible, own_open_views, view
 from handlers.base import Result, Turn, done, handler
+from handlers.message import leave
 
 MAX_LINES = 5
 
@@ -39,6 +40,8 @@ def query(turn: Turn) -> Result:
         turn.slots = {"ticket_no": no}
         return one(turn)
     tickets = own_open_views(turn.svc, turn.actor)
+    if not tickets and turn.parse.complaint:
+        return leave(turn, [turn.text])  # a complaint about something never filed here: a person reads it
     if not tickets:
         return done(Reply("status.none"))
     replies = [Reply("status.header", {"count": str(len(tickets))})]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 import core.catalog as catalog_module
 from nlu.embeddings import WordVectors, load_vectors, source_id
@@ -20,9 +21,11 @@ from nlu.features import Featurizer
 from nlu.model import LinearModel, fit
 from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
+from nlu.semantic import DangerBank
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
+SAFETY_TUNING = tuple(PACKAGE_DIR / "evalsets" / name for name in ("safety_dev.yml", "safety_check.yml"))
 CORE_CATALOG = Path(catalog_module.__file__)  # the catalog's types are pickled in the bundle
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
@@ -62,13 +65,14 @@ class Bundle:
     memory: dict[str, str]  # core(normalized example) -> label, where unambiguous
     persons: dict[str, str]  # surface -> canonical person (Rasa synonyms)
     train_seconds: float
+    danger: DangerBank | None = None  # example lines the semantic risk check compares with
 
 
 def fingerprint(catalog_path: str | Path, training_dir: str | Path, lexicon_dir: Path = LEXICON_DIR) -> str:
     """Hash of every input of training: catalog, training files, lexicon, word vectors and this package's code."""
     digest = hashlib.sha256(f"v{FORMAT_VERSION}\t{source_id()}".encode())
     paths = [Path(catalog_path), *training_files(training_dir), *sorted(Path(lexicon_dir).glob("*.yaml"))]
-    paths += [*sorted(PACKAGE_DIR.glob("*.py")), CORE_CATALOG]
+    paths += [*sorted(PACKAGE_DIR.glob("*.py")), CORE_CATALOG, *(p for p in SAFETY_TUNING if p.exists())]
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -107,9 +111,25 @@ def build(
     for key in clashes:
         memory.pop(key)
     persons = {surface: value for surface, value in data.synonyms.items() if value in PERSON_VALUES}
+    danger = DangerBank.build(
+        [(text, label == "emergency") for text, label in examples] + safety_examples(SAFETY_TUNING),
+        lambda text: vectors(normalizer(text)),
+    )
     fp = fingerprint(catalog_path, training_dir, lexicon_dir)
     return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, vectors, model, intent_model, memory,
-                  persons, time.perf_counter() - started)  # fmt: skip
+                  persons, time.perf_counter() - started, danger)  # fmt: skip
+
+
+def safety_examples(paths: Sequence[Path]) -> list[tuple[str, bool]]:
+    """Lines of the tuning halves of the sets written apart (nlu/evalsets): the semantic check's
+    examples of how residents say danger and near-danger. The final half is never read here."""
+    out: list[tuple[str, bool]] = []
+    for path in paths:
+        if path.exists():
+            out += [
+                (str(r["text"]), r["label"] == "emergency") for r in yaml.safe_load(path.read_text("utf-8"))
+            ]
+    return out
 
 
 PERSON_VALUES = {"self", "mother", "father", "parents", "spouse", "grandchild", "child", "grandparent",

@@ -1,4 +1,4 @@
-"""Command line: python -m nlu parse | train [--if-stale] | eval [--ood]."""
+"""Command line: python -m nlu parse | train [--if-stale] | eval [--ood | --set FILE]."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def parse_to_json(parse: Parse) -> dict[str, Any]:
         "confidence": parse.confidence,
         "entities": entities,
         "alternatives": [dataclasses.asdict(a) for a in parse.alternatives],
+        "risk": parse.risk,
+        "risk_cues": list(parse.risk_cues),
+        "complaint": parse.complaint,
     }
 
 
@@ -58,7 +61,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from nlu import evaluate
 
-    if args.ood:
+    if args.set:
+        from nlu import safety_eval
+
+        report = safety_eval.run(load_parser(args.catalog, args.training, args.cache), Path(args.set))
+        if not args.json:
+            print(safety_eval.format_report(report, verbose=args.verbose))
+            return 0
+    elif args.ood:
         from nlu import ood
 
         report = ood.run(load_parser(args.catalog, args.training, args.cache), Path(args.evaldata))
@@ -86,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--probe", default="tests/nlu/cases/probe.yml", help="extra unseen sentences, if present")
     ev.add_argument("--ood", action="store_true", help="out-of-distribution figures from --evaldata")
     ev.add_argument("--evaldata", default="../shared/evaldata")
+    ev.add_argument(
+        "--set", help="a labelled YAML set: emergency recall, false alarms, confusion per outcome"
+    )
+    ev.add_argument("--verbose", action="store_true", help="with --set: list the misses and false alarms")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_cmd_eval)
     args = ap.parse_args(argv)

@@ -11,14 +11,33 @@ from nlu.bundle import Bundle, build, core, fingerprint, load_cached, recall, sa
 from nlu.emergency import Hit, RedFlagDetector
 from nlu.entities import PersonFinder, extract, find_digit
 from nlu.features import LENGTH_FEATURE
+from nlu.risk import EMERGENCY, SUSPECTED, Risk, RiskLayer
 from nlu.training import split_label
 from nlu.types import Alternative, Entities, Parse
 
-EMERGENCY = "emergency"
 EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
 ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
+RISK_ITEM_MIN_P = 0.5
+PLAIN_ANSWERS = ("confirm", "deny", "greet", "thanks", "goodbye", "rate")  # too plain to compare
+# The item an emergency the risk layer found is filed under, by kind (the rest: the model's clear
+# item, else the catalog's fallback).
+RISK_ITEMS = {"medical": "elder_health", "structural": "public_facility"}
 INTENT_MODEL_WEIGHT = 0.5  # share of the pooled-intent model in the intent decision (the rest: summed labels)
 _CHILDREN = {"child", "grandchild"}
+
+
+def _level(risk: Risk, model_says: bool) -> str | None:
+    """The risk layer decides with the model: a story or a joke is nobody's danger; the model's own
+    emergency (a red flag, or its emergency label) stands unless the message is told as over or as a
+    question, and then it is asked about instead; a confident other label never overrides a cue."""
+    if risk.framing in ("media", "joke", "question"):
+        return None
+    read_as_history = bool(risk.cues) and not any(c.live for c in risk.cues)
+    if risk.level == EMERGENCY or (model_says and not risk.framing and not read_as_history):
+        return EMERGENCY
+    if risk.level == SUSPECTED or (model_says and not risk.framing and not read_as_history):
+        return SUSPECTED
+    return None
 
 
 def _lone_letter(key: str) -> bool:
@@ -32,6 +51,8 @@ class Parser:
         self.bundle = bundle
         res = bundle.resources
         self._detector = RedFlagDetector(res.red_flags, res.hedges, res.negations, res.after)
+        assert res.risk is not None, "the bundle was built without the risk lexicon"
+        self._risk = RiskLayer(res.risk)
         self._persons = PersonFinder(bundle.persons)
         self._labels = bundle.model.labels
         self._split = [split_label(label, res.items) for label in self._labels]
@@ -77,9 +98,11 @@ class Parser:
         entities = extract(normalized, surface, self._persons)
         feats = self.bundle.featurizer(normalized, surface)
         hit, muted = self._detector.scan(normalized)
+        risk = self._risk.assess(surface, normalized)
         key = core(normalized)
         remembered = recall(self.bundle.memory, key)
-        if hit is None and remembered is None and (not self._knows(feats) or _lone_letter(key)):
+        unfamiliar = not self._knows(feats) or _lone_letter(key)
+        if risk.level is None and hit is None and remembered is None and unfamiliar:
             # Nothing but the length is familiar (zzzz, a rare character), or a lone Latin letter
             # whose only n-gram comes from some longer line (xin, K字头): the length alone once made
             # such a letter a confident "yes".
@@ -91,7 +114,7 @@ class Parser:
         intent_probs = intent_model.from_vector(*vector, embedding)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
-        return self._decide(text, normalized, probs, intent_probs, hit, remembered, entities)
+        return self._decide(text, normalized, probs, intent_probs, hit, remembered, entities, risk, embedding)
 
     def _knows(self, feats: Counter[str]) -> bool:
         vocab = self.bundle.model.vocab
@@ -101,12 +124,18 @@ class Parser:
         intent, item = self._split[index]
         return self.bundle.resources.category_of(item), item
 
-    def _emergency_item(self, probs: np.ndarray, hit: Hit | None, entities: Entities) -> str | None:
+    def _emergency_item(
+        self, probs: np.ndarray, hit: Hit | None, entities: Entities, risk: Risk
+    ) -> str | None:
         item = hit.item if hit else None
+        if item is None and risk.level == EMERGENCY:
+            item = RISK_ITEMS.get(risk.kind or "")
         if item is None:
             reports = [i for i, (intent, _) in enumerate(self._split) if intent == "report"]
             best = max(reports, key=lambda i: probs[i], default=None)
-            item = self._split[best][1] if best is not None and probs[best] >= ITEM_MIN_P else None
+            # the risk layer raised it: only a clear item (a threat is not 噪音扰民)
+            least = ITEM_MIN_P if hit is not None or risk.level != EMERGENCY else RISK_ITEM_MIN_P
+            item = self._split[best][1] if best is not None and probs[best] >= least else None
         if entities.person in _CHILDREN and self.bundle.resources.category_of(item) == "elder_care":
             return None
         return item
@@ -120,15 +149,21 @@ class Parser:
         hit: Hit | None,
         remembered: str | None,
         entities: Entities,
+        risk: Risk,
+        embedding: np.ndarray,
     ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
-        urgent = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
+        model_says = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
+        level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says)
+        cues = tuple(c.label for c in risk.cues if c.live)
+        if model_says and not cues:
+            cues = (f"model:{hit.text}" if hit else "model:emergency",)
         alternatives = tuple(
             Alternative(self._split[i][0], *self._item_of(i), round(float(probs[i]), 4)) for i in order[:3]
         )
-        if urgent:
-            item = self._emergency_item(probs, hit, entities)
+        if level == EMERGENCY:
+            item = self._emergency_item(probs, hit, entities, risk)
             confidence = max(p_em, 0.95 if hit else 0.0, 1.0 if remembered == EMERGENCY else 0.0)
             category = self.bundle.resources.category_of(item)
             return Parse(
@@ -138,9 +173,11 @@ class Parser:
                 category,
                 item,
                 True,
-                round(confidence, 4),
+                round(max(confidence, 0.9), 4),
                 alternatives,
                 entities,
+                EMERGENCY,
+                cues,
             )
         if remembered is not None and remembered in self._labels:
             best, confidence = self._labels.index(remembered), 1.0
@@ -148,9 +185,28 @@ class Parser:
             best, confidence = self._best_label(probs, intent_probs, order)
         intent, _ = self._split[best]
         category, item = self._item_of(best)
+        if level is None and remembered is None and intent not in PLAIN_ANSWERS and self.bundle.danger:
+            near = self.bundle.danger.nearest_danger(text, embedding)
+            if near is not None:  # says what messages about danger say: ask
+                level, cues = SUSPECTED, (f"similar:{near[:24]}",)
         return Parse(
-            text, normalized, intent, category, item, False, round(confidence, 4), alternatives, entities
+            text,
+            normalized,
+            intent,
+            category,
+            item,
+            False,
+            round(confidence, 4),
+            alternatives,
+            entities,
+            level,
+            cues if level else (),
+            self._complaint(core(normalized)),
         )
+
+    def _complaint(self, key: str) -> bool:
+        res = self.bundle.resources
+        return len(key) >= res.complaint_min_chars and any(w in key for w in res.complaint)
 
     def _best_label(self, probs: np.ndarray, intent_probs: np.ndarray, order: list[int]) -> tuple[int, float]:
         """Pick the intent on summed probabilities (report = all items together) blended with the pooled-intent

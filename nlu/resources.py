@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from core.catalog import DemandCatalog, Item
+from nlu.risk import RiskLexicon
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 LEXICON_DIR = PACKAGE_DIR / "lexicon"
@@ -37,6 +38,9 @@ class Resources:
     hedges: tuple[str, ...]
     negations: tuple[str, ...]
     after: tuple[str, ...] = ()
+    risk: RiskLexicon | None = None
+    complaint: tuple[str, ...] = ()  # markers of a complaint's shape (domain.yaml)
+    complaint_min_chars: int = 14
 
     def category_of(self, item: str | None) -> str | None:
         found = self.items.get(item or "")
@@ -91,4 +95,17 @@ def load_resources(catalog_path: str | Path, lexicon_dir: str | Path = LEXICON_D
     items = load_catalog(catalog_path)
     flags, hedges, negations, after = _red_flags(lexicon_dir)
     words = _domain_words(lexicon_dir, items)
-    return Resources(items, load_dialect(lexicon_dir), words, flags, hedges, negations, after)
+    risk = RiskLexicon.load(lexicon_dir / "risk.yaml")
+    domain = _read(lexicon_dir / "domain.yaml")
+    return Resources(
+        items,
+        load_dialect(lexicon_dir),
+        words,
+        flags,
+        hedges,
+        negations,
+        after,
+        risk,
+        tuple(str(w) for w in domain.get("complaint", [])),
+        int(domain.get("COMPLAINT_MIN_CHARS", 14)),
+    )

@@ -78,3 +78,6 @@ class Parse:
     confidence: float = 0.0
     alternatives: tuple[Alternative, ...] = ()
     entities: Entities = field(default_factory=Entities)
+    risk: str | None = None  # emergency | suspected (ask the safety question first) | None
+    risk_cues: tuple[str, ...] = ()  # what made it so ("medical:喘不上气"), for the log
+    complaint: bool = False  # long and shaped like a complaint or a request to the authorities

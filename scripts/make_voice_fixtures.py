@@ -24,10 +24,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [
             {"text": r["text"], "out": f"{tmp}/{i}.wav", "speed": r.get("speed", 1.0), "f0": r.get("f0", 1.0)}
-            for i, r in enumerate(spec["requests"])
+            for i, r in enumerate([*spec["requests"], *spec.get("danger", [])])
         ]
         errors = render_wavs(python, jobs)
-        for job, req in zip(jobs, spec["requests"], strict=True):
+        for job, req in zip(jobs, [*spec["requests"], *spec.get("danger", [])], strict=True):
             if job["out"] in errors:
                 print("failed", req["file"], errors[job["out"]])
                 continue

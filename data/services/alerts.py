@@ -45,7 +45,8 @@ def send_task(
     params: dict[str, str] | None = None,
 ) -> None:
     """Push a task (new, escalated or reopened) to the staff member who must accept it."""
-    tell_staff(ctx, ticket, staff_id, "new_task", "leader.new_task", event_id, params, ACCEPT_CHOICE)
+    key = "leader.message_task" if ticket.kind == "message" else "leader.new_task"
+    tell_staff(ctx, ticket, staff_id, "new_task", key, event_id, params, ACCEPT_CHOICE)
 
 
 def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:
@@ -102,9 +103,15 @@ def task_params(ctx: ServiceContext, ticket: Ticket) -> dict[str, str]:
         "category": ctx.catalog.category(item.category).name,
         "address": hh.address if hh else "",
         "name": about.name if about else "",
-        "description": (ticket.description[:60] + "。") if ticket.description else "",
+        "description": _excerpt(ticket.description, 200 if ticket.kind == "message" else 60),
         "tier": f"@tier.{ticket.tier}",
     }
+
+
+def _excerpt(text: str, limit: int) -> str:
+    if not text:
+        return ""
+    return (text[:limit] + "…" if len(text) > limit else text).rstrip("。") + "。"
 
 
 def check_cluster(ctx: ServiceContext, ticket: Ticket) -> None:

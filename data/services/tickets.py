@@ -90,8 +90,10 @@ def create_ticket(
     about_resident_id: int | None,
     urgent: bool = False,
     needs_verification: bool = False,
+    kind: str = "request",
 ) -> Ticket:
-    """File a ticket, route it, and queue the notifications, all in the caller's transaction."""
+    """File a ticket, route it, and queue the notifications, all in the caller's transaction.
+    A `message` (留言) goes to the unit's leader (the grid worker when there is none) whatever its item."""
     item = ctx.catalog.item(item_code)
     now = ctx.clock.now()
     unit_id = household.unit_id if household else actor.unit_id
@@ -100,7 +102,9 @@ def create_ticket(
     community_id = unit.grid.community_id if unit else actor.community_id
     if community_id is None:
         raise PermissionDenied("no community for this actor")
-    tier, assignee = route(ctx, 1 if urgent else item.tier, unit_id, grid_id, community_id)
+    tier, assignee = route(
+        ctx, 1 if urgent or kind == "message" else item.tier, unit_id, grid_id, community_id
+    )
     ticket = Ticket(
         public_no=new_public_no(ctx),
         community_id=community_id,
@@ -120,6 +124,7 @@ def create_ticket(
         reporter_identity_id=actor.identity_id,
         source_channel=actor.channel,
         needs_verification=needs_verification,
+        kind=kind,
         created_at=now,
         updated_at=now,
     )

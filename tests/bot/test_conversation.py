@@ -75,14 +75,18 @@ def test_drop_files_nothing(app, chat) -> None:  # type: ignore[no-untyped-def]
     assert ticket_count(app) == 0
 
 
-def test_unclear_answer_is_asked_again_once_then_menu(app, chat) -> None:  # type: ignore[no-untyped-def]
+def test_unclear_answer_is_asked_again_once_then_goes_to_a_person(app, chat) -> None:  # type: ignore[no-untyped-def]
     r1 = chat("demo:resident1")
     r1.say("我家水管漏水了")
     again = r1.say("蓝色的天空")
     assert "没听明白" in again and "对吗" in again
-    menu = r1.say("蓝色的天空")
-    assert "1 反映问题" in menu and "0 转人工" in menu
-    assert ticket_count(app) == 0
+    passed = r1.say("蓝色的天空")
+    m = TICKET_NO.search(passed)
+    assert "转给联户长张桂芳" in passed and m, passed  # never back to the menu with the words dropped
+    task = [t for t in chat("demo:leader1").inbox() if m.group(1) in t]
+    assert task and "居民留言" in task[0] and "我家水管漏水了" in task[0] and "蓝色的天空" in task[0]
+    with app.db.session() as s:
+        assert s.scalar(select(Ticket.kind).where(Ticket.public_no == m.group(1))) == "message"
 
 
 def test_restart_mid_conversation_loses_nothing(app, settings, clock, parser, chat) -> None:  # type: ignore[no-untyped-def]

@@ -89,6 +89,7 @@ class CallFlow:
         self.last_told: list[Rendered] = []
         self._turns = 0
         self._undo: tuple[bytes, DialogueState] | None = None  # the last spoken turn, to take back
+        self._said: list[bytes] = []  # what the caller said since the last turn that was understood
 
     async def run(self) -> CallRecord:
         self.hl.live[self.record.call_id] = self.record
@@ -130,7 +131,10 @@ class CallFlow:
                 keep_buffered=self._undo is not None,  # they may have gone on while we were thinking
             )
             undo, self._undo = self._undo, None
-            if isinstance(heard, NoInput):
+            if isinstance(heard, NoInput) and self.state == State.SAFETY_CHECK:
+                self.record.heard.append("silence")
+                answer = await self._turn("")  # no answer to 「您现在有危险吗？」 counts as yes
+            elif isinstance(heard, NoInput):
                 self.record.heard.append("silence")
                 if after:
                     return await self._goodbye()
@@ -139,7 +143,7 @@ class CallFlow:
                     return await self._rescue()
                 prompt = [r("phone.no_input"), *question]
                 continue
-            if isinstance(heard, Digit):
+            elif isinstance(heard, Digit):
                 self.record.heard.append(f"key:{heard.key}")
                 if heard.key == "9" and self.last_told:
                     prompt = [*self.last_told, r("phone.repeat"), r("phone.more")]
@@ -161,8 +165,10 @@ class CallFlow:
                     prompt = [r("phone.not_heard"), *question]
                     continue
                 answer = spoken
+                self._said.append(heard.pcm)
             if answer.action == "emergency.report":
                 return await self._emergency(answer)
+            await self._keep_voice(answer)
             if answer.action in NOT_UNDERSTOOD:
                 no_match += 1
                 if no_match > self.settings.max_retries:
@@ -183,6 +189,21 @@ class CallFlow:
             else:
                 after = False
                 prompt, question = pieces, pieces[-1:]
+
+    async def _keep_voice(self, answer: Answer) -> None:
+        """A message passed to a person (留言) keeps the caller's own voice beside the transcript:
+        everything said since the last turn that was understood."""
+        numbers = [
+            p.text for m in answer.messages if m.key == "message.left" for p in m.parts if p.kind == "digits"
+        ]
+        said, self._said = self._said, []
+        if numbers and said:
+            path = self._save_message(b"".join(said))
+            await self.hl.attach_recording(numbers[-1], str(path))
+            self.record.message = str(path)
+            self.record.tickets.append(numbers[-1])
+        elif answer.action in NOT_UNDERSTOOD:
+            self._said = said  # asked again: keep listening
 
     def _undoable(self, answer: Answer) -> bool:
         if not self.caller.number or any(m.key in TOLD for m in answer.messages):

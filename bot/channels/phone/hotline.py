@@ -19,6 +19,7 @@ from core.messages import Inbound
 from core.render import Part, Rendered, join
 from data.services.conversations import load_state, save_state
 from data.services.directory import get_or_create_identity
+from data.services.messages import attach_recording
 from data.services.phone import address_hints, bind_caller, file_callback_ticket
 from voice import codecs
 from voice.asr import NotRecognized, Recognition
@@ -188,6 +189,13 @@ class Hotline:
                 )
 
         return await asyncio.to_thread(write)
+
+    async def attach_recording(self, ticket_no: str, path: str) -> None:
+        def write() -> None:
+            with self.app.db.session() as s:
+                attach_recording(self.app.context(s), ticket_no, path)
+
+        await asyncio.to_thread(write)
 
     # -- speech -------------------------------------------------------------------------------------
     def render(self, key: str, **params: Any) -> Rendered:

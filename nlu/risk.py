@@ -1,0 +1,175 @@
+"""The risk layer: is someone in danger now? Built for recall on phrasings nobody wrote down.
+
+Cues are composed from parts (who, what is happening, how it is said) in nlu/lexicon/risk.yaml and
+matched on the message as said and on its normalized form. A cue counts when it is live: no hedge or
+past marker before it in its clause, no negation right before it. A message told as media, a joke or
+something already over brings strong cues down to a safety question and drops weak ones.
+
+    emergency   a strong live cue, or two weak ones of different kinds
+    suspected   one weak cue, or a strong one that is hedged, past or told as over
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+EMERGENCY = "emergency"
+SUSPECTED = "suspected"
+EXPOSED = "exposed"  # people in the way of a hazard: counts only beside another cue
+_CLAUSE = re.compile(r"[,.!?;，。！？；\s]")
+_MACRO = re.compile(r"\{([A-Z]+)\}")
+
+
+@dataclass(frozen=True)
+class Cue:
+    kind: str
+    strength: str  # strong | weak
+    text: str
+    live: bool
+    span: tuple[int, int, int] = (0, 0, 0)  # (which form, start, end): overlapping cues count once
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.text}"
+
+
+@dataclass(frozen=True)
+class Risk:
+    level: str | None  # emergency | suspected | None
+    cues: tuple[Cue, ...] = ()
+    framing: str = ""  # media | joke | question | resolved | chronic, when the message is told that way
+
+    @property
+    def kind(self) -> str | None:
+        """The kind of danger of the strongest live cue (or the first cue)."""
+        ranked = sorted(self.cues, key=lambda c: (not c.live, c.strength != "strong"))
+        return ranked[0].kind if ranked else None
+
+
+@dataclass(frozen=True)
+class RiskLexicon:
+    patterns: tuple[tuple[str, str, re.Pattern[str]], ...]  # (kind, strength, pattern)
+    hedges: tuple[str, ...]
+    past: tuple[str, ...]
+    media: tuple[str, ...]
+    joke: tuple[str, ...]
+    question: tuple[str, ...]
+    resolved: tuple[str, ...]
+    negations: tuple[str, ...]
+    chronic: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    figurative: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def load(cls, path: str | Path) -> RiskLexicon:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        macros = {k: str(v) for k, v in (raw.get("macros") or {}).items()}
+
+        def expand(p: str) -> str:
+            return _MACRO.sub(lambda m: macros[m.group(1)], p)
+
+        patterns = []
+        for kind, levels in raw["kinds"].items():
+            for strength in ("strong", "weak"):
+                for p in levels.get(strength) or ():
+                    patterns.append((kind, strength, re.compile(expand(str(p)))))
+        mods = raw["modifiers"]
+
+        def words(key: str) -> tuple[str, ...]:
+            return tuple(str(w) for w in mods.get(key) or ())
+
+        return cls(
+            tuple(patterns),
+            hedges=words("hedges"),
+            past=words("past"),
+            media=words("media"),
+            joke=words("joke"),
+            question=words("question"),
+            resolved=words("resolved"),
+            chronic=words("chronic"),
+            negations=tuple(sorted(words("negations"), key=len, reverse=True)),
+            after=words("after"),
+            figurative=tuple(re.compile(p) for p in words("figurative")),
+        )
+
+
+class RiskLayer:
+    """Pure: `assess(surface, normalized)` looks at both forms of one message."""
+
+    def __init__(self, lexicon: RiskLexicon) -> None:
+        self.lex = lexicon
+
+    def assess(self, *forms: str) -> Risk:
+        cues = self.cues(forms)
+        framing = self._framing(forms)
+        live = [c for c in cues if c.live]
+        strong = {c.kind for c in live if c.strength == "strong"}
+        weak = _apart([c for c in live if c.strength == "weak" and c.kind != EXPOSED])
+        exposed = any(c.kind == EXPOSED for c in live)
+        if framing in ("media", "joke"):
+            return Risk(None, tuple(cues), framing)  # a story or a joke: nobody is in danger now
+        if framing == "question":  # what one would do if ...: nobody is in danger now
+            return Risk(None, tuple(cues), framing)
+        if framing:  # told as already over, or as a standing hazard: ask at most
+            return Risk(SUSPECTED if strong else None, tuple(cues), framing)
+        if strong or len(weak) >= 2 or (weak and exposed):
+            return Risk(EMERGENCY, tuple(cues))
+        if weak:
+            return Risk(SUSPECTED, tuple(cues))
+        return Risk(None, tuple(cues))  # only hedged or past cues
+
+    def cues(self, forms: Iterable[str]) -> list[Cue]:
+        """At most one cue per pattern (the first live match, else the first match)."""
+        found: dict[int, Cue] = {}
+        for form, text in enumerate(dict.fromkeys(f for f in forms if f)):
+            for index, (kind, strength, pattern) in enumerate(self.lex.patterns):
+                if index in found and found[index].live:
+                    continue
+                for m in pattern.finditer(text):
+                    live = self._live(text, m.start(), m.end())
+                    cue = Cue(kind, strength, m.group(), live, (form, m.start(), m.end()))
+                    if index not in found or cue.live:
+                        found[index] = cue
+                    if cue.live:
+                        break
+        return list(found.values())
+
+    def _live(self, text: str, start: int, end: int) -> bool:
+        if text.startswith(self.lex.after, end):
+            return False
+        clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+        before = text[clause_start:start]
+        if any(w in before for w in self.lex.hedges) or any(w in before for w in self.lex.past):
+            return False
+        return not any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
+
+    def _framing(self, forms: Iterable[str]) -> str:
+        text = " ".join(forms)
+        lex = self.lex
+        if any(p.search(text) for p in lex.figurative):
+            return "joke"
+        for name, words in (
+            ("media", lex.media),
+            ("joke", lex.joke),
+            ("question", lex.question),
+            ("resolved", lex.resolved),
+            ("chronic", lex.chronic),
+        ):
+            if any(w in text for w in words):
+                return name
+        return ""
+
+
+def _apart(cues: list[Cue]) -> list[Cue]:
+    """Weak cues that do not overlap (two patterns reading the same words are one sign, not two)."""
+    kept: list[Cue] = []
+    for cue in sorted(cues, key=lambda c: c.span):
+        form, start, end = cue.span
+        if not any(k.span[0] == form and k.span[1] < end and start < k.span[2] for k in kept):
+            kept.append(cue)
+    return kept
