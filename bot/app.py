@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import Answer, Engine, Parser, ShortTextCache
+from bot.metrics import Metrics, process_metrics
 from bot.notify import Dispatcher, Sender
 from core.catalog import DemandCatalog
 from core.messages import Inbound
@@ -66,6 +68,7 @@ class App:
     telegram: Any = None  # the python-telegram-bot Application
     startup: list[Hook] = field(default_factory=list)  # run when the server starts
     shutdown: list[Hook] = field(default_factory=list)  # run when it stops
+    metrics: Metrics = field(default_factory=process_metrics)
 
     def context(self, session: Any) -> ServiceContext:
         return self.engine.context(session)
@@ -80,12 +83,28 @@ class App:
         handle = functools.partial(
             self.engine.handle, inbound, unverified_caller=unverified_caller, late_after=late_after
         )
-        if self.db.try_write_lock():
-            try:
-                return handle()
-            finally:
-                self.db.release_write_lock()
-        return await asyncio.to_thread(handle)
+        t0 = time.perf_counter()
+        try:
+            if self.db.try_write_lock():
+                try:
+                    answer = handle()
+                finally:
+                    self.db.release_write_lock()
+            else:
+                answer = await asyncio.to_thread(handle)
+        except Exception:
+            self.metrics.turn(inbound.channel, "error", time.perf_counter() - t0)
+            raise
+        action = answer.action or ("duplicate" if answer.duplicate else "none")
+        self.metrics.turn(inbound.channel, action, time.perf_counter() - t0, answer.timings.get("nlu"))
+        return answer
+
+    def load_voice(self, warm: bool = False) -> VoiceService:
+        """Load the speech models (blocking; run it in a thread) and keep them as app.voice."""
+        from voice.service import build_voice_service
+
+        self.voice = build_voice_service(self.settings, warm=warm, observer=self.metrics)
+        return self.voice
 
     def run_scheduler_once(self) -> SchedulerReport:
         with self.db.session() as s:
@@ -112,8 +131,9 @@ def build_app(
     strings = StringCatalog.load(settings.path(settings.paths.strings))
     parser = parser or load_parser(settings, catalog_path)
     engine = Engine(settings, db, parser, catalog, strings, clock)
-    dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox)
-    return App(settings, db, catalog, strings, engine, dispatcher, clock)
+    metrics = process_metrics()
+    dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox, metrics=metrics)
+    return App(settings, db, catalog, strings, engine, dispatcher, clock, metrics=metrics)
 
 
 def build_dispatcher(settings: Settings, clock: Clock | None = None) -> Dispatcher:
@@ -121,7 +141,7 @@ def build_dispatcher(settings: Settings, clock: Clock | None = None) -> Dispatch
     db = Database(settings.database.url, settings.database.echo, settings.root)
     db.migrate()
     renderer = Renderer(StringCatalog.load(settings.path(settings.paths.strings)))
-    return Dispatcher(db, renderer, clock or SystemClock(), settings.outbox)
+    return Dispatcher(db, renderer, clock or SystemClock(), settings.outbox, metrics=process_metrics())
 
 
 def load_demo_if_empty(app: App) -> bool:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from bot.app import App
 from bot.channels import mount_channels
+from bot.metrics import mount as mount_metrics
 
 log = logging.getLogger("lianhu.server")
 
@@ -71,14 +72,13 @@ def create_server(
         return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 
     mount_channels(api, app)
+    mount_metrics(api, app)
     return api
 
 
 async def _load_voice(app: App) -> None:
     try:
-        from voice.service import build_voice_service
-
-        app.voice = await asyncio.to_thread(build_voice_service, app.settings, warm=True)
+        await asyncio.to_thread(app.load_voice, True)
         log.info("speech models loaded")
     except Exception:  # noqa: BLE001 - text channels keep working; voice notes get a "please type" reply
         log.exception("speech models could not be loaded")
