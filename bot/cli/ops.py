@@ -26,6 +26,8 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     from data.db import Database
 
     folder = settings.path(settings.backup.dir)
+    if not args.file:
+        folder.mkdir(parents=True, exist_ok=True)
     target, dated = Path(args.file) if args.file else folder, not args.file
     if target.is_dir():
         folder, target, dated = target, target / backup_name(datetime.now(UTC)), True

@@ -64,9 +64,11 @@ def test_counters_and_histograms_move_with_traffic(app: App) -> None:
         for a in {dict(labels).get("action", "") for name, labels in after if name == "lianhu_turns_total"}
     )
     assert moved == 3
-    assert value(after, "lianhu_turns_total", channel="demo", action="duplicate") - value(
-        before, "lianhu_turns_total", channel="demo", action="duplicate"
-    ) == 1
+    assert (
+        value(after, "lianhu_turns_total", channel="demo", action="duplicate")
+        - value(before, "lianhu_turns_total", channel="demo", action="duplicate")
+        == 1
+    )
     count = "lianhu_turn_seconds_count"
     assert value(after, count, channel="demo") - value(before, count, channel="demo") == 3
     nlu = "lianhu_understanding_seconds_count"
@@ -80,10 +82,16 @@ def test_counters_and_histograms_move_with_traffic(app: App) -> None:
     assert value(after, "lianhu_database_up") == 1
     sent = app.dispatcher.drain().sent
     drained = samples(app)
-    assert value(drained, "lianhu_outbox_pending") == 0 and value(drained, "lianhu_outbox_oldest_due_seconds") == 0
-    assert value(drained, "lianhu_deliveries_total", channel="demo") - value(
-        after, "lianhu_deliveries_total", channel="demo"
-    ) == sent > 0
+    assert (
+        value(drained, "lianhu_outbox_pending") == 0
+        and value(drained, "lianhu_outbox_oldest_due_seconds") == 0
+    )
+    assert (
+        value(drained, "lianhu_deliveries_total", channel="demo")
+        - value(after, "lianhu_deliveries_total", channel="demo")
+        == sent
+        > 0
+    )
 
 
 def test_outbox_age_and_emergencies_are_read_when_scraped(app: App, clock: Any) -> None:
