@@ -16,7 +16,7 @@ from bot.metrics import Metrics, process_metrics
 from bot.notify import Dispatcher, Sender
 from core.catalog import DemandCatalog
 from core.messages import Inbound
-from core.render import Renderer, StringCatalog
+from core.render import StringCatalog
 from core.settings import Settings
 from data.clock import Clock, SystemClock
 from data.db import Database
@@ -136,12 +136,28 @@ def build_app(
     return App(settings, db, catalog, strings, engine, dispatcher, clock, metrics=metrics)
 
 
+class LazyParser:
+    """The understanding model, loaded the first time something asks (never, in a dispatcher)."""
+
+    def __init__(self, settings: Settings, catalog_path: str) -> None:
+        self._load = functools.partial(load_parser, settings, catalog_path)
+        self._parser: Parser | None = None
+
+    def parse(self, text: str) -> Any:
+        if self._parser is None:
+            self._parser = self._load()
+        return self._parser.parse(text)
+
+
 def build_dispatcher(settings: Settings, clock: Clock | None = None) -> Dispatcher:
-    """An outbox worker on its own (python -m bot dispatch): no understanding model needed."""
-    db = Database(settings.database.url, settings.database.echo, settings.root)
-    db.migrate()
-    renderer = Renderer(StringCatalog.load(settings.path(settings.paths.strings)))
-    return Dispatcher(db, renderer, clock or SystemClock(), settings.outbox, metrics=process_metrics())
+    """An outbox worker on its own (python -m bot dispatch): the senders of the configured remote
+    channels (WeChat, WeCom, Telegram), without their routes and without the understanding model."""
+    from bot.channels import register_senders
+
+    catalog_path = str(settings.path(settings.paths.catalog))
+    app = build_app(settings, clock=clock, parser=LazyParser(settings, catalog_path))
+    register_senders(app)
+    return app.dispatcher
 
 
 def load_demo_if_empty(app: App) -> bool:

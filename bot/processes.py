@@ -60,6 +60,9 @@ def run_workers(sock: socket.socket, count: int, worker: Callable[[int, socket.s
     def stop(_sig: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
+        # Stop listening here too: once the workers close theirs, new connections are refused (a
+        # proxy retries those) instead of waiting in a queue that nobody will accept from.
+        sock.close()
         for pid in list(children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)

@@ -84,6 +84,10 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Server and dispatchers start together: one migrates, the others wait, then find
+                # nothing left to do (SQLite serializes through its write lock).
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7244831)")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 

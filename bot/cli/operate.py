@@ -53,7 +53,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app.db.dispose()  # each worker opens its own connections
     sock = bind(server.host, server.port)
     return run_workers(
-        sock, server.workers, lambda i, s: _serve_worker(build_app(settings, migrate=False), i, s)
+        sock,
+        server.workers,
+        # The understanding model loaded above is shared with the workers (copy-on-write), not reloaded.
+        lambda i, s: _serve_worker(build_app(settings, migrate=False, parser=app.engine.parser), i, s),
     )
 
 
