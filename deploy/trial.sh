@@ -15,8 +15,9 @@ export PSQL=${PSQL:-psql -h 127.0.0.1 -U postgres}
 role=${TRIAL_ROLE:-lianhu_trial}
 db=${TRIAL_DB:-lianhu_trial}
 work=$(mktemp -d /tmp/lianhu-trial.XXXXXX)
+started=$(date +%s)
 pids=()
-step() { printf '\n== %s\n' "$*"; }
+step() { printf "\n== %s  (+%ss)\n" "$*" "$(( $(date +%s) - started ))"; }
 fail() { echo "TRIAL FAILED: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -n 20 "$f" >&2; done; exit 1; }
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -29,7 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-started=$(date +%s)
 
 step "1. Install: a virtualenv with Lianhu and its pinned dependencies"
 if [ -n "${VENV:-}" ]; then
