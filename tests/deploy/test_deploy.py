@@ -68,7 +68,11 @@ def test_every_command_in_the_units_is_a_command_of_this_version() -> None:
     assert ["serve"] in commands and ["dispatch"] in commands and ["backup"] in commands
     for args in commands:
         done = subprocess.run(
-            [sys.executable, "-m", "bot", *args, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+            [sys.executable, "-m", "bot", *args, "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
 
