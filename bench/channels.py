@@ -29,7 +29,10 @@ TARGET_SHARE = 0.5
 
 
 def _env(db: Path) -> dict[str, str]:
+    # Metrics as `python -m bot serve` keeps them: in files shared by the processes (multiprocess mode).
+    (db.parent / "metrics").mkdir(exist_ok=True)
     return {
+        "PROMETHEUS_MULTIPROC_DIR": str(db.parent / "metrics"),
         **os.environ,
         "LIANHU_DATABASE_URL": f"sqlite:///{db}",
         "LIANHU_WECHAT_TOKEN": TOKEN,

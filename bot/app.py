@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import Answer, Engine, Parser, ShortTextCache
+from bot.metrics import Metrics, process_metrics
 from bot.notify import Dispatcher, Sender
 from core.catalog import DemandCatalog
 from core.messages import Inbound
-from core.render import Renderer, StringCatalog
+from core.render import StringCatalog
 from core.settings import Settings
 from data.clock import Clock, SystemClock
 from data.db import Database
@@ -66,6 +68,7 @@ class App:
     telegram: Any = None  # the python-telegram-bot Application
     startup: list[Hook] = field(default_factory=list)  # run when the server starts
     shutdown: list[Hook] = field(default_factory=list)  # run when it stops
+    metrics: Metrics = field(default_factory=process_metrics)
 
     def context(self, session: Any) -> ServiceContext:
         return self.engine.context(session)
@@ -80,12 +83,28 @@ class App:
         handle = functools.partial(
             self.engine.handle, inbound, unverified_caller=unverified_caller, late_after=late_after
         )
-        if self.db.try_write_lock():
-            try:
-                return handle()
-            finally:
-                self.db.release_write_lock()
-        return await asyncio.to_thread(handle)
+        t0 = time.perf_counter()
+        try:
+            if self.db.try_write_lock():
+                try:
+                    answer = handle()
+                finally:
+                    self.db.release_write_lock()
+            else:
+                answer = await asyncio.to_thread(handle)
+        except Exception:
+            self.metrics.turn(inbound.channel, "error", time.perf_counter() - t0)
+            raise
+        action = answer.action or ("duplicate" if answer.duplicate else "none")
+        self.metrics.turn(inbound.channel, action, time.perf_counter() - t0, answer.timings.get("nlu"))
+        return answer
+
+    def load_voice(self, warm: bool = False) -> VoiceService:
+        """Load the speech models (blocking; run it in a thread) and keep them as app.voice."""
+        from voice.service import build_voice_service
+
+        self.voice = build_voice_service(self.settings, warm=warm, observer=self.metrics)
+        return self.voice
 
     def run_scheduler_once(self) -> SchedulerReport:
         with self.db.session() as s:
@@ -112,16 +131,33 @@ def build_app(
     strings = StringCatalog.load(settings.path(settings.paths.strings))
     parser = parser or load_parser(settings, catalog_path)
     engine = Engine(settings, db, parser, catalog, strings, clock)
-    dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox)
-    return App(settings, db, catalog, strings, engine, dispatcher, clock)
+    metrics = process_metrics()
+    dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox, metrics=metrics)
+    return App(settings, db, catalog, strings, engine, dispatcher, clock, metrics=metrics)
+
+
+class LazyParser:
+    """The understanding model, loaded the first time something asks (never, in a dispatcher)."""
+
+    def __init__(self, settings: Settings, catalog_path: str) -> None:
+        self._load = functools.partial(load_parser, settings, catalog_path)
+        self._parser: Parser | None = None
+
+    def parse(self, text: str) -> Any:
+        if self._parser is None:
+            self._parser = self._load()
+        return self._parser.parse(text)
 
 
 def build_dispatcher(settings: Settings, clock: Clock | None = None) -> Dispatcher:
-    """An outbox worker on its own (python -m bot dispatch): no understanding model needed."""
-    db = Database(settings.database.url, settings.database.echo, settings.root)
-    db.migrate()
-    renderer = Renderer(StringCatalog.load(settings.path(settings.paths.strings)))
-    return Dispatcher(db, renderer, clock or SystemClock(), settings.outbox)
+    """An outbox worker on its own (python -m bot dispatch): the senders of the configured remote
+    channels (WeChat, WeCom, Telegram), without their routes and without the understanding model."""
+    from bot.channels import register_senders
+
+    catalog_path = str(settings.path(settings.paths.catalog))
+    app = build_app(settings, clock=clock, parser=LazyParser(settings, catalog_path))
+    register_senders(app)
+    return app.dispatcher
 
 
 def load_demo_if_empty(app: App) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -158,24 +159,30 @@ class Engine:
             session.flush()  # the handler's ORM changes, before the Core writes that close the turn
             close_turn(ctx, record, result.state, inbound.msg_id, [m.to_json() for m in messages])
         t3 = time.perf_counter()
-        log.info(
-            "turn channel=%s identity=%s action=%s state=%s->%s",
-            inbound.channel,
-            record.identity_id,
-            action.name,
-            state.name,
-            result.state.name,
-        )
+        timings = {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1}
+        if log.isEnabledFor(logging.INFO):
+            turn_id = secrets.token_hex(6)
+            moved = f"{state.name}->{result.state.name}"
+            log.info(
+                "turn %s channel=%s identity=%s action=%s state=%s",
+                turn_id,
+                inbound.channel,
+                record.identity_id,
+                action.name,
+                moved,
+                extra={
+                    "turn": {
+                        "turn_id": turn_id,
+                        "channel": inbound.channel,
+                        "identity": record.identity_id,
+                        "action": action.name,
+                        "state": moved,
+                        "ms": {k: round(v * 1000, 3) for k, v in (("total", t3 - t0), *timings.items())},
+                    }
+                },
+            )
         return Answer(
-            messages,
-            False,
-            actor,
-            parse,
-            action.name,
-            result.state.name,
-            inbound.spoken,
-            {"db": t1 - t0 + (t3 - t2), "nlu": t2 - t1},
-            queued,
+            messages, False, actor, parse, action.name, result.state.name, inbound.spoken, timings, queued
         )
 
     def _replay(

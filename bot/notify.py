@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.messages import Choice, Reply
 from core.render import OutMessage, Renderer
@@ -21,6 +21,9 @@ from data.clock import Clock
 from data.db import Database
 from data.models import Identity, PushedMessage, Ticket
 from data.services.outbox import Delivery, claim_batch, mark_failed, mark_sent
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger("lianhu.notify")
 LOCAL_CHANNELS = frozenset({"demo", "web", "console", "api"})
@@ -49,12 +52,14 @@ class Dispatcher:
         clock: Clock,
         settings: OutboxSettings,
         senders: dict[str, Sender] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.renderer = renderer
         self.clock = clock
         self.settings = settings
         self.senders: dict[str, Sender] = dict(senders or {})
+        self.metrics = metrics
 
     def render(self, d: Delivery) -> OutMessage:
         choices = tuple(Choice(c[0], key=c[1]) for c in d.choices)
@@ -64,15 +69,20 @@ class Dispatcher:
         """Claim one batch and deliver it. Returns what happened."""
         stats = DispatchStats()
         remote: list[tuple[Delivery, str]] = []
+        local: list[str] = []
         with self.db.session() as s:
             now = self.clock.now()
             for d in claim_batch(s, now, self.settings.batch_size):
                 if d.channel in LOCAL_CHANNELS:
                     self._deliver_local(s, d, now)
-                    stats.sent += 1
+                    local.append(d.channel)
                 else:
                     ident = s.get(Identity, d.identity_id)
                     remote.append((d, ident.external_id if ident else ""))
+        stats.sent += len(local)
+        if self.metrics is not None:
+            for channel in local:
+                self.metrics.delivered(channel)
         for d, external_id in remote:
             self._deliver_remote(d, external_id, stats)
         return stats
@@ -100,6 +110,8 @@ class Dispatcher:
             sender.deliver(external_id, self.render(d), d)
         except Exception as err:  # noqa: BLE001 - any channel failure is retried, never fatal
             stats.failed += 1
+            if self.metrics is not None:
+                self.metrics.delivery_failed(d.channel)
             final = isinstance(err, Undeliverable)
             log.warning(
                 "delivery %s via %s failed (attempt %s): %s", d.id, d.channel, d.attempts, type(err).__name__
@@ -118,6 +130,8 @@ class Dispatcher:
         with self.db.session() as s:
             mark_sent(s, d.id, self.clock.now())
         stats.sent += 1
+        if self.metrics is not None:
+            self.metrics.delivered(d.channel)
 
     def drain(self, limit: int = 100) -> DispatchStats:
         """Deliver everything due now (tests, CLI)."""

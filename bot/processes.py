@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("lianhu.server")
@@ -54,10 +55,14 @@ def run_workers(sock: socket.socket, count: int, worker: Callable[[int, socket.s
                 sys.stderr.flush()
                 os._exit(code)
         children[pid] = index
+        log.info("server worker %d started (pid %d)", index, pid)
 
     def stop(_sig: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
+        # Stop listening here too: once the workers close theirs, new connections are refused (a
+        # proxy retries those) instead of waiting in a queue that nobody will accept from.
+        sock.close()
         for pid in list(children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -87,3 +92,21 @@ def run_workers(sock: socket.socket, count: int, worker: Callable[[int, socket.s
             signal.signal(s, handler)
         sock.close()
     return 0
+
+
+def share_metrics(settings: Any) -> None:
+    """Long-running processes (server workers, dispatchers, the phone line) write their figures to
+    files in one folder, so /metrics, answered by any worker, adds up all of them. Must run before
+    prometheus_client is first imported: it chooses where figures live at import."""
+    if not settings.metrics.enabled:
+        return
+    if "prometheus_client" in sys.modules and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        log.warning("metrics stay in this process: prometheus_client was imported before share_metrics")
+        return
+    configured = settings.metrics.multiprocess_dir or f"{settings.paths.var_dir}/metrics"
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.path(configured))
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    from bot.metrics import forget_dead_processes
+
+    forget_dead_processes(str(folder))

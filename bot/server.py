@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from bot.app import App
 from bot.channels import mount_channels
+from bot.metrics import mount as mount_metrics
 
 log = logging.getLogger("lianhu.server")
 
@@ -73,6 +74,7 @@ def create_server(
         return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 
     mount_channels(api, app)
+    mount_metrics(api, app)
     return api
 
 
@@ -84,9 +86,7 @@ def _warm_understanding() -> None:
 
 async def _load_voice(app: App) -> None:
     try:
-        from voice.service import build_voice_service
-
-        app.voice = await asyncio.to_thread(build_voice_service, app.settings, warm=True)
+        await asyncio.to_thread(app.load_voice, True)
         log.info("speech models loaded")
     except Exception:  # noqa: BLE001 - text channels keep working; voice notes get a "please type" reply
         log.exception("speech models could not be loaded")

@@ -178,6 +178,31 @@ class PrivacySettings:
 @dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
+    format: str = "text"  # text | json (one JSON object a line)
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = True
+    localhost_only: bool = True  # without a token: only requests made on this machine, not via a proxy
+    multiprocess_dir: str = ""  # shared by server workers and dispatchers; "" = <var_dir>/metrics
+    token: str = ""  # secret: environment only
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    dir: str = "var/backups"
+    keep: int = 14
+    include_recordings: bool = True
+    pg_dump: str = "pg_dump"
+    pg_restore: str = "pg_restore"
+
+
+@dataclass(frozen=True)
+class DoctorSettings:
+    min_free_disk_mb: int = 1024
+    outbox_stall_seconds: float = 300
+    max_clock_skew_seconds: float = 60
 
 
 @dataclass(frozen=True)
@@ -202,6 +227,9 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    doctor: DoctorSettings = field(default_factory=DoctorSettings)
 
     def path(self, relative: str) -> Path:
         """Resolve a configured path against the project root."""
@@ -222,6 +250,7 @@ SECRET_KEYS = {
     ("wechat", "wecom_secret"),
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
+    ("metrics", "token"),
 }
 
 

@@ -36,12 +36,10 @@ def normalize_url(url: str) -> str:
 
 class Database:
     def __init__(self, url: str, echo: bool = False, root: str | Path = ".") -> None:
-        url = normalize_url(url)
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            # Relative SQLite paths are relative to the project root, whatever the cwd.
-            path = Path(root) / url[len("sqlite:///") :]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{path}"
+        url = self.resolve_url(url, root)
+        sqlite_file = _sqlite_path(url)
+        if sqlite_file is not None:
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -86,11 +84,53 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if not self.is_sqlite:
+                # Server and dispatchers start together: one migrates, the others wait, then find
+                # nothing left to do (SQLite serializes through its write lock).
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7244831)")
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @staticmethod
+    def resolve_url(url: str, root: str | Path = ".") -> str:
+        """The driver URL; relative SQLite paths are relative to the project root, whatever the cwd."""
+        url = normalize_url(url)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            url = f"sqlite:///{Path(root) / url[len('sqlite:///') :]}"
+        return url
+
+    def revision(self) -> str | None:
+        """The schema's Alembic revision (None before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        """The newest revision this version of the code knows."""
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return ScriptDirectory.from_config(cfg).get_current_head()
+
+    def clock_skew_seconds(self, now: datetime) -> float | None:
+        """The database server's clock minus `now` (naive UTC); None for SQLite (the same machine)."""
+        if self.is_sqlite:
+            return None
+        with self.engine.connect() as connection:
+            server: datetime = connection.exec_driver_sql("SELECT now() AT TIME ZONE 'UTC'").scalar_one()
+        return float((server - now).total_seconds())
+
+    def server_major_version(self) -> int | None:
+        if self.is_sqlite:
+            return None
+        with self.engine.connect() as connection:
+            number = connection.exec_driver_sql("SHOW server_version_num").scalar_one()
+        return int(number) // 10000
 
 
 class Prepared:

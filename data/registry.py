@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from data.models import Invitation, Resident
+from data.models import Invitation, Resident, Staff
 from data.services import ServiceContext
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud
@@ -21,13 +21,27 @@ def new_code() -> str:
 
 
 def create_invitation(ctx: ServiceContext, phone: str, days: int = 14) -> str | None:
+    """A code binding a channel account to whoever has this phone number: a resident, or a role holder
+    (a leader or grid worker from the registry, who then gets their tasks on that account)."""
+    staff = ctx.session.scalar(
+        select(Staff).where(Staff.phone == phone, Staff.active.is_(True)).order_by(Staff.id).limit(1)
+    )
     resident = ctx.session.scalar(select(Resident).where(Resident.phone == phone).limit(1))
-    if resident is None:
+    if resident is None and staff is None:
         return None
+    resident_id = staff.resident_id if staff is not None and staff.resident_id else None
+    if resident_id is None and resident is not None:
+        resident_id = resident.id
     code = new_code()
     now = ctx.clock.now()
     ctx.session.add(
-        Invitation(code=code, resident_id=resident.id, created_at=now, expires_at=now + timedelta(days=days))
+        Invitation(
+            code=code,
+            resident_id=resident_id,
+            staff_id=staff.id if staff is not None else None,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
     )
     ctx.session.flush()
     return code

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Lianhu needs, only where missing.
 #   scripts/system-deps.sh run    what the server needs (audio tools, speech synthesis)
-#   scripts/system-deps.sh test   plus what the tests drive (browser, SIP phone, SIP tester)
+#   scripts/system-deps.sh test   plus what the tests drive (browser, SIP phone, SIP tester) and check
+#                                 (systemd-analyze for the units, Caddy for the proxy, pg_dump for backups)
 set -euo pipefail
 profile=${1:-run}
 need=(python3 python3-venv ffmpeg espeak-ng sox)
-[ "$profile" = test ] && need+=(chromium fonts-wqy-microhei baresip-core sip-tester)
+[ "$profile" = test ] && need+=(chromium fonts-wqy-microhei baresip-core sip-tester systemd caddy postgresql-client)
 
 missing=()
 for pkg in "${need[@]}"; do

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.errors import AudioError, AudioTooLong, EmptyAudio
 from core.render import Rendered
@@ -30,6 +31,14 @@ class VoiceLimits:
     min_confidence: float = 0.6  # below it the dialogue reads the request back
 
 
+class RecognitionObserver(Protocol):
+    """Told about recognitions (the operator's metrics)."""
+
+    def recognition_waiting(self, count: int) -> None: ...
+
+    def recognized(self, seconds: float) -> None: ...
+
+
 class VoiceService:
     """transcribe(bytes) → Transcript | NotRecognized; speak(Rendered) → encoded audio."""
 
@@ -39,6 +48,7 @@ class VoiceService:
         assembler: SpeechAssembler,
         limits: VoiceLimits = VoiceLimits(),
         max_parallel: int = 2,
+        observer: RecognitionObserver | None = None,
     ) -> None:
         self.transcriber = transcriber
         self.assembler = assembler
@@ -48,6 +58,7 @@ class VoiceService:
         self._max_parallel = max_parallel
         self._pending = 0  # recognitions running or waiting for a slot
         self._count = threading.Lock()
+        self.observer = observer
 
     @property
     def has_spare_capacity(self) -> bool:
@@ -67,8 +78,8 @@ class VoiceService:
         except AudioError as err:
             log.info("undecodable audio (%s): %s", fmt_hint, err)
             return NotRecognized("corrupt")
-        with self._count:
-            self._pending += 1
+        self._waiting(+1)
+        started = time.perf_counter()
         try:
             with self._slots:
                 return self.transcriber.transcribe(pcm, hints)
@@ -76,8 +87,15 @@ class VoiceService:
             log.exception("recognizer %s failed", self.transcriber.name)
             return NotRecognized("error")
         finally:
-            with self._count:
-                self._pending -= 1
+            self._waiting(-1)
+            if self.observer is not None:
+                self.observer.recognized(time.perf_counter() - started)
+
+    def _waiting(self, change: int) -> None:
+        with self._count:
+            self._pending += change
+            if self.observer is not None:
+                self.observer.recognition_waiting(self._pending)
 
     def render_audio(self, reply: Rendered | str, fmt: str = "mp3") -> bytes:
         """Blocking: assemble speech for a reply and encode it (mp3 | amr | ogg | wav | mulaw8k | pcm16k)."""
@@ -129,8 +147,15 @@ def build_assembler(settings: Any, prompt_dir: Path = PROMPT_DIR, warm: bool = F
     return SpeechAssembler(library, live)
 
 
-def build_voice_service(settings: Any, *, prompt_dir: Path = PROMPT_DIR, warm: bool = False) -> VoiceService:
+def build_voice_service(
+    settings: Any,
+    *,
+    prompt_dir: Path = PROMPT_DIR,
+    warm: bool = False,
+    observer: RecognitionObserver | None = None,
+) -> VoiceService:
     """Everything voice needs, loaded once (settings is core.settings.Settings: asr, tts, paths)."""
     asr = settings.asr
     limits = VoiceLimits(asr.max_seconds, asr.max_bytes, asr.min_confidence)
-    return VoiceService(build_transcriber(settings), build_assembler(settings, prompt_dir, warm), limits)
+    assembler = build_assembler(settings, prompt_dir, warm)
+    return VoiceService(build_transcriber(settings), assembler, limits, observer=observer)

@@ -34,3 +34,25 @@ def mount_channels(api: FastAPI, app: App) -> None:
         from bot.channels import telegram
 
         telegram.mount(api, app, speech)
+
+
+def register_senders(app: App) -> None:
+    """The outbox senders of the configured remote channels, without their routes: a dispatch process
+    delivers to WeChat, WeCom and Telegram like the server's worker 0 does."""
+    s = app.settings
+    if s.wechat.token:
+        from bot.channels.wechat_api import WechatApi
+        from bot.channels.wechat_sender import WechatSender
+
+        w = s.wechat
+        app.add_sender("wechat", WechatSender(WechatApi(w.api_base_url, w.app_id, w.app_secret), app, w))
+    if s.wechat.wecom_enabled and s.wechat.wecom_secret:
+        from bot.channels import wecom
+
+        wecom.register(app)
+    if s.telegram.token:
+        from bot.channels.flood import FloodLimiter
+        from bot.channels.telegram_sender import TelegramSender
+
+        t = s.telegram
+        app.add_sender("telegram", TelegramSender(app, t, FloodLimiter(t.per_chat_rate, t.global_rate)))

@@ -32,9 +32,7 @@ class SpeechBridge:
         async with self._lock:
             if self.app.voice is None and not self._failed:
                 try:
-                    from voice.service import build_voice_service
-
-                    self.app.voice = await asyncio.to_thread(build_voice_service, self.app.settings)
+                    await asyncio.to_thread(self.app.load_voice)
                 except Exception:  # noqa: BLE001 - no model here: voice notes get a "please type" reply
                     log.exception("voice service unavailable")
                     self._failed = True

@@ -4,9 +4,11 @@ it runs) in one of this package's modules, so the parser and the dispatch cannot
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.errors import ConfigError
 from core.settings import Settings, load_settings
 
 
@@ -19,9 +21,9 @@ class Command:
 
 
 def commands() -> list[Command]:
-    from bot.cli import community, operate, people
+    from bot.cli import community, operate, ops, people
 
-    return [*operate.COMMANDS, *people.COMMANDS, *community.COMMANDS]
+    return [*operate.COMMANDS, *people.COMMANDS, *community.COMMANDS, *ops.COMMANDS]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         command.arguments(sub.add_parser(command.name, help=command.help))
         table[command.name] = command
     args = parser.parse_args(argv)
-    settings = load_settings(args.config)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as err:
+        print(f"configuration: {err}", file=sys.stderr)
+        return 2
     from bot.logs import setup_logging
 
-    setup_logging(settings.logging.level, settings.privacy.mask_phone_in_logs)
+    setup_logging(settings.logging.level, settings.privacy.mask_phone_in_logs, settings.logging.format)
     return table[args.command].run(settings, args)

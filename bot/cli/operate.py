@@ -20,6 +20,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import dataclasses
 
+    from bot.processes import share_metrics
+
+    share_metrics(settings)  # before bot.app imports prometheus_client
     from bot.app import build_app, load_demo_if_empty
 
     server = dataclasses.replace(
@@ -50,7 +53,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app.db.dispose()  # each worker opens its own connections
     sock = bind(server.host, server.port)
     return run_workers(
-        sock, server.workers, lambda i, s: _serve_worker(build_app(settings, migrate=False), i, s)
+        sock,
+        server.workers,
+        # The understanding model loaded above is shared with the workers (copy-on-write), not reloaded.
+        lambda i, s: _serve_worker(build_app(settings, migrate=False, parser=app.engine.parser), i, s),
     )
 
 
@@ -96,6 +102,10 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import contextlib
 
+    from bot.processes import share_metrics
+
+    if not args.drain:
+        share_metrics(settings)  # before bot.app imports prometheus_client
     from bot.app import build_dispatcher, service_context
     from data.services.scheduler import run_due
 
@@ -140,6 +150,9 @@ def _phone_args(p: argparse.ArgumentParser) -> None:
 
 
 def _phone(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.processes import share_metrics
+
+    share_metrics(settings)  # before bot.app imports prometheus_client
     from bot.channels.phone.service import main as phone_main
 
     return phone_main(settings, demo=args.demo, agi=args.agi)

@@ -110,6 +110,14 @@ def test_every_listed_command_runs(tmp_path: Path) -> None:
     check("import", str(registry))
     assert "|" in check("report", "--period", "week")
     assert "sent" in check("dispatch", "--drain")
+    assert "0 problem(s)" in check("doctor")
+    archive = tmp_path / "backup.tar.gz"
+    assert "backup written" in check("backup", str(archive))
+    restored = run(
+        {**env, "LIANHU_DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}"}, "restore", str(archive)
+    )
+    assert restored.returncode == 0 and "restored the backup" in restored.stdout, restored.stderr
+    ran.add("restore")
     assert "LIANHU_WECHAT_APP_ID" in check("wechat-menu", code=2)
     serve_until_healthy(env)
     ran.add("serve")

@@ -139,11 +139,16 @@ def test_the_listener_knows_the_recognizers_digit_slips() -> None:
 def test_spoken_report_files_ticket_and_caller_hears_its_number(
     app, voice_service, line, tmp_path: Path
 ) -> None:
+    from tests.bot.test_metrics import samples, value
+
     hotline, endpoint, uri = start_line(app, voice_service, line)
     phone = Phone(tmp_path / "phone", RESIDENT_PHONE, caller_speech("req01_water_pipe.ogg"))
+    voice_service.observer = app.metrics  # as app.load_voice wires it in the server
+    before = samples(app)
     try:
         phone.dial(uri)
         record = live_record(hotline)
+        assert value(samples(app), "lianhu_calls_in_progress") == 1
         wait_until(lambda: said(record, "对请按 1"), 60, "the read-back")
         # The request pauses 0.9 s before the address: the first part is read back while the caller
         # is still talking, which Lianhu takes as the caller going on and hears both parts as one.
@@ -157,6 +162,13 @@ def test_spoken_report_files_ticket_and_caller_hears_its_number(
         phone.wait(20)
     finally:
         line.run(endpoint.stop())
+        voice_service.observer = None
+    after = samples(app)
+    assert value(after, "lianhu_calls_in_progress") == 0 and value(after, "lianhu_recognition_queue") == 0
+    recognized = value(after, "lianhu_recognition_seconds_count") - value(
+        before, "lianhu_recognition_seconds_count"
+    )
+    assert 1 <= recognized <= len(record.recognize_seconds)
     with app.db.session() as s:
         [ticket] = s.scalars(select(Ticket)).all()
     assert ticket.item == "water_pipe"

@@ -82,10 +82,12 @@ class Hotline:
         if self.active >= self.max_calls:
             return False
         self.active += 1
+        self.app.metrics.calls_in_progress(self.active)
         return True
 
     def release(self) -> None:
         self.active = max(0, self.active - 1)
+        self.app.metrics.calls_in_progress(self.active)
 
     def keep(self, record: Any) -> None:
         self.live.pop(record.call_id, None)

@@ -17,9 +17,8 @@ async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list
     """Load speech once, then listen for SIP calls (and FastAGI when asked); returns what to stop."""
     from bot.channels.phone.hotline import Hotline
     from bot.channels.phone.sip import SipEndpoint
-    from voice.service import build_voice_service
 
-    voice = voice or app.voice or await asyncio.to_thread(build_voice_service, app.settings, warm=True)
+    voice = voice or app.voice or await asyncio.to_thread(app.load_voice, True)
     hotline = Hotline(app, voice)
     app.hotline = hotline
     started: list[Any] = []
