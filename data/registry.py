@@ -24,10 +24,15 @@ def create_invitation(ctx: ServiceContext, phone: str, days: int = 14) -> str | 
     resident = ctx.session.scalar(select(Resident).where(Resident.phone == phone).limit(1))
     if resident is None:
         return None
+    return invite_resident(ctx, resident.id, days)
+
+
+def invite_resident(ctx: ServiceContext, resident_id: int, days: int = 14) -> str:
+    """A new invitation code for one resident (the workbench prints these on household cards)."""
     code = new_code()
     now = ctx.clock.now()
     ctx.session.add(
-        Invitation(code=code, resident_id=resident.id, created_at=now, expires_at=now + timedelta(days=days))
+        Invitation(code=code, resident_id=resident_id, created_at=now, expires_at=now + timedelta(days=days))
     )
     ctx.session.flush()
     return code
