@@ -71,6 +71,9 @@ def create_server(
         return JSONResponse({"ok": ok}, status_code=200 if ok else 503)
 
     mount_channels(api, app)
+    from bot import workbench
+
+    workbench.mount(api, app)
     return api
 
 

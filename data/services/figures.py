@@ -153,7 +153,9 @@ def leaders(ctx: ServiceContext, actor: Actor, days: int = 30) -> list[LeaderRow
             .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
             .where(*base, TicketEvent.kind == workflow.REOPENED)
             .group_by(Ticket.assignee_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     people = s.execute(
         select(Staff, Unit.name, Grid.name)
