@@ -20,7 +20,8 @@ from bot.workbench.web import (
     set_cookie,
 )
 from data.services.staff_auth import (
-    SigninRefused,
+    Candidate,
+    Outcome,
     check_password,
     hash_password,
     link_is_valid,
@@ -76,28 +77,30 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         client = request.client.host if request.client else "?"
         phone = phone.strip()[:20]
 
-        def check() -> object:
+        def check() -> Candidate:
             with wb.unit() as ctx:
                 return signin_check(ctx, wb.settings, phone, client)
 
-        def finish(staff_id: int | None, ok: bool) -> str:
+        def finish(staff_id: int | None, ok: bool) -> Outcome:
             with wb.unit() as ctx:
                 return signin_finish(ctx, wb.settings, phone, client, staff_id, ok)
 
-        try:
-            candidate = await asyncio.to_thread(check)
-            ok = await asyncio.to_thread(check_password, candidate.password_hash, password)  # type: ignore[attr-defined]
-            token = await asyncio.to_thread(finish, candidate.staff_id, ok)  # type: ignore[attr-defined]
-        except SigninRefused as err:
+        candidate = await asyncio.to_thread(check)
+        refused = candidate.refused
+        if not refused:
+            ok = await asyncio.to_thread(check_password, candidate.password_hash, password)
+            outcome = await asyncio.to_thread(finish, candidate.staff_id, ok)
+            refused = outcome.refused
+        if refused:
             return form_page(
                 request,
                 "login.html",
-                wb.words(_REFUSAL[err.reason], minutes=f"{wb.settings.lockout_minutes:g}"),
-                401 if err.reason == "wrong" else 429,
+                wb.words(_REFUSAL[refused], minutes=f"{wb.settings.lockout_minutes:g}"),
+                401 if refused == "wrong" else 429,
                 next=safe_next(next),
                 phone=phone,
             )
-        return signed_in(next, token)
+        return signed_in(next, outcome.token)
 
     @api.get(f"{PREFIX}/link/{{token}}")
     def link_page(request: Request, token: str) -> Response:

@@ -146,11 +146,7 @@ def rows(
     unit_ids = {t.unit_id for t in tickets if t.unit_id}
     hh_ids = {t.household_id for t in tickets if t.household_id}
     staff_ids = {t.assignee_id for t in tickets if t.assignee_id}
-    units = (
-        dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).tuples().all())
-        if unit_ids
-        else {}
-    )
+    units = dict(s.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
     homes = {
         r.id: format_address(r.building, r.entrance, r.room)
         for r in s.execute(
@@ -160,7 +156,7 @@ def rows(
         )
     }
     names = (
-        dict(s.execute(select(Staff.id, Staff.name).where(Staff.id.in_(staff_ids))).tuples().all())
+        dict(s.execute(select(Staff.id, Staff.name).where(Staff.id.in_(staff_ids))).all())
         if staff_ids
         else {}
     )
@@ -204,7 +200,7 @@ def _realert_counts(ctx: ServiceContext, ticket_ids: list[int]) -> dict[int, int
         .where(OutboxMessage.ticket_id.in_(ticket_ids), OutboxMessage.kind == "emergency")
         .group_by(OutboxMessage.ticket_id)
     )
-    return {tid: max(0, n - 1) for tid, n in ctx.session.execute(rounds).tuples() if tid is not None}
+    return {tid: max(0, n - 1) for tid, n in ctx.session.execute(rounds) if tid is not None}
 
 
 def options(ctx: ServiceContext, actor: Actor) -> dict[str, list[tuple[str, str]]]:

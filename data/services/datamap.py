@@ -58,7 +58,7 @@ def community_map(ctx: ServiceContext, actor: Actor) -> list[GridBlock]:
         select(Household.unit_id, Household.building, func.count(Household.id))
         .where(Household.unit_id.in_(ids))
         .group_by(Household.unit_id, Household.building)
-    ).tuples():
+    ):
         cells[unit_id].households += n
         buildings[unit_id].add(building)
     oldest = ctx.clock.now().year - ELDER_AGE
@@ -71,14 +71,14 @@ def community_map(ctx: ServiceContext, actor: Actor) -> list[GridBlock]:
         .join(Household, Household.id == Resident.household_id)
         .where(Household.unit_id.in_(ids))
         .group_by(Household.unit_id)
-    ).tuples():
+    ):
         cells[unit_id].residents, cells[unit_id].elders_alone = n, alone
     names = {c.code: c.name for c in ctx.catalog.categories}
     for ticket_unit, category, n in s.execute(
         select(Ticket.unit_id, Ticket.category, func.count(Ticket.id))
         .where(Ticket.unit_id.in_(ids), Ticket.status.in_(workflow.ACTIVE))
         .group_by(Ticket.unit_id, Ticket.category)
-    ).tuples():
+    ):
         if ticket_unit is None:
             continue
         cells[ticket_unit].open_by_category[names.get(category, category)] = n

@@ -113,7 +113,7 @@ def _weekly_satisfaction(
         .join(Rating, Rating.ticket_id == Ticket.id)
         .where(Ticket.created_at >= start, *scope_conditions(actor))
     )
-    for created, score in ctx.session.execute(q).tuples():
+    for created, score in ctx.session.execute(q):
         w = min((created - start).days // 7, weeks - 1)
         rated[w] += 1
         good[w] += score in (1, 2)
@@ -140,12 +140,12 @@ def leaders(ctx: ServiceContext, actor: Actor, days: int = 30) -> list[LeaderRow
             select(Ticket.assignee_id, func.count(Ticket.id), on_time, accepted)
             .where(*base)
             .group_by(Ticket.assignee_id)
-        ).tuples()
+        )
     }
     sat: dict[int, list[int]] = defaultdict(list)
     for sid, score in s.execute(
         select(Ticket.assignee_id, Rating.score).join(Rating, Rating.ticket_id == Ticket.id).where(*base)
-    ).tuples():
+    ):
         sat[sid or 0].append(score)
     reopened = dict(
         s.execute(
@@ -153,9 +153,7 @@ def leaders(ctx: ServiceContext, actor: Actor, days: int = 30) -> list[LeaderRow
             .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
             .where(*base, TicketEvent.kind == workflow.REOPENED)
             .group_by(Ticket.assignee_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     people = s.execute(
         select(Staff, Unit.name, Grid.name)

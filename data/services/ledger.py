@@ -78,7 +78,7 @@ def households(
         u: (un, gn)
         for u, un, gn in ctx.session.execute(
             select(Unit.id, Unit.name, Grid.name).join(Grid, Grid.id == Unit.grid_id).where(unit_scope(actor))
-        ).tuples()
+        )
     }
     rows = [HouseholdRow(h, *names.get(h.unit_id, ("", "")), residents[h.id]) for h in found]
     return RegistryPage(rows, total, page, pages, [(u, n[0]) for u, n in names.items()])

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from core.conversation import Actor
-from core.errors import LianhuError, NotFoundError
+from core.errors import NotFoundError
 from core.settings import WorkbenchSettings
 from data.models import SigninAttempt, SigninLink, Staff, StaffSession
 from data.services import ServiceContext
@@ -29,21 +29,23 @@ CHANNEL = "workbench"  # the identity a staff member acts through on the workben
 _DUMMY = HASHER.hash("not-a-password")  # verified against when the phone is unknown (same timing)
 
 
-class SigninRefused(LianhuError):
-    """`reason`: wrong (phone or password), locked (too many failures for this phone), busy (too many
-    attempts from this client)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class Candidate:
-    """What the password is checked against: a staff member's hash, or a dummy when nobody matched."""
+    """What the password is checked against: a staff member's hash, or a dummy when nobody matched;
+    or why the attempt is refused before any password is looked at."""
 
     staff_id: int | None
     password_hash: str
+    refused: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A session token, or why not (wrong, locked). Returned, not raised, so the unit of work that
+    records the attempt commits."""
+
+    token: str = ""
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def set_password(ctx: ServiceContext, actor: Actor, password_hash: str) -> None:
 
 
 def signin_check(ctx: ServiceContext, ws: WorkbenchSettings, phone: str, client: str) -> Candidate:
-    """Refuse a client over its rate or a locked phone; else what to verify the password against."""
+    """Refuse a client over its rate (busy) or a locked phone (locked); else what to verify against."""
     now = ctx.clock.now()
     s = ctx.session
     recent = s.scalar(
@@ -91,10 +93,10 @@ def signin_check(ctx: ServiceContext, ws: WorkbenchSettings, phone: str, client:
     )
     if (recent or 0) >= ws.client_attempts_per_window:
         audit(ctx, None, "signin_busy", "too many attempts from one client")
-        raise SigninRefused("busy")
+        return Candidate(None, _DUMMY, "busy")
     if _failures(ctx, ws, phone, now) >= ws.signin_max_failures:
         audit(ctx, None, "signin_locked", f"phone {mask_phone(phone)}")
-        raise SigninRefused("locked")
+        return Candidate(None, _DUMMY, "locked")
     staff = s.scalar(
         select(Staff)
         .where(Staff.phone == phone.strip(), Staff.active.is_(True), Staff.password_hash.is_not(None))
@@ -127,8 +129,8 @@ def _failures(ctx: ServiceContext, ws: WorkbenchSettings, phone: str, now: datet
 
 def signin_finish(
     ctx: ServiceContext, ws: WorkbenchSettings, phone: str, client: str, staff_id: int | None, ok: bool
-) -> str:
-    """Record the attempt; a session token when it succeeded, else SigninRefused."""
+) -> Outcome:
+    """Record the attempt; a session when it succeeded."""
     now = ctx.clock.now()
     ctx.session.execute(delete(SigninAttempt).where(SigninAttempt.at < now - timedelta(days=1)))
     ctx.session.add(
@@ -141,9 +143,9 @@ def signin_finish(
         audit(ctx, None, "signin_failed", f"phone {mask_phone(phone)}")
         if _failures(ctx, ws, phone, now) >= ws.signin_max_failures:
             audit(ctx, None, "signin_locked", f"phone {mask_phone(phone)}")
-            raise SigninRefused("locked")
-        raise SigninRefused("wrong")
-    return open_session(ctx, ws, staff_id, "password")
+            return Outcome(refused="locked")
+        return Outcome(refused="wrong")
+    return Outcome(token=open_session(ctx, ws, staff_id, "password"))
 
 
 def open_session(ctx: ServiceContext, ws: WorkbenchSettings, staff_id: int, method: str) -> str:
