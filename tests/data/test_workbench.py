@@ -17,7 +17,7 @@ from data.demo import DEMO_PASSWORD
 from data.models import AuditLog, Household, OutboxMessage, Resident, Ticket
 from data.services import alert_desk, datamap, figures, ledger
 from data.services.board import BoardFilter, board
-from data.services.directory import actor_for, find_identity, find_household
+from data.services.directory import actor_for, find_household, find_identity
 from data.services.matters import NoteRequired, act, matter
 from data.services.staff_auth import (
     check_password,
