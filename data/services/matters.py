@@ -71,6 +71,7 @@ class Matter:
     address: str
     about: Resident | None
     assignee: str
+    assignee_role: str
     events: list[TicketEvent]
     notices: list[Notice]
     ratings: list[Rating]
@@ -101,7 +102,8 @@ def matter(ctx: ServiceContext, actor: Actor, public_no: str) -> Matter:
         grid=grid.name if grid else "",
         address=hh.address if hh else "",
         about=s.get(Resident, about_id) if about_id else None,
-        assignee=f"{assignee.name}（@{assignee.role}）" if assignee else "",
+        assignee=assignee.name if assignee else "",
+        assignee_role=assignee.role if assignee else "",
         events=events,
         notices=notices(ctx, t.id),
         ratings=list(s.scalars(select(Rating).where(Rating.ticket_id == t.id).order_by(Rating.id))),
