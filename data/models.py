@@ -129,7 +129,10 @@ class Invitation(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_due", "status", "accept_due_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_due", "status", "accept_due_at"),
+        Index("ix_tickets_urgent_ack", "urgent", "acknowledged_at"),  # emergencies nobody acknowledged
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     public_no: Mapped[str] = mapped_column(String(12), unique=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)

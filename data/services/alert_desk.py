@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from core.conversation import Actor
 from core.errors import NotFoundError
@@ -95,7 +95,7 @@ def open_emergencies(ctx: ServiceContext, actor: Actor) -> list[BoardRow]:
             select(Ticket)
             .where(
                 visible_filter(actor),
-                Ticket.urgent.is_(True),
+                Ticket.urgent == true(),
                 Ticket.acknowledged_at.is_(None),
                 Ticket.status.in_(workflow.ACTIVE),
             )

@@ -7,13 +7,14 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, select, true
 
 from core.conversation import Actor
 from data import workflow
 from data.models import Grid, Rating, Staff, Ticket, TicketEvent, Unit
-from data.reports import TARGETS, Report, build_report
+from data.reports import TARGETS, Report, build_report, hours_between
 from data.services import ServiceContext
 
 
@@ -58,48 +59,71 @@ def summary(ctx: ServiceContext, actor: Actor, period: str) -> Report:
     return build_report(ctx, period, grid_code=grid_code)
 
 
+def _week(ctx: ServiceContext, start: datetime) -> Any:
+    """SQL for the number of whole weeks from `start` to a ticket's creation."""
+    hours = hours_between(ctx, literal(start), Ticket.created_at)
+    if ctx.session.get_bind().dialect.name == "sqlite":
+        return cast(hours / 168, Integer)  # truncates, and hours are never negative here
+    return cast(func.floor(hours / 168), Integer)
+
+
 def weekly(ctx: ServiceContext, actor: Actor, weeks: int = 12) -> Series:
+    """Week by week, computed by the database (durations as numbers, counts grouped)."""
     now = ctx.clock.now()
     monday = datetime.combine((now - timedelta(days=now.weekday())).date(), datetime.min.time())
     start = monday - timedelta(weeks=weeks - 1)
     labels = [(start + timedelta(weeks=i)).strftime("%m-%d") for i in range(weeks)]
-    rows = ctx.session.execute(
-        select(
-            Ticket.created_at, Ticket.category, Ticket.accepted_at, Ticket.resolved_at,
-            Ticket.urgent, Ticket.acknowledged_at,
-        ).where(Ticket.created_at >= start, *scope_conditions(actor))
-    ).all()  # fmt: skip
+    week = _week(ctx, start)
+    where = [Ticket.created_at >= start, *scope_conditions(actor)]
     cats = {c.code: c.name for c in ctx.catalog.categories}
     by_cat: dict[str, list[int]] = {name: [0] * weeks for name in cats.values()}
-    accept: list[list[float]] = [[] for _ in range(weeks)]
-    resolve: list[list[float]] = [[] for _ in range(weeks)]
-    ack: list[list[float]] = [[] for _ in range(weeks)]
-    total, answered, emergencies = [0] * weeks, [0] * weeks, [0] * weeks
-    for created, category, accepted, resolved, urgent, acked in rows:
-        w = min((created - start).days // 7, weeks - 1)
-        by_cat.setdefault(cats.get(category, category), [0] * weeks)[w] += 1
-        total[w] += 1
-        if accepted:
-            hours = (accepted - created).total_seconds() / 3600
-            accept[w].append(hours)
-            answered[w] += hours <= 24
-        if resolved:
-            resolve[w].append((resolved - created).total_seconds() / 3600)
-        if urgent:
-            emergencies[w] += 1
-            if acked:
-                ack[w].append((acked - created).total_seconds() / 60)
-    sat = _weekly_satisfaction(ctx, actor, start, weeks)
+    total, emergencies = [0] * weeks, [0] * weeks
+    for w, category, urgent, n in ctx.session.execute(
+        select(week, Ticket.category, Ticket.urgent, func.count(Ticket.id))
+        .where(*where)
+        .group_by(week, Ticket.category, Ticket.urgent)
+    ):
+        w = min(int(w), weeks - 1)
+        by_cat.setdefault(cats.get(category, category), [0] * weeks)[w] += n
+        total[w] += n
+        emergencies[w] += n if urgent else 0
+    accept, resolve, ack = _durations(ctx, week, where, weeks)
+    answered = [sum(h <= 24 for h in hours) for hours in accept]
     return Series(
         weeks=labels,
         by_category=by_cat,
         accept_hours=[_median(v) for v in accept],
         resolve_hours=[_median(v) for v in resolve],
         answered_24h=[round(100 * a / n, 1) if n else None for a, n in zip(answered, total, strict=True)],
-        satisfaction=sat,
+        satisfaction=_weekly_satisfaction(ctx, actor, start, weeks),
         emergencies=emergencies,
         ack_minutes=[_median(v) for v in ack],
     )
+
+
+def _durations(
+    ctx: ServiceContext, week: Any, where: list[Any], weeks: int
+) -> tuple[list[list[float]], list[list[float]], list[list[float]]]:
+    """Hours to accept, hours to resolve and (emergencies) minutes to acknowledge, by week, in one
+    pass over the period's tickets."""
+    accept: list[list[float]] = [[] for _ in range(weeks)]
+    resolve: list[list[float]] = [[] for _ in range(weeks)]
+    ack: list[list[float]] = [[] for _ in range(weeks)]
+    q = select(
+        week,
+        hours_between(ctx, Ticket.created_at, Ticket.accepted_at),
+        hours_between(ctx, Ticket.created_at, Ticket.resolved_at),
+        case((Ticket.urgent == true(), hours_between(ctx, Ticket.created_at, Ticket.acknowledged_at) * 60)),
+    ).where(*where, Ticket.accepted_at.is_not(None) | Ticket.acknowledged_at.is_not(None))
+    for w, a, r, m in ctx.session.execute(q):
+        w = min(int(w), weeks - 1)
+        if a is not None:
+            accept[w].append(float(a))
+        if r is not None:
+            resolve[w].append(float(r))
+        if m is not None:
+            ack[w].append(float(m))
+    return accept, resolve, ack
 
 
 def _weekly_satisfaction(
@@ -108,15 +132,17 @@ def _weekly_satisfaction(
     """满意 + 基本满意 among the ratings of tickets filed each week (as `bot report` counts them)."""
     good: Counter[int] = Counter()
     rated: Counter[int] = Counter()
+    week = _week(ctx, start)
     q = (
-        select(Ticket.created_at, Rating.score)
+        select(week, Rating.score, func.count(Rating.id))
         .join(Rating, Rating.ticket_id == Ticket.id)
         .where(Ticket.created_at >= start, *scope_conditions(actor))
+        .group_by(week, Rating.score)
     )
-    for created, score in ctx.session.execute(q):
-        w = min((created - start).days // 7, weeks - 1)
-        rated[w] += 1
-        good[w] += score in (1, 2)
+    for w, score, n in ctx.session.execute(q):
+        w = min(int(w), weeks - 1)
+        rated[w] += n
+        good[w] += n if score in (1, 2) else 0
     return [round(100 * good[w] / rated[w], 1) if rated[w] else None for w in range(weeks)]
 
 

@@ -19,6 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch_op:
         batch_op.add_column(sa.Column("acknowledged_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("acknowledged_by", sa.Integer(), nullable=True))
+    op.create_index("ix_tickets_urgent_ack", "tickets", ["urgent", "acknowledged_at"])
     op.create_table(
         "signin_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,6 +66,7 @@ def downgrade() -> None:
     op.drop_index("ix_signin_attempts_client", table_name="signin_attempts")
     op.drop_index("ix_signin_attempts_login", table_name="signin_attempts")
     op.drop_table("signin_attempts")
+    op.drop_index("ix_tickets_urgent_ack", table_name="tickets")
     with op.batch_alter_table("alerts") as batch_op:
         batch_op.drop_column("acknowledged_by")
         batch_op.drop_column("acknowledged_at")
