@@ -90,7 +90,10 @@ def measure(name: str, url: str, n: int) -> dict[str, Any]:
             figures = _times(client, "/workbench/figures", FIGURES_RUNS)
         out[f"{name}_board_first_page_ms_p50_p95"] = [_p(first, 0.5), _p(first, 0.95)]
         out[f"{name}_board_filtered_page_ms_p50_p95"] = [_p(filtered, 0.5), _p(filtered, 0.95)]
-        out[f"{name}_figures_page_ms_median_max"] = [round(statistics.median(figures), 1), round(max(figures), 1)]
+        out[f"{name}_figures_page_ms_median_max"] = [
+            round(statistics.median(figures), 1),
+            round(max(figures), 1),
+        ]
     finally:
         server.should_exit = True
         time.sleep(0.5)

@@ -151,6 +151,17 @@ def test_sign_in_wrong_password_then_lockout(app: App, live: LiveServer, browser
     desk.sign_in(STAFF)  # someone else signs in as usual
     assert page.url.endswith("/workbench/") and "社区办公室" in page.inner_text("header")
     desk.close()
+    from data.services.staff_auth import issue_link
+
+    with app.db.session() as s:
+        token = issue_link(app.context(s), app.settings.workbench, "demo:leader1")
+    by_link = Desk(browser, live)
+    by_link.page.goto(f"{by_link.url}/link/{token}")
+    by_link.page.click("button[type=submit]")
+    by_link.page.wait_for_load_state()
+    assert by_link.page.url.endswith("/workbench/account") and "张桂芳" in by_link.page.inner_text("header")
+    assert by_link.page.goto(f"{by_link.url}/link/{token}").status == 410  # once only
+    by_link.close()
 
 
 def test_board_filters_live_update_and_tablet(
