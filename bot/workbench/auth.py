@@ -25,6 +25,7 @@ from data.services.staff_auth import (
     check_password,
     hash_password,
     link_is_valid,
+    password_hash_of,
     redeem_link,
     set_password,
     sign_out,
@@ -151,11 +152,8 @@ def mount(api: FastAPI, wb: Workbench) -> None:
     ) -> Response:
         session = wb.session(request)
         wb.check_csrf(request, session, csrf)
-        from data.models import Staff
-
         with wb.unit() as ctx:
-            staff = ctx.session.get(Staff, session.actor.staff_id)
-            stored = staff.password_hash if staff else None
+            stored = password_hash_of(ctx, session.actor)
         # Someone who came in by a sign-in link and has no password yet sets one without the old one.
         if new != again or len(new) < 8 or (stored and not check_password(stored, current)):
             return back(f"{PREFIX}/account", "workbench.password_bad")

@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.workbench.registry import XLSX, _download
-from bot.workbench.web import PREFIX, Refused, Workbench
+from bot.workbench.web import PREFIX, XLSX, Refused, Workbench, download
 from data.reports import summary_rows
 from data.services import figures
 from data.services.ledger import as_csv, as_xlsx
@@ -61,7 +60,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         )
 
     @api.get(f"{PREFIX}/figures.{{fmt}}")
-    def figures_download(request: Request, fmt: str) -> Response:
+    def figuresdownload(request: Request, fmt: str) -> Response:
         session = wb.session(request, "figures")
         if fmt not in ("csv", "xlsx"):
             raise Refused(404, "workbench.not_found")
@@ -72,5 +71,5 @@ def mount(api: FastAPI, wb: Workbench) -> None:
                 figures.weekly(ctx, session.actor, WEEKS), figures.leaders(ctx, session.actor)
             )
         if fmt == "csv":
-            return _download(as_csv(rows), "text/csv; charset=utf-8", "figures.csv")
-        return _download(as_xlsx(rows, "统计"), XLSX, "figures.xlsx")
+            return download(as_csv(rows), "text/csv; charset=utf-8", "figures.csv")
+        return download(as_xlsx(rows, "统计"), XLSX, "figures.xlsx")

@@ -13,7 +13,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.workbench.web import PREFIX, Refused, Workbench, back
+from bot.workbench.web import PREFIX, XLSX, Refused, Workbench, back, download
 from core.errors import NotFoundError, PermissionDenied
 from data.importer import MAX_ROWS, ImportFailed
 from data.services import ledger
@@ -181,8 +181,8 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         with wb.unit() as ctx:
             rows = ledger.export_rows(ctx, session.actor)
         if fmt == "csv":
-            return _download(ledger.as_csv(rows), "text/csv; charset=utf-8", "registry.csv")
-        return _download(ledger.as_xlsx(rows), XLSX, "registry.xlsx")
+            return download(ledger.as_csv(rows), "text/csv; charset=utf-8", "registry.csv")
+        return download(ledger.as_xlsx(rows), XLSX, "registry.xlsx")
 
     @api.post(f"{PREFIX}/registry/households/{{household_id}}/card")
     def card(request: Request, household_id: int, csrf: str = Form("")) -> Response:
@@ -206,14 +206,3 @@ def mount(api: FastAPI, wb: Workbench) -> None:
             lines=list(zip(lines, qrs, strict=True)),
             title="邀请卡",
         )
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _download(body: bytes, media_type: str, name: str) -> Response:
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-    )

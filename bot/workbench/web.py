@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from bot.app import App
 from data.services import ServiceContext
+from data.services.handling import audit
 from data.services.staff_auth import Session, session_for
 from data.services.visibility import may_open
 
@@ -138,8 +139,6 @@ class Workbench:
             raise SignInNeeded(target)
         if page is not None and not may_open(found.actor, page):
             with self.unit() as ctx:
-                from data.services.handling import audit
-
                 audit(ctx, found.actor, "refused", f"workbench page {page}")
             raise Refused()
         return found
@@ -167,7 +166,7 @@ class Workbench:
                 "me": session,
                 "csrf": session.csrf if session else "",
                 "flash": flash,
-                "flash_bad": msg.startswith("bad.") or msg.startswith("workbench.") and msg not in _GOOD,
+                "flash_bad": msg not in _GOOD,
                 "nav": nav,
                 "prefix": PREFIX,
                 **context,
@@ -224,6 +223,17 @@ def safe_next(value: str) -> str:
 
 def new_pre_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def download(body: bytes, media_type: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def set_cookie(response: Response, name: str, value: str, secure: bool, max_age: int | None = None) -> None:

@@ -73,6 +73,12 @@ def check_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def password_hash_of(ctx: ServiceContext, actor: Actor) -> str | None:
+    """The stored hash (None: no password yet, as after a first sign-in by link)."""
+    staff = ctx.session.get(Staff, actor.staff_id) if actor.staff_id else None
+    return staff.password_hash if staff else None
+
+
 def set_password(ctx: ServiceContext, actor: Actor, password_hash: str) -> None:
     staff = ctx.session.get(Staff, actor.staff_id) if actor.staff_id else None
     if staff is None:
