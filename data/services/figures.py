@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select, true
+from sqlalchemy import Integer, and_, case, cast, func, literal, select
 
 from core.conversation import Actor
 from data import workflow
@@ -50,6 +50,13 @@ def scope_conditions(actor: Actor) -> list:  # type: ignore[type-arg]
     return [Ticket.community_id == actor.community_id]
 
 
+def since(ctx: ServiceContext, start: datetime) -> list[Any]:
+    """Tickets filed from `start` on; no condition at all when every ticket is that recent (reading
+    the whole table straight through beats looking each row up through the date index)."""
+    oldest = ctx.session.scalar(select(func.min(Ticket.created_at)))
+    return [] if oldest is None or oldest >= start else [Ticket.created_at >= start]
+
+
 def summary(ctx: ServiceContext, actor: Actor, period: str) -> Report:
     """The same figures as `bot report` (a grid worker's for their grid)."""
     grid_code = None
@@ -68,27 +75,39 @@ def _week(ctx: ServiceContext, start: datetime) -> Any:
 
 
 def weekly(ctx: ServiceContext, actor: Actor, weeks: int = 12) -> Series:
-    """Week by week, computed by the database (durations as numbers, counts grouped)."""
+    """Week by week, in one pass over the period's tickets; the database computes each duration as
+    a number (reading datetimes back and subtracting them here would cost most of the time)."""
     now = ctx.clock.now()
     monday = datetime.combine((now - timedelta(days=now.weekday())).date(), datetime.min.time())
     start = monday - timedelta(weeks=weeks - 1)
     labels = [(start + timedelta(weeks=i)).strftime("%m-%d") for i in range(weeks)]
-    week = _week(ctx, start)
-    where = [Ticket.created_at >= start, *scope_conditions(actor)]
     cats = {c.code: c.name for c in ctx.catalog.categories}
     by_cat: dict[str, list[int]] = {name: [0] * weeks for name in cats.values()}
-    total, emergencies = [0] * weeks, [0] * weeks
-    for w, category, urgent, n in ctx.session.execute(
-        select(week, Ticket.category, Ticket.urgent, func.count(Ticket.id))
-        .where(*where)
-        .group_by(week, Ticket.category, Ticket.urgent)
-    ):
-        w = min(int(w), weeks - 1)
-        by_cat.setdefault(cats.get(category, category), [0] * weeks)[w] += n
-        total[w] += n
-        emergencies[w] += n if urgent else 0
-    accept, resolve, ack = _durations(ctx, week, where, weeks)
-    answered = [sum(h <= 24 for h in hours) for hours in accept]
+    total, emergencies, answered = [0] * weeks, [0] * weeks, [0] * weeks
+    accept: list[list[float]] = [[] for _ in range(weeks)]
+    resolve: list[list[float]] = [[] for _ in range(weeks)]
+    ack: list[list[float]] = [[] for _ in range(weeks)]
+    q = select(
+        _week(ctx, start),
+        Ticket.category,
+        Ticket.urgent,
+        hours_between(ctx, Ticket.created_at, Ticket.accepted_at),
+        hours_between(ctx, Ticket.created_at, Ticket.resolved_at),
+        hours_between(ctx, Ticket.created_at, Ticket.acknowledged_at) * 60,
+    ).where(*since(ctx, start), *scope_conditions(actor))
+    for w, category, urgent, a, r, m in ctx.session.execute(q):
+        i = min(int(w), weeks - 1)
+        by_cat.setdefault(cats.get(category, category), [0] * weeks)[i] += 1
+        total[i] += 1
+        if a is not None:
+            accept[i].append(a)
+            answered[i] += a <= 24
+        if r is not None:
+            resolve[i].append(r)
+        if urgent:
+            emergencies[i] += 1
+            if m is not None:
+                ack[i].append(m)
     return Series(
         weeks=labels,
         by_category=by_cat,
@@ -101,31 +120,6 @@ def weekly(ctx: ServiceContext, actor: Actor, weeks: int = 12) -> Series:
     )
 
 
-def _durations(
-    ctx: ServiceContext, week: Any, where: list[Any], weeks: int
-) -> tuple[list[list[float]], list[list[float]], list[list[float]]]:
-    """Hours to accept, hours to resolve and (emergencies) minutes to acknowledge, by week, in one
-    pass; the database computes the numbers (reading datetimes back would cost most of the time)."""
-    accept: list[list[float]] = [[] for _ in range(weeks)]
-    resolve: list[list[float]] = [[] for _ in range(weeks)]
-    ack: list[list[float]] = [[] for _ in range(weeks)]
-    q = select(
-        week,
-        hours_between(ctx, Ticket.created_at, Ticket.accepted_at),
-        hours_between(ctx, Ticket.created_at, Ticket.resolved_at),
-        case((Ticket.urgent == true(), hours_between(ctx, Ticket.created_at, Ticket.acknowledged_at) * 60)),
-    ).where(*where, Ticket.accepted_at.is_not(None) | Ticket.acknowledged_at.is_not(None))
-    for w, a, r, m in ctx.session.execute(q):
-        i = min(int(w), weeks - 1)
-        if a is not None:
-            accept[i].append(a)
-        if r is not None:
-            resolve[i].append(r)
-        if m is not None:
-            ack[i].append(m)
-    return accept, resolve, ack
-
-
 def _weekly_satisfaction(
     ctx: ServiceContext, actor: Actor, start: datetime, weeks: int
 ) -> list[float | None]:
@@ -136,7 +130,7 @@ def _weekly_satisfaction(
     q = (
         select(week, Rating.score, func.count(Rating.id))
         .join(Rating, Rating.ticket_id == Ticket.id)
-        .where(Ticket.created_at >= start, *scope_conditions(actor))
+        .where(*since(ctx, start), *scope_conditions(actor))
         .group_by(week, Rating.score)
     )
     for w, score, n in ctx.session.execute(q):
@@ -153,13 +147,13 @@ def _median(values: list[float]) -> float | None:
 def leaders(ctx: ServiceContext, actor: Actor, days: int = 30) -> list[LeaderRow]:
     """联户长考核: tasks handled, share accepted on time, satisfaction, reopened — per leader and
     grid worker, over the tickets assigned to them that were filed in the last `days` days."""
-    since = ctx.clock.now() - timedelta(days=days)
+    start = ctx.clock.now() - timedelta(days=days)
     s = ctx.session
     on_time = func.sum(
         case((and_(Ticket.accepted_at.is_not(None), Ticket.accepted_at <= Ticket.accept_due_at), 1), else_=0)
     )
     accepted = func.count(Ticket.accepted_at)
-    base = [Ticket.created_at >= since, Ticket.assignee_id.is_not(None), *scope_conditions(actor)]
+    base = [*since(ctx, start), Ticket.assignee_id.is_not(None), *scope_conditions(actor)]
     stats = {
         sid: (n, ok, acc)
         for sid, n, ok, acc in s.execute(
