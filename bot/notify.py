@@ -1,6 +1,6 @@
 """The outbox dispatcher: delivers queued notifications through each recipient's channel.
 
-Local channels (the web page, demo and console identities) deliver by writing to the identity's inbox
+Local channels (the web page, the workbench, demo and console identities) deliver by writing to the identity's inbox
 in the same transaction that marks the row sent: exactly once, even with several workers. Remote
 channels (WeChat, Telegram) are sent after the row is leased and marked sent right after; a failure
 is retried with exponential backoff and one channel being down never blocks the others.
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
 
 log = logging.getLogger("lianhu.notify")
-LOCAL_CHANNELS = frozenset({"demo", "web", "console", "api"})
+LOCAL_CHANNELS = frozenset({"demo", "web", "console", "api", "workbench"})
 
 
 class Undeliverable(Exception):

@@ -75,6 +75,9 @@ def create_server(
 
     mount_channels(api, app)
     mount_metrics(api, app)
+    from bot import workbench
+
+    workbench.mount(api, app)
     return api
 
 

@@ -25,6 +25,8 @@ PartKind = Literal["fixed", "digits", "name", "free"]
 DIGIT_PARAMS = {"ticket_no", "phone", "count", "hours", "code", "number"}
 NAME_PARAMS = {"item", "category", "status", "tier", "assignee", "actor"}
 _FORMATTER = string.Formatter()
+# Catalog sections only ever shown on a screen (the staff workbench), never spoken.
+SCREEN_ONLY = frozenset({"workbench"})
 _DIGITS = re.compile(r"\d+")
 
 
@@ -86,9 +88,11 @@ class StringCatalog:
         return Rendered("".join(p.text for p in parts), tuple(_merge(parts)))
 
     def fixed_texts(self) -> set[str]:
-        """Every fixed piece of every sentence: what the prompt library must pre-record."""
+        """Every fixed piece of every sentence that may be spoken: what the prompt library must pre-record."""
         texts: set[str] = set()
-        for template in self._entries.values():
+        for key, template in self._entries.items():
+            if key.split(".", 1)[0] in SCREEN_ONLY:
+                continue
             for literal, _field, _spec, _conv in _FORMATTER.parse(template):
                 texts.update(p.text for p in _split_digits(literal) if p.kind == "fixed")
         return {t for t in texts if t.strip()}

@@ -176,6 +176,18 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class WorkbenchSettings:
+    session_hours: float = 12
+    signin_max_failures: int = 5
+    lockout_minutes: float = 15
+    client_attempts_per_window: int = 30
+    client_window_minutes: float = 10
+    link_minutes: float = 30
+    page_size: int = 50
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
     format: str = "text"  # text | json (one JSON object a line)
@@ -226,6 +238,7 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)

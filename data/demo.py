@@ -31,6 +31,12 @@ GIVEN = [
 # (building, entrance) of units U1..U6; U1 holds the demo resident at 3 栋 2 单元 502.
 UNITS = [("3", "2"), ("3", "1"), ("2", "1"), ("2", "2"), ("1", "1"), ("1", "2")]
 ROOMS = [f"{floor}0{door}" for floor in range(1, 7) for door in (1, 2)]
+# Every demo staff member signs in to the workbench with their phone and DEMO_PASSWORD. The argon2id
+# hash is computed once here (hashing it per load would add a tenth of a second to every test).
+DEMO_PASSWORD = "lianhu2026"
+DEMO_PASSWORD_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$RdQ7chv04GqaBK/G2OkPzA$tyMaEpH09/zthhc0YMSsA0hKmw56XaDn68mnJ1k3Ci0"
+)
 
 
 def is_empty(ctx: ServiceContext) -> bool:
@@ -123,6 +129,8 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
     staff["staff1"] = Staff(community_id=community.id, role="staff", name="社区办公室", phone="08510000001")
     staff["duty"] = Staff(community_id=community.id, role="duty", name="社区值班", phone="08510000110")
     s.add_all([staff["staff1"], staff["duty"]])
+    for person in staff.values():
+        person.password_hash = DEMO_PASSWORD_HASH
     s.flush()
 
     idents = [

@@ -143,7 +143,7 @@ def import_registry(ctx: ServiceContext, path: Path, community_code: str = "demo
         s.flush()
     grids: dict[str, Grid] = {g.name: g for g in s.scalars(select(Grid))}
     units: dict[str, Unit] = {u.name: u for u in s.scalars(select(Unit))}
-    counts = {"residents": 0, "households": 0, "leaders": 0, "grid_workers": 0}
+    counts = {"residents": 0, "households": 0, "leaders": 0, "grid_workers": 0, "updated": 0}
     for _line, row in rows:
         grid = grids.get(row["grid"])
         if grid is None:
@@ -155,6 +155,13 @@ def import_registry(ctx: ServiceContext, path: Path, community_code: str = "demo
             grids[row["grid"]] = grid
         role = ROLES[row.get("role", "").strip().lower()]
         if role == "grid":
+            worker = s.scalar(
+                select(Staff).where(Staff.role == "grid", Staff.grid_id == grid.id, Staff.name == row["name"])
+            )
+            if worker is not None:  # already registered (an exported registry imported back)
+                worker.phone = row.get("phone") or worker.phone
+                counts["updated"] += 1
+                continue
             s.add(
                 Staff(
                     community_id=community.id,
@@ -173,18 +180,20 @@ def import_registry(ctx: ServiceContext, path: Path, community_code: str = "demo
             s.flush()
             units[row["unit"]] = unit
         hh = _household(ctx, unit, row, counts)
-        res = Resident(
-            household_id=hh.id,
-            name=row["name"],
-            phone=row.get("phone") or None,
-            birth_year=int(row["birth_year"]) if row.get("birth_year") else None,
-            lives_alone=row.get("lives_alone", "").lower() in TRUE,
-            prefers_voice=row.get("prefers_voice", "").lower() in TRUE,
-        )
-        s.add(res)
+        res = s.scalar(select(Resident).where(Resident.household_id == hh.id, Resident.name == row["name"]))
+        if res is None:
+            res = Resident(household_id=hh.id, name=row["name"])
+            s.add(res)
+            counts["residents"] += 1
+        else:  # the same person again: their details are updated, not duplicated
+            counts["updated"] += 1
+        res.phone = row.get("phone") or None
+        res.birth_year = int(row["birth_year"]) if row.get("birth_year") else None
+        res.lives_alone = row.get("lives_alone", "").lower() in TRUE
+        res.prefers_voice = row.get("prefers_voice", "").lower() in TRUE
         s.flush()
-        counts["residents"] += 1
-        if role == "leader":
+        already = s.scalar(select(Staff.id).where(Staff.role == "leader", Staff.resident_id == res.id))
+        if role == "leader" and already is None:
             s.add(
                 Staff(
                     community_id=community.id,

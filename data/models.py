@@ -84,6 +84,7 @@ class Staff(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; workbench sign-in
 
 
 class Identity(Base):
@@ -128,7 +129,10 @@ class Invitation(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_due", "status", "accept_due_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_due", "status", "accept_due_at"),
+        Index("ix_tickets_urgent_ack", "urgent", "acknowledged_at"),  # emergencies nobody acknowledged
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     public_no: Mapped[str] = mapped_column(String(12), unique=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
@@ -257,6 +261,8 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer)  # staff id
 
 
 class AuditLog(Base):
@@ -283,3 +289,45 @@ class RiskCheck(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="asked")
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+
+class SigninAttempt(Base):
+    """One workbench sign-in attempt: rate limits and lockout are counted from these rows, so they
+    hold across server processes. Keys are hashes (no phone numbers or addresses stored)."""
+
+    __tablename__ = "signin_attempts"
+    __table_args__ = (
+        Index("ix_signin_attempts_login", "login_key", "at"),
+        Index("ix_signin_attempts_client", "client_key", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    login_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StaffSession(Base):
+    """A signed-in workbench session (server-side; the cookie holds only a random token)."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SigninLink(Base):
+    """A one-time sign-in link (python -m bot staff-link IDENTITY)."""
+
+    __tablename__ = "signin_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

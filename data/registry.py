@@ -32,13 +32,20 @@ def create_invitation(ctx: ServiceContext, phone: str, days: int = 14) -> str | 
     resident_id = staff.resident_id if staff is not None and staff.resident_id else None
     if resident_id is None and resident is not None:
         resident_id = resident.id
+    return invite_resident(ctx, resident_id, days, staff_id=staff.id if staff is not None else None)
+
+
+def invite_resident(
+    ctx: ServiceContext, resident_id: int | None, days: int = 14, *, staff_id: int | None = None
+) -> str:
+    """A new invitation code for one resident or role holder (the workbench prints these on household cards)."""
     code = new_code()
     now = ctx.clock.now()
     ctx.session.add(
         Invitation(
             code=code,
             resident_id=resident_id,
-            staff_id=staff.id if staff is not None else None,
+            staff_id=staff_id,
             created_at=now,
             expires_at=now + timedelta(days=days),
         )

@@ -25,7 +25,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     IN_PROGRESS: frozenset({RESOLVED, CANCELLED}),
     REOPENED: frozenset({ACCEPTED, IN_PROGRESS, RESOLVED, CANCELLED}),
     RESOLVED: frozenset({CLOSED, REOPENED}),
-    CLOSED: frozenset(),
+    CLOSED: frozenset({REOPENED}),  # staff reopen a closed matter from the workbench
     CANCELLED: frozenset(),
 }
 

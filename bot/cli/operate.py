@@ -40,9 +40,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         f" {server.workers} worker{'s' if server.workers > 1 else ''})",
         flush=True,
     )
+    print(f"Community workbench: {server.base_url}/workbench/", flush=True)
     if args.demo:
+        from data.demo import DEMO_PASSWORD
+
         print(
-            f"Try it: python -m bot token demo:resident1   then open {server.base_url}/chat?token=…",
+            f"Try it: python -m bot token demo:resident1   then open {server.base_url}/chat?token=…\n"
+            f"Workbench demo sign-in (phone / password): staff 08510000001, grid worker 13700000001,"
+            f" leader 13900000101 / {DEMO_PASSWORD}",
             flush=True,
         )
     if server.workers <= 1:

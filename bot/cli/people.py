@@ -86,6 +86,21 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_link(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import service_context
+    from data.services.staff_auth import issue_link
+
+    with service_context(settings) as ctx:
+        token = issue_link(ctx, settings.workbench, args.identity)
+    if token is None:
+        print(f"not an active staff identity: {args.identity}", file=sys.stderr)
+        return 2
+    print(f"{settings.server.base_url}/workbench/link/{token}")
+    minutes = settings.workbench.link_minutes
+    print(f"one sign-in to the workbench, valid for {minutes:g} minutes", file=sys.stderr)
+    return 0
+
+
 COMMANDS = [
     Command("token", "issue a web/API token (an invitation link) for an identity", _token, _token_args),
     Command(
@@ -96,6 +111,12 @@ COMMANDS = [
         "bind another channel account to the same person, e.g. wecom:zhangsan demo:leader1",
         _link,
         _link_args,
+    ),
+    Command(
+        "staff-link",
+        "a one-time workbench sign-in link for a staff identity, e.g. demo:staff1",
+        _staff_link,
+        _token_args,
     ),
     Command(
         "import",

@@ -9,7 +9,7 @@ from core.conversation import Actor, DialogueState, State
 from core.errors import PermissionDenied
 from core.messages import Reply, menu
 from data import workflow
-from data.models import AuditLog, Rating, Ticket
+from data.models import AuditLog, Rating, Staff, Ticket
 from data.services import ServiceContext
 from data.services.alerts import send_task, task_params, tell_staff
 from data.services.conversations import ask_if_idle
@@ -212,3 +212,69 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
         if ticket.assignee_id:
             send_task(ctx, ticket, ticket.assignee_id, f"reopen-{ticket.updated_at.isoformat()}")
     return True
+
+
+# -- steps the community workbench adds (the chat's steps above are used there as they are) ----------
+ASSIGNABLE = ("leader", "grid")
+
+
+def may_assign(actor: Actor, target: Staff) -> bool:
+    """Grid workers hand a matter to a leader or worker in their grid, staff to anyone in the community."""
+    if not target.active or target.role not in ASSIGNABLE or target.community_id != actor.community_id:
+        return False
+    if actor.role == "grid":
+        return target.grid_id == actor.grid_id
+    return actor.role in ("staff", "duty")
+
+
+def assign(ctx: ServiceContext, actor: Actor, ticket: Ticket, staff_id: int) -> Staff:
+    """Give an open matter to a named leader or grid worker, who gets it as a new task."""
+    require_manage(ctx, actor, ticket)
+    target = ctx.session.get(Staff, staff_id)
+    if target is None or not may_assign(actor, target):
+        audit(ctx, actor, "refused", f"assign ticket {ticket.public_no}")
+        raise PermissionDenied(ticket.public_no)
+    if ticket.status not in workflow.ACTIVE:
+        raise workflow.TransitionError(ticket.status, "assigned")
+    ticket.assignee_id = target.id
+    ticket.tier = ROLE_TIER[target.role]
+    ticket.updated_at = ctx.clock.now()
+    set_due(ctx, ticket)
+    note = ctx.words("note.assigned", name=target.name)
+    event_id = add_event(ctx, ticket, "assigned", actor, from_status=ticket.status, note=note).id
+    send_task(ctx, ticket, target.id, event_id)
+    return target
+
+
+def add_note(ctx: ServiceContext, actor: Actor, ticket: Ticket, note: str) -> None:
+    """An internal note in the matter's history (not read back to residents)."""
+    require_manage(ctx, actor, ticket)
+    add_event(ctx, ticket, "staff_note", actor, from_status=ticket.status, note=note[:2000])
+
+
+def close(ctx: ServiceContext, actor: Actor, ticket: Ticket, note: str = "") -> None:
+    """Close a resolved matter without waiting for the resident's rating; the resident is told."""
+    require_manage(ctx, actor, ticket)
+    event_id = transition(ctx, actor, ticket, workflow.CLOSED, note or ctx.words("note.closed_by_staff"))
+    tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
+
+
+def reopen(ctx: ServiceContext, actor: Actor, ticket: Ticket, reason: str) -> None:
+    """Open a resolved or closed matter again: a new deadline, the assignee and the resident are told."""
+    require_manage(ctx, actor, ticket)
+    event_id = transition(ctx, actor, ticket, workflow.REOPENED, reason)
+    ticket.resolved_at = ticket.closed_at = None
+    set_due(ctx, ticket)
+    if ticket.assignee_id:
+        send_task(ctx, ticket, ticket.assignee_id, event_id)
+    tell_residents(ctx, ticket, "reopened", "notify.reopened", event_id)
+
+
+def verify(ctx: ServiceContext, actor: Actor, ticket: Ticket) -> None:
+    """Mark a report made for someone else (or from an unregistered phone) as checked."""
+    require_manage(ctx, actor, ticket)
+    if not ticket.needs_verification:
+        raise workflow.TransitionError("verified", "verified")
+    ticket.needs_verification = False
+    ticket.updated_at = ctx.clock.now()
+    add_event(ctx, ticket, "verified", actor, from_status=ticket.status)

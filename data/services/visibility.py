@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, or_, select
 from core.conversation import Actor
 from core.errors import NotFoundError
 from data import workflow
-from data.models import AuditLog, Household, Staff, Ticket, TicketEvent, format_address
+from data.models import AuditLog, Grid, Household, Staff, Ticket, TicketEvent, Unit, format_address
 from data.services import ServiceContext
 
 
@@ -209,3 +209,31 @@ def _view(
         last_note=(last_note or "") if last_kind in ("resolved", "escalated", "in_progress", "note") else "",
         assignee_role=assignee_role,
     )
+
+
+# -- the workbench's pages: who may open which, and the part of the registry each role sees ---------
+PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "board": ("leader", "grid", "staff", "duty"),
+    "alerts": ("leader", "grid", "staff", "duty"),
+    "registry": ("leader", "grid", "staff", "duty"),
+    "registry_import": ("staff",),
+    "map": ("leader", "grid", "staff", "duty"),
+    "figures": ("leader", "grid", "staff", "duty"),
+    "audit": ("staff",),
+}
+
+
+def may_open(actor: Actor, page: str) -> bool:
+    return actor.role in PAGE_ROLES.get(page, ())
+
+
+def unit_scope(actor: Actor):  # type: ignore[no-untyped-def]
+    """SQL condition on units (joined with their grid) for the part of the community an actor keeps:
+    a leader their unit, a grid worker their grid, staff the community — as for tickets."""
+    if actor.role == "leader" and actor.unit_id is not None:
+        return Unit.id == actor.unit_id
+    if actor.role == "grid" and actor.grid_id is not None:
+        return Unit.grid_id == actor.grid_id
+    if actor.role in ("staff", "duty") and actor.community_id is not None:
+        return Grid.community_id == actor.community_id
+    return Unit.id == -1

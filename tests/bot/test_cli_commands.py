@@ -105,6 +105,7 @@ def test_every_listed_command_runs(tmp_path: Path) -> None:
     assert re.search(r"chat\?token=[\w-]{20,}", check("token", "demo:resident1"))
     assert re.fullmatch(r"[A-Z0-9]{6}\s*", check("invite", "--phone", "13800000502"))
     assert "now acts as demo:leader1" in check("link", "wecom:zhangsan", "demo:leader1")
+    assert re.search(r"/workbench/link/[\w-]{40,}", check("staff-link", "demo:staff1"))
     registry = tmp_path / "registry.csv"
     registry.write_text(REGISTRY_CSV, encoding="utf-8")
     check("import", str(registry))
