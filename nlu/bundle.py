@@ -84,8 +84,12 @@ def build(
     training_dir: str | Path,
     examples: Sequence[tuple[str, str]] | None = None,
     lexicon_dir: Path = LEXICON_DIR,
+    *,
+    semantic: bool = True,
 ) -> Bundle:
-    """Train from the files (or from `examples`, a subset, for evaluation)."""
+    """Train from the files (or from `examples`, a subset, for evaluation). `semantic=False` leaves out
+    the semantic risk check's examples (it only ever asks the safety question, never changes the
+    intent, so intent and item figures do not need it)."""
     started = time.perf_counter()
     resources = load_resources(catalog_path, lexicon_dir)
     data: TrainingData = load_training(training_dir)
@@ -111,9 +115,13 @@ def build(
     for key in clashes:
         memory.pop(key)
     persons = {surface: value for surface, value in data.synonyms.items() if value in PERSON_VALUES}
-    danger = DangerBank.build(
-        [(text, label == "emergency") for text, label in examples] + safety_examples(SAFETY_TUNING),
-        lambda text: vectors(normalizer(text)),
+    danger = (
+        DangerBank.build(
+            [(text, label == "emergency") for text, label in examples] + safety_examples(SAFETY_TUNING),
+            lambda text: vectors(normalizer(text)),
+        )
+        if semantic
+        else None
     )
     fp = fingerprint(catalog_path, training_dir, lexicon_dir)
     return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, vectors, model, intent_model, memory,

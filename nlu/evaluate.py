@@ -123,7 +123,7 @@ def kfold(
     group = group or memory_key(catalog)
     labels, groups = [label for _, label in examples], [group(text) for text, _ in examples]
     for train_idx, test_idx in splitter.split(examples, labels, groups):
-        parser = Parser(build(catalog, training, [examples[i] for i in train_idx]))
+        parser = Parser(build(catalog, training, [examples[i] for i in train_idx], semantic=False))
         result = score(parser, [examples[i] for i in test_idx], items)
         for key in keys:
             sums[key] += result[key]
@@ -140,7 +140,7 @@ def run(
     key = memory_key(catalog)
     train, test = stratified_split(examples, key=key)
     report: dict[str, Any] = {"examples": len(examples), "train": len(train)}
-    report["held_out"] = score(Parser(build(catalog, training, train)), test, items)
+    report["held_out"] = score(Parser(build(catalog, training, train, semantic=False)), test, items)
     if folds > 1:
         report["kfold"] = kfold(catalog, training, examples, folds, items, key)
     if probe and probe.exists():
@@ -149,7 +149,7 @@ def run(
         trained = {key(text) for text, _ in examples}
         lines = load_training(probe).examples
         unseen = [(text, label) for text, label in lines if key(text) not in trained]
-        report["probe"] = score(Parser(build(catalog, training)), unseen, items)
+        report["probe"] = score(Parser(build(catalog, training, semantic=False)), unseen, items)
         report["probe"]["in_training"] = len(lines) - len(unseen)
     return report
 

@@ -83,5 +83,5 @@ def ask_if_idle(ctx: ServiceContext, identity_id: int, state: DialogueState) -> 
     """A question asked outside a turn (a pushed message) becomes what the next bare answer answers,
     unless the conversation is in the middle of something else."""
     conv = _row(ctx, identity_id)
-    if conv is None or conv.state == State.IDLE:
+    if conv is None or (conv.state == State.IDLE and not (conv.slots or {}).get("held")):
         save_state(ctx, identity_id, state)
