@@ -70,6 +70,10 @@ class Metrics:
         self.calls = Gauge(
             "lianhu_calls_in_progress", "Phone calls in progress", registry=r, multiprocess_mode="livesum"
         )
+        self.refusals = Counter(
+            "lianhu_refused", "Requests refused at the edge (replays, limits, bad tokens), by where and why",
+            ("where", "reason"), registry=r,
+        )  # fmt: skip
         self._turn: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def turn(self, channel: str, action: str, seconds: float, understanding: float | None = None) -> None:
@@ -83,6 +87,9 @@ class Metrics:
         pair[1].observe(seconds)
         if understanding is not None:
             self.understanding_seconds.observe(understanding)
+
+    def refused(self, where: str, reason: str) -> None:
+        self.refusals.labels(where, reason).inc()
 
     def delivered(self, channel: str, count: int = 1) -> None:
         self.deliveries.labels(channel).inc(count)

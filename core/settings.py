@@ -34,6 +34,7 @@ class ServerSettings:
     port: int = 8080
     public_url: str = ""
     workers: int = 1
+    api_docs: bool = False  # /openapi.json and /docs (off: the schema maps the attack surface)
 
     @property
     def base_url(self) -> str:
@@ -68,6 +69,7 @@ class WechatSettings:
     wecom_corp_id: str = ""
     wecom_agent_id: int = 0
     wecom_api_base_url: str = "https://qyapi.weixin.qq.com"
+    freshness_seconds: float = 300  # a signed request whose timestamp is further off is refused
     # secrets: environment only
     token: str = ""
     app_id: str = ""
@@ -188,6 +190,30 @@ class WorkbenchSettings:
 
 
 @dataclass(frozen=True)
+class LimitSettings:
+    """Abuse and resource limits. Counters live in each server process (N workers: up to N times)."""
+
+    body_bytes: int = 1024 * 1024  # any request body, unless its route has a limit below
+    chat_body_bytes: int = 16 * 1024  # /api/chat, /api/speak
+    webhook_body_bytes: int = 64 * 1024  # /wechat, /telegram
+    upload_body_bytes: int = 10 * 1024 * 1024  # workbench registry imports
+    body_idle_seconds: float = 10  # a body that stops arriving for this long is refused (408)
+    header_timeout_seconds: float = 10  # a request's headers must arrive within this
+    keepalive_seconds: float = 5  # an idle connection between requests is closed after this
+    max_connections: int = 1000  # connections and requests at once per server process (503 beyond)
+    speak_max_chars: int = 600  # characters read aloud per request
+    speak_per_identity: int = 1  # syntheses in flight for one person
+    speak_in_flight: int = 2  # syntheses in flight overall
+    speak_queue: int = 8  # syntheses waiting beyond those; more are answered "busy"
+    speak_cache_mb: int = 32  # rendered audio kept for replies said again
+    recognition_queue: int = 8  # voice notes waiting for the recognizer; more are answered "busy"
+    chat_turns_per_minute: int = 30  # per person (token, openid, chat)
+    failed_tokens_per_minute: int = 20  # per source address
+    binding_requests_per_day: int = 3  # per unbound account
+    proxy_reports_per_day: int = 5  # reports by a resident for other households
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
     format: str = "text"  # text | json (one JSON object a line)
@@ -239,6 +265,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)

@@ -331,3 +331,13 @@ class SigninLink(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SeenRequest(Base):
+    """A signed webhook request already taken (WeChat's timestamp + nonce), kept while it could still
+    be fresh: a replay inside the freshness window finds it. Shared by every server process."""
+
+    __tablename__ = "seen_requests"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the body it came with
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -9,6 +9,7 @@ reply follows through the outbox as a customer-service message (see wechat_sende
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -16,7 +17,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
-from wechatpy import create_reply, parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
@@ -25,10 +25,12 @@ from bot.app import App
 from bot.channels import GREETING
 from bot.channels.speech import SpeechBridge
 from bot.channels.wechat_api import WechatApi
-from core.messages import Inbound
+from bot.channels.wechat_xml import MalformedMessage, read_message, text_reply
+from core.messages import Inbound, Reply
 from core.render import OutMessage
 from core.settings import WechatSettings
 from data.services.channels import enqueue_late_reply, late_reply_queued
+from data.services.seen import first_use
 
 log = logging.getLogger("lianhu.wechat")
 CHANNEL = "wechat"
@@ -51,54 +53,90 @@ class WechatAdapter:
         self._late: set[tuple[str, str]] = set()
         self._background: set[asyncio.Task[Any]] = set()
 
-    async def verify(self, request: Request) -> Response:
-        """URL verification: echo `echostr` when the signature is right."""
+    def fresh(self, request: Request) -> str | None:
+        """Why a signed request is refused before its signature is even checked, or None."""
         q = request.query_params
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        if not timestamp or not nonce or not q.get("signature"):
+            return "missing timestamp, nonce or signature"
+        if not timestamp.isdigit() or len(timestamp) > 12 or len(nonce) > 64:
+            return "malformed timestamp or nonce"
+        skew = abs(time.time() - int(timestamp))  # the wall clock: WeChat signs with real time
+        if skew > self.settings.freshness_seconds:
+            return "stale timestamp"
+        return None
+
+    def _refuse(self, request: Request, why: str) -> Response:
+        self.app.metrics.refused("wechat", why.split()[0])
+        log.warning("wechat: refused (%s) from %s", why, request.client.host if request.client else "?")
+        return PlainTextResponse("forbidden", status_code=403)
+
+    async def verify(self, request: Request) -> Response:
+        """URL verification: echo `echostr` when the request is fresh and its signature is right."""
+        q = request.query_params
+        why = self.fresh(request)
+        if why is not None:
+            return self._refuse(request, why)
         try:
-            check_signature(
-                self.settings.token, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", "")
-            )
+            check_signature(self.settings.token, q["signature"], q["timestamp"], q["nonce"])
         except InvalidSignatureException:
-            return PlainTextResponse("forbidden", status_code=403)
+            return self._refuse(request, "bad signature")
         return PlainTextResponse(q.get("echostr", ""))
 
     async def receive(self, request: Request) -> Response:
         q = request.query_params
+        why = self.fresh(request)
+        if why is not None:
+            return self._refuse(request, why)
+        timestamp, nonce = q["timestamp"], q["nonce"]
+        try:
+            check_signature(self.settings.token, q["signature"], timestamp, nonce)
+        except InvalidSignatureException:
+            return self._refuse(request, "bad signature")
+        safe = q.get("encrypt_type") == "aes"
+        if self.crypto is not None and not safe:
+            return self._refuse(request, "plain message while safe mode is configured")
+        if safe and self.crypto is None:
+            return self._refuse(request, "encrypted message without an AES key")
         body = await request.body()
         if len(body) > MAX_BODY:
             return PlainTextResponse("too large", status_code=413)
-        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        if not await asyncio.to_thread(self._first_use, f"wechat:{timestamp}:{nonce}", body):
+            return self._refuse(request, "replayed timestamp and nonce")
         try:
-            check_signature(self.settings.token, q.get("signature", ""), timestamp, nonce)
             xml = body.decode("utf-8")
-            safe = q.get("encrypt_type") == "aes"
-            if safe:
-                if self.crypto is None:
-                    return PlainTextResponse("forbidden", status_code=403)
+            if safe and self.crypto is not None:
                 xml = self.crypto.decrypt_message(xml, q.get("msg_signature", ""), timestamp, nonce)
-        except (InvalidSignatureException, InvalidAppIdException, UnicodeDecodeError):
-            log.warning("wechat: bad signature from %s", request.client.host if request.client else "?")
-            return PlainTextResponse("forbidden", status_code=403)
+        except (InvalidSignatureException, InvalidAppIdException):
+            return self._refuse(request, "bad message signature")
+        except Exception:  # noqa: BLE001 - undecodable bytes or ciphertext: malformed, not a crash
+            log.warning("wechat: undecodable body")
+            return PlainTextResponse("bad message", status_code=400)
         try:
-            message = parse_message(xml)
-        except Exception:  # noqa: BLE001 - malformed XML with a valid signature: nothing to answer
-            log.warning("wechat: unparsable message")
-            return PlainTextResponse(SUCCESS)
-        text = await self.handle(message)
+            message, received = read_message(xml)
+        except MalformedMessage as err:
+            log.warning("wechat: malformed message (%s)", err)
+            return PlainTextResponse("bad message", status_code=400)
+        text = await self.handle(message, received)
         if text is None:
             return PlainTextResponse(SUCCESS)
-        reply = create_reply(text, message=message).render()
+        reply = text_reply(str(message.source), str(message.target or ""), text)
         if safe and self.crypto is not None:
             reply = self.crypto.encrypt_message(reply, nonce, timestamp)
         return Response(reply, media_type="application/xml")
 
-    async def handle(self, message: Any) -> str | None:
+    def _first_use(self, key: str, body: bytes) -> bool:
+        digest = hashlib.sha256(body).hexdigest()
+        with self.app.db.session() as s:
+            # Kept for both sides of the window: a timestamp up to `freshness` ahead stays fresh that long.
+            return first_use(self.app.context(s), key, digest, 2 * self.settings.freshness_seconds + 60)
+
+    async def handle(self, message: Any, received: datetime) -> str | None:
         """The passive reply's text, or None to answer `success` (nothing now, or later via the outbox)."""
         openid = str(message.source)
-        received = datetime.fromtimestamp(message.create_time.timestamp(), UTC).replace(tzinfo=None)
         if message.type == "event":
             event = str(getattr(message, "event", "")).lower()
-            msg_id = f"ev{int(message.create_time.timestamp())}"
+            msg_id: str | None = f"ev{int(received.replace(tzinfo=UTC).timestamp())}"
             if event == "unsubscribe":
                 return None
             if event in ("subscribe", "subscribe_scan", "scan"):
@@ -111,7 +149,7 @@ class WechatAdapter:
             else:
                 return None
         else:
-            msg_id = str(message.id)
+            msg_id = str(message.id) if message.id else None
             inbound = Inbound(CHANNEL, openid, msg_id, received_at=received)
             if message.type == "text":
                 inbound = Inbound(CHANNEL, openid, msg_id, str(message.content or ""), received_at=received)
@@ -172,7 +210,11 @@ class WechatAdapter:
                 received_at=inbound.received_at,
                 spoken=True,
             )
-        audio = await asyncio.to_thread(self.api.download_media, str(voice.media_id))
+        try:
+            audio = await asyncio.to_thread(self.api.download_media, str(voice.media_id or ""))
+        except Exception as err:  # noqa: BLE001 - WeChat would not give us the recording
+            log.warning("wechat: voice download failed (%s)", type(err).__name__)
+            return self.app.engine.render(Reply("error.audio_bad"))
         return await self.speech.hear(inbound, audio, str(voice.format or "amr").lower())
 
     def _late_queued(self, inbound: Inbound) -> bool:
@@ -234,4 +276,11 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> WechatAdapter:
     app.add_sender(CHANNEL, WechatSender(client, app, s))
     app.shutdown.append(adapter.close)
     app.wechat = adapter
+    if not s.aes_key:
+        log.warning(
+            "wechat: plain mode: the signature does not cover the message body, so anyone holding one"
+            " captured request can replay it within %ss. Choose safe mode (安全模式) and set"
+            " LIANHU_WECHAT_AES_KEY (docs/channels.md)",
+            int(s.freshness_seconds),
+        )
     return adapter

@@ -12,6 +12,7 @@ from data.models import Ticket
 from data.services import ServiceContext
 from data.services.alerts import alert_emergency
 from data.services.handling import escalate, tell_residents, transition
+from data.services.seen import forget_expired
 from data.services.tickets import set_due
 
 
@@ -26,6 +27,7 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
     """One pass over everything that is due now. Idempotent: running it twice changes nothing more."""
     report = SchedulerReport()
     now = ctx.clock.now()
+    forget_expired(ctx)
     _realert_emergencies(ctx, now, report)
     overdue = ctx.session.scalars(
         select(Ticket)

@@ -46,13 +46,21 @@ def wechat_app(app: App, recorder: Recorder) -> App:
             token=wx.TOKEN,
             app_id=wx.APP_ID,
             app_secret=wx.APP_SECRET,
-            aes_key=wx.AES_KEY,
             api_base_url=recorder.url,
             template_id_update="TPL_UPDATE",
             template_id_task="TPL_TASK",
         )
     )
     return app
+
+
+@pytest.fixture
+def wechat_safe_app(wechat_app: App) -> App:
+    """Safe mode (安全模式): messages arrive AES-encrypted, plain ones are refused."""
+    wechat_app.settings = wechat_app.settings.with_overrides(
+        wechat=dataclasses.replace(wechat_app.settings.wechat, aes_key=wx.AES_KEY)
+    )
+    return wechat_app
 
 
 def bind(app: App, channel: str, external: str, like: str = "demo:resident1") -> int:

@@ -18,7 +18,7 @@ from tests.channels import wechat_payloads as wx
 from tests.channels.conftest import bind, identity_row, invitation_for
 
 
-def post(client: TestClient, xml: str, nonce: str = "1357924680"):  # type: ignore[no-untyped-def]
+def post(client: TestClient, xml: str, nonce: str | None = None):  # type: ignore[no-untyped-def]
     return client.post(
         "/wechat", params=wx.query(nonce=nonce), content=xml.encode(), headers={"Content-Type": "text/xml"}
     )
@@ -74,8 +74,15 @@ def test_report_delivered_three_times_makes_one_ticket(client: TestClient, wecha
     assert number.group(1) in status
 
 
-def test_safe_mode_round_trip(client: TestClient, wechat_app: App) -> None:
-    bind(wechat_app, "wechat", "oSafe")
+@pytest.fixture
+def safe_client(wechat_safe_app: App):  # type: ignore[no-untyped-def]
+    with TestClient(create_server(wechat_safe_app, workers=False)) as c:
+        yield c
+
+
+def test_safe_mode_round_trip(safe_client: TestClient, wechat_safe_app: App) -> None:
+    client = safe_client
+    bind(wechat_safe_app, "wechat", "oSafe")
     ts, nonce = str(int(time.time())), "246813579"
     body, msg_sig = wx.encrypt(wx.text("oSafe", "我报的事情咋样了", 2001), ts, nonce)
     params = {**wx.query(ts, nonce), "encrypt_type": "aes", "msg_signature": msg_sig}

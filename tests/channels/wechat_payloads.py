@@ -21,8 +21,10 @@ def sha1_sign(*items: str) -> str:
     return hashlib.sha1("".join(sorted(items)).encode()).hexdigest()
 
 
-def query(timestamp: str | None = None, nonce: str = "1357924680", token: str = TOKEN) -> dict[str, str]:
+def query(timestamp: str | None = None, nonce: str | None = None, token: str = TOKEN) -> dict[str, str]:
+    """A signed query string; WeChat sends a fresh nonce with every push (a reused one is a replay)."""
     ts = timestamp or str(int(time.time()))
+    nonce = nonce or os.urandom(6).hex()
     return {"signature": sha1_sign(token, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": "x"}
 
 
