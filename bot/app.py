@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import Answer, Engine, Parser, ShortTextCache
+from bot.guard import Guards
 from bot.metrics import Metrics, process_metrics
 from bot.notify import Dispatcher, Sender
 from core.catalog import DemandCatalog
-from core.messages import Inbound
+from core.messages import Inbound, Reply
 from core.render import StringCatalog
 from core.settings import Settings
 from data.clock import Clock, SystemClock
@@ -69,6 +70,14 @@ class App:
     startup: list[Hook] = field(default_factory=list)  # run when the server starts
     shutdown: list[Hook] = field(default_factory=list)  # run when it stops
     metrics: Metrics = field(default_factory=process_metrics)
+    guards: Guards = field(default_factory=Guards)
+
+    def limited(self, what: str, channel: str = "", external: str = "") -> None:
+        """Audit a refusal by an in-process limit (once per sender and window: the caller decides)."""
+        from data.services.abuse import record_refusal
+
+        with self.db.session() as s:
+            record_refusal(self.context(s), what, channel, external)
 
     def context(self, session: Any) -> ServiceContext:
         return self.engine.context(session)
@@ -80,6 +89,12 @@ class App:
         event loop: a turn is ~2 ms of Python, and handing it to a thread costs about as much again in
         GIL hand-overs (SQLite releases the GIL on every statement). Otherwise it waits its turn on a
         worker thread, never blocking the loop."""
+        over = self.guards.turns.hit(f"{inbound.channel}:{inbound.sender_ref}")
+        if over:
+            self.metrics.refused(inbound.channel, "chat_turns")
+            if over == 1:  # one audit entry per sender and window, not one per flooded message
+                await asyncio.to_thread(self.limited, "chat turns", inbound.channel, inbound.sender_ref)
+            return Answer([self.engine.render(Reply("guard.slow_down"))], action="rate_limited")
         handle = functools.partial(
             self.engine.handle, inbound, unverified_caller=unverified_caller, late_after=late_after
         )
@@ -133,7 +148,17 @@ def build_app(
     engine = Engine(settings, db, parser, catalog, strings, clock)
     metrics = process_metrics()
     dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox, metrics=metrics)
-    return App(settings, db, catalog, strings, engine, dispatcher, clock, metrics=metrics)
+    return App(
+        settings,
+        db,
+        catalog,
+        strings,
+        engine,
+        dispatcher,
+        clock,
+        metrics=metrics,
+        guards=Guards(settings.limits),
+    )
 
 
 class LazyParser:

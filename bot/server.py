@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from bot.app import App
 from bot.channels import mount_channels
+from bot.edge import Edge
 from bot.metrics import mount as mount_metrics
 
 log = logging.getLogger("lianhu.server")
@@ -55,8 +56,16 @@ def create_server(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    api = FastAPI(title="Lianhu", lifespan=lifespan, docs_url=None, redoc_url=None)
+    docs = app.settings.server.api_docs  # the schema maps every route: off unless configured
+    api = FastAPI(
+        title="Lianhu",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     api.state.app = app
+    api.add_middleware(Edge, settings=app.settings)
 
     @api.get("/healthz")
     async def healthz() -> JSONResponse:

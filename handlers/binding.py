@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.conversation import State
 from core.messages import Reply
 from data.models import Household, Identity, Invitation, Resident
+from data.services.abuse import BIND_REQUESTED, binding_requests_today, limited
 from data.services.directory import find_household, leader_of_unit, residents_of
 from data.services.handling import audit
 from data.services.outbox import notify
@@ -61,6 +62,10 @@ def bind_input(turn: Turn) -> Result:
 
 def request_approval(turn: Turn, household_id: int, unit_id: int, address: str) -> Result:
     svc = turn.svc
+    if binding_requests_today(svc, turn.actor) >= svc.limits.binding_requests_per_day:
+        limited(svc, turn.actor, "binding requests")
+        return done(Reply("guard.too_many_bindings"))
+    audit(svc, turn.actor, BIND_REQUESTED, f"household {household_id}")
     ident = svc.session.get(Identity, turn.actor.identity_id)
     assert ident is not None
     ident.pending_household_id = household_id

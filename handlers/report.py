@@ -12,6 +12,7 @@ from core.messages import Choice, Reply
 from data import workflow
 from data.db import Prepared
 from data.models import Household, Resident, Ticket
+from data.services.abuse import limited, proxy_reports_today
 from data.services.directory import find_household, household_address, residents_of
 from data.services.tickets import create_ticket
 from handlers.base import Result, Turn, ask, done, handler
@@ -195,6 +196,10 @@ def commit(turn: Turn) -> Result:
     hh = svc.session.get(Household, slots["household_id"])
     if hh is None:
         return done(Reply("help.not_understood"), menu_reply(turn))
+    for_others = not turn.actor.is_staff and turn.actor.household_id != hh.id
+    if for_others and proxy_reports_today(svc, turn.actor) >= svc.limits.proxy_reports_per_day:
+        limited(svc, turn.actor, "proxy reports")
+        return done(Reply("guard.too_many_proxy"))
     about = about_resident(turn, hh, slots.get("on_behalf"))
     ticket = create_ticket(
         svc,
@@ -203,7 +208,9 @@ def commit(turn: Turn) -> Result:
         description=slots.get("description", ""),
         household=hh,
         about_resident_id=about.id if about else None,
-        needs_verification=turn.options.unverified_caller,
+        # A resident reporting for another household: the leader confirms it (a neighbour may be
+        # right, or may be filing in someone else's name).
+        needs_verification=turn.options.unverified_caller or for_others,
     )
     hours = (
         int(round((ticket.accept_due_at - ticket.created_at).total_seconds() / 3600))
@@ -213,7 +220,7 @@ def commit(turn: Turn) -> Result:
     params = {"ticket_no": ticket.public_no, "assignee": f"@tier.{ticket.tier}", "hours": str(hours)}
     replies = [Reply("report.created", params)]
     if ticket.needs_verification:
-        replies.append(Reply("report.unknown_caller_flag"))
+        replies.append(Reply("guard.proxy_held" if for_others else "report.unknown_caller_flag"))
     return done(*replies)
 
 

@@ -2,6 +2,9 @@
 
 The voice service is built once (at start-up when the server wires it into app.voice,
 else lazily on the first voice note) and shared by WeChat, Telegram and the web page.
+Recognition and synthesis are the costly work a sender can ask for: both wait in bounded queues
+(more is answered "busy, try again"), synthesis is limited per person and in length, and audio
+already rendered is kept for the next time the same reply is read aloud.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ from dataclasses import replace
 from typing import Any
 
 from bot.app import App
+from bot.guard import AudioCache, Busy, Gate
 from core.messages import Inbound, Reply
 from core.render import OutMessage, Rendered
 
 log = logging.getLogger("lianhu.channels.speech")
+RECOGNITIONS_AT_ONCE = 2  # as voice.service runs them
+
+
+class TooLong(Exception):  # noqa: N818 - a refusal
+    """More to read aloud than one request may ask for."""
 
 
 class SpeechBridge:
@@ -23,6 +32,11 @@ class SpeechBridge:
         self.app = app
         self._lock = asyncio.Lock()
         self._failed = False
+        lim = app.settings.limits
+        self.max_chars = lim.speak_max_chars
+        self.speaking = Gate(lim.speak_in_flight, lim.speak_per_identity, lim.speak_queue)
+        self.hearing = Gate(RECOGNITIONS_AT_ONCE, RECOGNITIONS_AT_ONCE, lim.recognition_queue)
+        self.cache = AudioCache(lim.speak_cache_mb * 1024 * 1024)
 
     async def service(self) -> Any | None:
         """The shared voice.service.VoiceService, or None when speech is not available here."""
@@ -39,11 +53,16 @@ class SpeechBridge:
         return self.app.voice
 
     async def hear(self, inbound: Inbound, data: bytes, fmt: str) -> Inbound | OutMessage:
-        """The inbound with recognized text, or a reply asking to repeat/type."""
+        """The inbound with recognized text, or a reply asking to repeat/type (or to try later)."""
         svc = await self.service()
         if svc is None:
             return self.app.engine.render(Reply("channel.voice_unavailable"))
-        result = await svc.transcribe(data, fmt)
+        try:
+            async with self.hearing.enter():
+                result = await svc.transcribe(data, fmt)
+        except Busy:
+            self.app.metrics.refused(inbound.channel, "recognition_busy")
+            return self.app.engine.render(Reply("guard.busy"))
         text = getattr(result, "text", None)
         if not text:
             return self.app.engine.render(Reply(result.reply_key))
@@ -51,16 +70,43 @@ class SpeechBridge:
             inbound, text=text, asr_confidence=float(result.confidence), spoken=True, audio_format=fmt
         )
 
-    async def speak(self, messages: list[OutMessage], fmt: str) -> bytes | None:
-        """All replies of one turn as one audio clip (None when speech is unavailable or fails)."""
+    async def say(self, messages: list[OutMessage], fmt: str, who: str = "") -> bytes | None:
+        """speak(), with no audio instead of Busy: for replies whose text went out already."""
+        try:
+            return await self.speak(messages, fmt, who)
+        except Busy:
+            self.app.metrics.refused("speech", "busy")
+            return None
+
+    def said(self, messages: list[OutMessage]) -> Rendered | str:
+        """What reading these replies aloud says (the choices too); TooLong past the limit."""
+        said = [m.numbered() for m in messages]  # a listener hears the choices as well
+        text = "".join(r.text for r in said)
+        if len(text) > self.max_chars:
+            raise TooLong(len(text))
+        parts = tuple(p for r in said for p in r.parts)
+        return Rendered(text, parts) if parts else text
+
+    async def speak(self, messages: list[OutMessage], fmt: str, who: str = "") -> bytes | None:
+        """All replies of one turn as one audio clip (None when speech is unavailable, fails or is
+        too long). Busy when this person, or everyone, is already waiting for as much as allowed."""
         svc = await self.service()
         if svc is None or not messages:
             return None
-        said = [m.numbered() for m in messages]  # a listener hears the choices as well
-        parts = tuple(p for r in said for p in r.parts)
-        rendered = Rendered("".join(r.text for r in said), parts) if parts else "".join(r.text for r in said)
         try:
-            return bytes(await svc.speak(rendered, fmt))
-        except Exception:  # noqa: BLE001 - text was already answered; audio is a bonus
-            log.exception("speech synthesis failed")
+            rendered = self.said(messages)
+        except TooLong:
+            log.info("speech: reply too long to read aloud")
             return None
+        key = (repr(rendered), fmt)
+        audio = self.cache.get(key)
+        if audio is not None:
+            return audio
+        async with self.speaking.enter(who):
+            try:
+                audio = bytes(await svc.speak(rendered, fmt))
+            except Exception as err:  # noqa: BLE001 - text was already answered; audio is a bonus
+                log.warning("speech synthesis failed (%s)", type(err).__name__)
+                return None
+        self.cache.put(key, audio)
+        return audio

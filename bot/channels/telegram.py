@@ -99,7 +99,7 @@ class TelegramAdapter:
             as_text(answer.messages), reply_markup=self.keyboard(answer, answer.messages)
         )
         if answer.spoken:
-            audio = await self.speech.speak(answer.messages, "ogg")
+            audio = await self.speech.say(answer.messages, "ogg", f"telegram:{message.chat_id}")
             if audio:
                 await message.reply_voice(audio)
 

@@ -1,8 +1,13 @@
-"""The web channel: JSON chat API authenticated by a bearer token bound to one identity."""
+"""The web channel: JSON chat API authenticated by a bearer token bound to one identity.
+
+The token is checked before a body is read, a wrong one counts against the sender's address, and
+malformed bodies are answered 400 with a plain message (never parsed past a sane depth)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -16,16 +21,26 @@ from data.models import PushedMessage
 from data.services.directory import identity_for_token
 
 MAX_MSG_ID = 128
+MAX_TOKEN = 256
+MAX_DEPTH = 8  # JSON nesting a chat body may have (ours has 3)
+MAX_ID = 2**62  # message ids (`after`, Last-Event-ID) past this are nonsense, not a database error
+EVENTS_COOKIE = "lianhu_events"
 
 
 def bearer(request: Request) -> str:
+    """The token from `Authorization: Bearer …` (never from the address: URLs end up in logs)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        token = request.query_params.get("token", "")
-    if not token:
         raise HTTPException(401, "missing token")
-    return token.strip()
+    if len(token) > MAX_TOKEN:
+        raise HTTPException(401, "invalid token")
+    return token
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 def identity_of(app: App, token: str) -> tuple[int, str, str]:
@@ -36,10 +51,58 @@ def identity_of(app: App, token: str) -> tuple[int, str, str]:
         return ident.id, ident.channel, ident.external_id
 
 
+async def authenticate(app: App, request: Request, token: str | None = None) -> tuple[int, str, str]:
+    """The identity behind the request's token; too many wrong tokens from one address are refused
+    (429) before the database is asked, and the first refusal in a window is audited."""
+    source = client_of(request)
+    if app.guards.bad_tokens.over(source):
+        app.metrics.refused("web", "failed_tokens")
+        raise HTTPException(429, "too many wrong tokens; try again in a minute")
+    try:
+        return await asyncio.to_thread(identity_of, app, token if token is not None else bearer(request))
+    except HTTPException:
+        app.guards.bad_tokens.hit(source)
+        if app.guards.bad_tokens.over(source):  # this failure used up the window: audit it once
+            source_key = hashlib.sha256(source.encode()).hexdigest()[:12]  # no address in the audit log
+            await asyncio.to_thread(app.limited, f"failed tokens from source {source_key}")
+        raise
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON, or a 400: not JSON, not UTF-8, or nested deeper than a chat body is."""
+    raw = await request.body()
+    if _too_deep(raw):
+        raise HTTPException(400, "body must be JSON (nested too deep)")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise HTTPException(400, "body must be JSON") from None
+
+
+def _too_deep(raw: bytes) -> bool:
+    depth = 0
+    for byte in raw:  # brackets inside strings count too: a conservative bound, not a parser
+        if byte in b"[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif byte in b"]}":
+            depth -= 1
+    return False
+
+
 def check_msg_id(msg_id: Any) -> str | None:
     if msg_id is not None and (not isinstance(msg_id, str | int) or len(str(msg_id)) > MAX_MSG_ID):
         raise HTTPException(400, "bad msg_id")
     return None if msg_id is None else str(msg_id)
+
+
+def message_id(value: Any, name: str) -> int:
+    """A message id from a query parameter or header: a whole number, else a 400."""
+    text = str(value or "0").strip()
+    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+        raise HTTPException(400, f"{name} must be a message id")
+    return int(text)
 
 
 def pushed_after(app: App, identity_id: int, after: int, limit: int = 50) -> list[dict[str, Any]]:
@@ -77,21 +140,18 @@ def public(message: OutMessage) -> dict[str, Any]:
 def mount(api: FastAPI, app: App) -> None:
     @api.post("/api/chat")
     async def chat(request: Request) -> JSONResponse:
-        token = bearer(request)
-        try:
-            body: Any = await request.json()
-        except ValueError:
-            raise HTTPException(400, "body must be JSON") from None
+        _, channel, external = await authenticate(app, request)  # before the body is read
+        body = await json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
             raise HTTPException(400, "expected {msg_id, text}")
         msg_id = check_msg_id(body.get("msg_id"))
-        _, channel, external = await asyncio.to_thread(identity_of, app, token)
         inbound = Inbound(channel=channel, sender_ref=external, msg_id=msg_id, text=body.get("text", ""))
         answer = await app.turn(inbound)
         return JSONResponse({"replies": [public(m) for m in answer.messages], "duplicate": answer.duplicate})
 
     @api.get("/api/messages")
-    async def messages(request: Request, after: int = 0, limit: int = 50) -> JSONResponse:
-        token = bearer(request)
-        ident_id, _, _ = await asyncio.to_thread(identity_of, app, token)
+    async def messages(request: Request) -> JSONResponse:
+        ident_id, _, _ = await authenticate(app, request)
+        after = message_id(request.query_params.get("after"), "after")
+        limit = min(message_id(request.query_params.get("limit") or "50", "limit"), 200)
         return JSONResponse({"messages": await asyncio.to_thread(pushed_after, app, ident_id, after, limit)})

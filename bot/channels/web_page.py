@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import html
 import json
 import time
 from collections.abc import AsyncIterator
@@ -12,12 +13,22 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.app import App
-from bot.channels.speech import SpeechBridge
-from bot.channels.web import bearer, check_msg_id, identity_of, public, pushed_after
+from bot.channels.speech import SpeechBridge, TooLong
+from bot.channels.web import (
+    EVENTS_COOKIE,
+    authenticate,
+    bearer,
+    check_msg_id,
+    json_body,
+    message_id,
+    public,
+    pushed_after,
+)
+from bot.guard import Busy
 from core.messages import Inbound
 from core.render import OutMessage, Part
 
@@ -48,23 +59,41 @@ HEARTBEAT_SECONDS = 15.0
 MAX_STREAM_SECONDS = 300.0  # EventSource reconnects by itself, with Last-Event-ID
 
 
-def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " media-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none';"
+    " form-action 'self'; frame-ancestors 'none'"
+)
+EVENTS_COOKIE_SECONDS = 24 * 3600
+
+
+def page_html(app: App) -> str:
+    """The chat page: its words in a JSON data block (not a script: the CSP allows no inline code)."""
     words = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
     words["hello"] = app.strings.text("greet.hello") + app.strings.text("help.intro")
+    data = json.dumps(words, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     page = (STATIC / "chat.html").read_text(encoding="utf-8")
-    page = page.replace("__STRINGS__", json.dumps(words, ensure_ascii=False)).replace(
-        "__TITLE__", words["web_title"]
-    )
-    api.mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static")
+    return page.replace("__STRINGS__", data).replace("__TITLE__", html.escape(words["web_title"]))
 
-    @api.get("/chat")
+
+def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
+    page = page_html(app)
+    api.mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static")
+    secure = app.settings.workbench.secure_cookies
+
+    @api.get("/chat", include_in_schema=False)
     async def chat_page() -> HTMLResponse:
-        return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        headers = {
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": PAGE_CSP,
+        }
+        return HTMLResponse(page, headers=headers)
 
     @api.post("/api/voice")
     async def voice(request: Request) -> JSONResponse:
         """A recorded voice note (raw body) → recognizer → engine; the answer comes back as text and audio."""
-        token = bearer(request)
+        _, channel, external = await authenticate(app, request)  # before the body is read
         msg_id = check_msg_id(request.query_params.get("msg_id"))
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         fmt = AUDIO_TYPES.get(ctype)
@@ -73,13 +102,12 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
         data = await request.body()
         if len(data) > app.settings.asr.max_bytes:
             raise HTTPException(413, "audio too large")
-        _, channel, external = await asyncio.to_thread(identity_of, app, token)
         heard = await speech.hear(Inbound(channel, external, msg_id), data, fmt)
         if isinstance(heard, OutMessage):
             messages, text = [heard], ""
         else:
             messages, text = (await app.turn(heard)).messages, heard.text or ""
-        audio = await speech.speak(messages, "mp3")
+        audio = await speech.say(messages, "mp3", f"{channel}:{external}")
         return JSONResponse(
             {
                 "heard": text,
@@ -91,24 +119,59 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
     @api.post("/api/speak")
     async def speak(request: Request) -> Response:
         """Read replies aloud: {"messages": [{"text", "parts"}]} → audio/mpeg (204 when speech is unavailable)."""
-        token = bearer(request)
-        await asyncio.to_thread(identity_of, app, token)
-        body: Any = await request.json()
+        _, channel, external = await authenticate(app, request)
+        body: Any = await json_body(request)
         items = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items or len(items) > 20:
             raise HTTPException(400, "expected {messages: [...]}")
         messages = [_out(m) for m in items]
-        audio = await speech.speak(messages, "mp3")
+        try:
+            speech.said(messages)
+            audio = await speech.speak(messages, "mp3", f"{channel}:{external}")
+        except TooLong:
+            raise HTTPException(
+                413, f"at most {speech.max_chars} characters can be read aloud at once"
+            ) from None
+        except Busy:
+            app.metrics.refused("web", "speak_busy")
+            return PlainTextResponse(
+                "busy, try again in a moment", status_code=429, headers={"Retry-After": "5"}
+            )
         if audio is None:
             return Response(status_code=204)
         return Response(audio, media_type="audio/mpeg")
 
-    @api.get("/api/events")
-    async def events(request: Request, after: int = 0) -> StreamingResponse:
-        """Pushed messages as server-sent events (one `data:` JSON per message, id = message id)."""
+    @api.post("/api/events/session")
+    async def events_session(request: Request) -> Response:
+        """Let this page's event stream in: EventSource cannot send a header, so the token travels
+        once in a cookie only /api/events receives (HttpOnly, SameSite=Strict), never in a URL."""
         token = bearer(request)
-        ident_id, _, _ = await asyncio.to_thread(identity_of, app, token)
-        last = int(request.headers.get("last-event-id") or after or 0)
+        await authenticate(app, request, token)
+        resp = Response(status_code=204)
+        resp.set_cookie(
+            EVENTS_COOKIE,
+            token,
+            max_age=EVENTS_COOKIE_SECONDS,
+            path="/api/events",
+            httponly=True,
+            samesite="strict",
+            secure=secure or request.url.scheme == "https",
+        )
+        return resp
+
+    @api.get("/api/events")
+    async def events(request: Request) -> StreamingResponse:
+        """Pushed messages as server-sent events (one `data:` JSON per message, id = message id).
+        Authenticated by the Authorization header, or the cookie /api/events/session sets."""
+        cookie = request.cookies.get(EVENTS_COOKIE, "")
+        token = cookie if cookie and not request.headers.get("authorization") else None
+        if token is not None and len(token) > 256:
+            raise HTTPException(401, "invalid token")
+        ident_id, _, _ = await authenticate(app, request, token)
+        header = request.headers.get("last-event-id")
+        last = message_id(
+            header if header is not None else request.query_params.get("after"), "Last-Event-ID"
+        )
         return StreamingResponse(
             _stream(app, request, ident_id, last),
             media_type="text/event-stream",
@@ -131,13 +194,26 @@ async def _stream(app: App, request: Request, ident_id: int, last: int) -> Async
         await asyncio.sleep(EVENT_POLL_SECONDS)
 
 
+PART_KINDS = ("fixed", "digits", "name", "free")
+
+
 def _out(raw: Any) -> OutMessage:
+    """One message to read aloud, checked field by field (a 400 for anything else)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or len(raw["text"]) > 2000:
         raise HTTPException(400, "bad message")
-    parts = tuple(Part(k, t) for k, t in raw.get("parts") or [] if k in ("fixed", "digits", "name", "free"))
+    body = raw.get("body") or raw["text"]
+    parts_in, choices_in = raw.get("parts") or [], raw.get("choices") or []
+    if not isinstance(body, str) or not isinstance(parts_in, list) or not isinstance(choices_in, list):
+        raise HTTPException(400, "bad message")
+    parts = []
+    for part in parts_in:
+        if not (isinstance(part, list) and len(part) == 2 and all(isinstance(x, str) for x in part)):
+            raise HTTPException(400, "parts must be [kind, text] pairs")
+        if part[0] in PART_KINDS:
+            parts.append(Part(part[0], part[1]))  # type: ignore[arg-type]
     choices = tuple(
         (str(c["digit"]), str(c["label"]))
-        for c in raw.get("choices") or []
-        if isinstance(c, dict) and "digit" in c and "label" in c
+        for c in choices_in
+        if isinstance(c, dict) and isinstance(c.get("digit"), str | int) and isinstance(c.get("label"), str)
     )
-    return OutMessage(raw.get("body") or raw["text"], parts, choices)
+    return OutMessage(body, tuple(parts), choices)

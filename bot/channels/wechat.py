@@ -242,7 +242,7 @@ class WechatAdapter:
 
     async def _send_voice(self, openid: str, messages: list[OutMessage]) -> None:
         """After a voice note, also say the answer (customer-service voice message)."""
-        audio = await self.speech.speak(messages, "amr")
+        audio = await self.speech.say(messages, "amr", f"wechat:{openid}")
         if audio is None:
             return
         try:

@@ -69,6 +69,7 @@ def _serve_worker(app: Any, index: int, sock: Any = None) -> None:
     """One server process; worker 0 also runs the background jobs and the phone line."""
     import uvicorn
 
+    from bot.edge import server_config
     from bot.server import create_server
 
     if index == 0 and app.settings.phone.enabled:  # the phone line starts and stops with the server
@@ -77,7 +78,7 @@ def _serve_worker(app: Any, index: int, sock: Any = None) -> None:
         install(app)
     api = create_server(app, workers=index == 0, preload_voice=True, freeze_gc=True)
     server = app.settings.server
-    config = uvicorn.Config(api, host=server.host, port=server.port, log_level="warning")
+    config = server_config(api, app.settings, host=server.host, port=server.port)
     if sock is None:
         uvicorn.Server(config).run()
     else:

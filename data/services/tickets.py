@@ -145,4 +145,6 @@ def _notify_new(ctx: ServiceContext, ticket: Ticket, assignee: Staff | None, eve
     elif assignee is not None:
         send_task(ctx, ticket, assignee.id, event_id)
     if ticket.needs_verification and assignee is not None:
-        tell_staff(ctx, ticket, assignee.id, "verify", "leader.verify_caller", event_id)
+        # a registered resident reporting for another household, or a caller nobody registered
+        key = "leader.verify_proxy" if ticket.reporter_resident_id is not None else "leader.verify_caller"
+        tell_staff(ctx, ticket, assignee.id, "verify", key, event_id)

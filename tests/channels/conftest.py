@@ -104,12 +104,13 @@ class LiveServer:
 
         import uvicorn
 
+        from bot.edge import server_config
         from bot.server import create_server
 
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(create_server(app, workers=workers), log_level="warning", lifespan="on")
+        config = server_config(create_server(app, workers=workers), app.settings, lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()

@@ -50,7 +50,8 @@ def test_invitation_link_report_confirm_ticket_and_push(
             assert yes.bounding_box()["height"] >= 60  # type: ignore[index]
             assert "水管漏水" in page.inner_text("#log")
             yes.click()
-            page.wait_for_function("/单号 \\d+/.test(document.getElementById('log').innerText)")
+            # locators, not string predicates: the page's CSP refuses eval (as it should)
+            page.locator("#log").filter(has_text=re.compile(r"单号 \d+")).wait_for()
             number = re.search(r"单号 (\d+)", page.inner_text("#log")).group(1)  # type: ignore[union-attr]
             # the README's picture: rewritten when missing or when LIANHU_UPDATE_SCREENSHOT=1
             readme_shot = ROOT / "docs/web-chat.png"
@@ -68,7 +69,7 @@ def test_invitation_link_report_confirm_ticket_and_push(
             page.wait_for_function("window.lianhuReady === true")
             page.fill("#text", "我报的事情咋样了")
             page.press("#text", "Enter")
-            page.wait_for_function(f"document.getElementById('log').innerText.includes('{number}')")
+            page.locator("#log .msg.bot").filter(has_text=f"{number}").last.wait_for()
         finally:
             browser.close()
 

@@ -1,7 +1,8 @@
 // Lianhu large-print chat page. No framework, no build step.
 (function () {
   "use strict";
-  const S = window.LIANHU_STRINGS || {};
+  // The page's words come as a JSON data block: the Content-Security-Policy runs no inline script.
+  const S = JSON.parse((document.getElementById("lianhu-strings") || {}).textContent || "{}");
   const $ = (id) => document.getElementById(id);
   const log = $("log"), choicesBox = $("choices"), statusBox = $("status"), input = $("text");
   const mic = $("mic"), readBtn = $("read");
@@ -207,9 +208,20 @@
   mic.addEventListener("contextmenu", (e) => e.preventDefault());
 
   // Pushed messages (ticket accepted, resolved, tasks for leaders) arrive as server-sent events.
-  function listen() {
+  // EventSource cannot send the Authorization header: the server sets a cookie only /api/events
+  // receives (the token never goes into a URL), renewed whenever the stream gives up.
+  async function listen() {
+    try {
+      await api("/api/events/session", { method: "POST" });
+    } catch (e) {
+      if (e.message !== "unauthorized") setTimeout(listen, 5000);
+      return;
+    }
     const after = Number(localStorage.getItem("lianhu.after") || 0);
-    const es = new EventSource("/api/events?token=" + encodeURIComponent(token) + "&after=" + after);
+    const es = new EventSource("/api/events?after=" + after);
+    es.onerror = () => {
+      if (es.readyState === EventSource.CLOSED) setTimeout(listen, 3000);
+    };
     es.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
       localStorage.setItem("lianhu.after", String(msg.id));
