@@ -60,18 +60,8 @@ class ImportFailed(Exception):
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs with canonical column names."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        table = [
-            ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
-    else:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff\xfe") else raw.decode("utf-16")
-        table = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    """(line number, row) pairs with canonical column names; ImportFailed for any unreadable file."""
+    table = _read_table(path)
     if not table:
         raise ImportFailed([Problem(1, "the file is empty")])
     header = table[0]
@@ -91,6 +81,26 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     if len(rows) > MAX_ROWS:
         raise ImportFailed([Problem(1, f"too many rows (more than {MAX_ROWS})")])
     return rows
+
+
+def _read_table(path: Path) -> list[list[str]]:
+    """The file's cells as text. A file is outside input: whatever it holds, a problem or a table."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(path, read_only=True, data_only=True).active
+            return [
+                ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
+            ]
+        except Exception as err:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
+            raise ImportFailed([Problem(1, f"not a readable XLSX file ({type(err).__name__})")]) from None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff\xfe") else raw.decode("utf-16")
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise ImportFailed([Problem(1, f"not a UTF-8 CSV file ({type(err).__name__})")]) from None
 
 
 def validate(rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:

@@ -3,6 +3,7 @@ reply-keyboard buttons, and leaders' inline task buttons that drive the typed le
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from typing import Any
@@ -31,6 +32,7 @@ from bot.app import App
 from bot.channels import GREETING
 from bot.channels.flood import FloodLimiter, PtbFloodLimiter
 from bot.channels.speech import SpeechBridge
+from bot.channels.web import loads_bounded
 from bot.commands import OPS
 from bot.engine import Answer
 from core.conversation import State
@@ -40,6 +42,7 @@ from core.settings import TelegramSettings
 from handlers.menus import main_menu
 
 log = logging.getLogger("lianhu.telegram")
+MAX_UPDATE_DEPTH = 16  # an update nests a few levels (message → chat, reply_markup → rows → buttons)
 CHANNEL = "telegram"
 BUTTON = re.compile(r"^【(\d{1,2})】")  # reply-keyboard buttons carry their digit: 【1】对
 TASK_OPS = ("accept", "resolve", "escalate")
@@ -192,6 +195,27 @@ def build_application(
     return application
 
 
+class MalformedUpdate(ValueError):
+    """A webhook body that is not a Telegram update (answered 400)."""
+
+
+def read_update(raw: bytes, bot: Any) -> Update:
+    """A Telegram Update from a webhook body, or MalformedUpdate (never anything else)."""
+    try:
+        data = loads_bounded(raw, MAX_UPDATE_DEPTH)
+    except ValueError:
+        raise MalformedUpdate("not JSON") from None
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        raise MalformedUpdate("no update_id")
+    try:
+        update = Update.de_json(data, bot)
+    except Exception as err:  # noqa: BLE001 - python-telegram-bot raises many kinds on odd fields
+        raise MalformedUpdate(type(err).__name__) from None
+    if update is None:
+        raise MalformedUpdate("empty")
+    return update
+
+
 def mount(api: FastAPI, app: App, speech: SpeechBridge) -> Application:  # type: ignore[type-arg]
     """Run the bot inside the server (polling task or webhook route) and register the outbox sender."""
     from bot.channels.telegram_sender import TelegramSender
@@ -223,16 +247,22 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> Application:  # type:
     app.startup.append(start)
     app.shutdown.append(stop)
     if s.mode == "webhook":
+        if not s.webhook_secret:
+            log.warning(
+                "telegram: webhook mode without LIANHU_TELEGRAM_WEBHOOK_SECRET: every update is refused"
+            )
 
-        @api.post(s.webhook_path)
+        @api.post(s.webhook_path, include_in_schema=False)
         async def webhook(request: Request) -> JSONResponse:
-            if (
-                s.webhook_secret
-                and request.headers.get("x-telegram-bot-api-secret-token") != s.webhook_secret
-            ):
+            given = request.headers.get("x-telegram-bot-api-secret-token", "")
+            if not s.webhook_secret or not hmac.compare_digest(given.encode(), s.webhook_secret.encode()):
                 return JSONResponse({"ok": False}, status_code=403)
-            data: Any = await request.json()
-            await application.update_queue.put(Update.de_json(data, application.bot))
+            try:
+                update = read_update(await request.body(), application.bot)
+            except MalformedUpdate as err:
+                log.warning("telegram: malformed update (%s)", err)
+                return JSONResponse({"ok": False, "error": "malformed update"}, status_code=400)
+            await application.update_queue.put(update)
             return JSONResponse({"ok": True})
 
     return application

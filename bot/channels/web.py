@@ -70,25 +70,26 @@ async def authenticate(app: App, request: Request, token: str | None = None) -> 
 
 async def json_body(request: Request) -> Any:
     """The request's JSON, or a 400: not JSON, not UTF-8, or nested deeper than a chat body is."""
-    raw = await request.body()
-    if _too_deep(raw):
-        raise HTTPException(400, "body must be JSON (nested too deep)")
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
+        return loads_bounded(await request.body(), MAX_DEPTH)
+    except ValueError:
         raise HTTPException(400, "body must be JSON") from None
 
 
-def _too_deep(raw: bytes) -> bool:
+def loads_bounded(raw: bytes, max_depth: int) -> Any:
+    """json.loads, refusing (ValueError) bodies nested deeper than max_depth before parsing them."""
     depth = 0
     for byte in raw:  # brackets inside strings count too: a conservative bound, not a parser
         if byte in b"[{":
             depth += 1
-            if depth > MAX_DEPTH:
-                return True
+            if depth > max_depth:
+                raise ValueError("nested too deep")
         elif byte in b"]}":
             depth -= 1
-    return False
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 def check_msg_id(msg_id: Any) -> str | None:
