@@ -67,8 +67,9 @@ class Edge:
             return
         limit = self.limit_for(scope["path"])
         length = _header(scope, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _plain(send, 413 if length.isdigit() else 400, f"body over {limit} bytes")
+        number = length is not None and length.isascii() and length.isdigit()  # not "²"
+        if length is not None and (not number or int(length) > limit):
+            await _plain(send, 413 if number else 400, f"body over {limit} bytes")
             return
         started = False
         received = 0

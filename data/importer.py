@@ -43,6 +43,7 @@ ROLES = {
     "resident": None,
 }
 TRUE = {"1", "是", "y", "yes", "true", "√"}
+YEAR = re.compile(r"[0-9]{4}")
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 MAX_ROWS = 20000
 
@@ -91,7 +92,8 @@ def _read_table(path: Path) -> list[list[str]]:
         try:
             sheet = load_workbook(path, read_only=True, data_only=True).active
             return [
-                ["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)
+                ["" if v is None else str(v).strip() for v in row]
+                for row in sheet.iter_rows(values_only=True)
             ]
         except Exception as err:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
             raise ImportFailed([Problem(1, f"not a readable XLSX file ({type(err).__name__})")]) from None
@@ -115,7 +117,7 @@ def validate(rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
         if row.get("phone") and not PHONE.match(row["phone"]):
             problems.append(Problem(line, f"phone {row['phone'][:3]}… is not a valid number"))
         by = row.get("birth_year", "")
-        if by and not (by.isdigit() and 1900 <= int(by) <= 2026):
+        if by and not (YEAR.fullmatch(by) and 1900 <= int(by) <= 2026):  # ASCII digits: "²".isdigit()
             problems.append(Problem(line, f"birth_year {by!r} is not a year"))
         role = row.get("role", "").strip().lower()
         if role not in ROLES:

@@ -101,7 +101,7 @@ def check_msg_id(msg_id: Any) -> str | None:
 def message_id(value: Any, name: str) -> int:
     """A message id from a query parameter or header: a whole number, else a 400."""
     text = str(value or "0").strip()
-    if not text.isdigit() or len(text) > 19 or int(text) > MAX_ID:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
         raise HTTPException(400, f"{name} must be a message id")
     return int(text)
 

@@ -59,7 +59,7 @@ class WechatAdapter:
         timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
         if not timestamp or not nonce or not q.get("signature"):
             return "missing timestamp, nonce or signature"
-        if not timestamp.isdigit() or len(timestamp) > 12 or len(nonce) > 64:
+        if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or len(nonce) > 64:
             return "malformed timestamp or nonce"
         skew = abs(time.time() - int(timestamp))  # the wall clock: WeChat signs with real time
         if skew > self.settings.freshness_seconds:

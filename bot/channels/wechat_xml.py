@@ -43,7 +43,7 @@ def read_message(xml: str) -> tuple[Any, datetime]:
         raise MalformedMessage("no sender")
     if not isinstance(msg_type, str) or not msg_type:
         raise MalformedMessage("no message type")
-    if not isinstance(raw_time, str) or not raw_time.strip().isdigit():
+    if not isinstance(raw_time, str) or not (raw_time.strip().isascii() and raw_time.strip().isdigit()):
         raise MalformedMessage("bad CreateTime")
     seconds = int(raw_time)
     if seconds >= MAX_CREATE_TIME:

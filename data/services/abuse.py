@@ -52,4 +52,6 @@ def proxy_reports_today(ctx: ServiceContext, actor: Actor) -> int:
 
 def limited(ctx: ServiceContext, actor: Actor, what: str) -> None:
     """Audit a refusal by a database-counted limit."""
-    ctx.session.add(AuditLog(at=ctx.clock.now(), identity_id=actor.identity_id, action=RATE_LIMITED, detail=what))
+    ctx.session.add(
+        AuditLog(at=ctx.clock.now(), identity_id=actor.identity_id, action=RATE_LIMITED, detail=what)
+    )
