@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -66,6 +67,8 @@ def create_server(
     )
     api.state.app = app
     api.add_middleware(Edge, settings=app.settings)
+    if docs:
+        _describe_security(api)
 
     @api.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -88,6 +91,21 @@ def create_server(
 
     workbench.mount(api, app)
     return api
+
+
+def _describe_security(api: FastAPI) -> None:
+    """The bearer token the web API's operations name under `security`, in the served schema."""
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = build()
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {"type": "http", "scheme": "bearer"}
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
 
 def _warm_understanding() -> None:

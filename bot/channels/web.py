@@ -138,8 +138,36 @@ def public(message: OutMessage) -> dict[str, Any]:
     }
 
 
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+CHAT_SCHEMA: dict[str, Any] = {
+    "security": BEARER,
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "msg_id": {"type": "string", "maxLength": MAX_MSG_ID},
+                        "text": {"type": "string"},
+                    },
+                    "required": ["text"],
+                }
+            }
+        },
+    },
+}
+MESSAGES_SCHEMA: dict[str, Any] = {
+    "security": BEARER,
+    "parameters": [
+        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
+    ],
+}
+
+
 def mount(api: FastAPI, app: App) -> None:
-    @api.post("/api/chat")
+    @api.post("/api/chat", openapi_extra=CHAT_SCHEMA)
     async def chat(request: Request) -> JSONResponse:
         _, channel, external = await authenticate(app, request)  # before the body is read
         body = await json_body(request)
@@ -150,7 +178,7 @@ def mount(api: FastAPI, app: App) -> None:
         answer = await app.turn(inbound)
         return JSONResponse({"replies": [public(m) for m in answer.messages], "duplicate": answer.duplicate})
 
-    @api.get("/api/messages")
+    @api.get("/api/messages", openapi_extra=MESSAGES_SCHEMA)
     async def messages(request: Request) -> JSONResponse:
         ident_id, _, _ = await authenticate(app, request)
         after = message_id(request.query_params.get("after"), "after")

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.app import App
 from bot.channels.speech import SpeechBridge, TooLong
 from bot.channels.web import (
+    BEARER,
     EVENTS_COOKIE,
     authenticate,
     bearer,
@@ -76,6 +77,55 @@ def page_html(app: App) -> str:
     return page.replace("__STRINGS__", data).replace("__TITLE__", html.escape(words["web_title"]))
 
 
+SPEAK_SCHEMA: dict[str, Any] = {
+    "security": BEARER,
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "messages": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 20,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "text": {"type": "string", "maxLength": 2000},
+                                    "body": {"type": "string"},
+                                    "parts": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                            "minItems": 2,
+                                            "maxItems": 2,
+                                        },
+                                    },
+                                    "choices": {"type": "array", "items": {"type": "object"}},
+                                },
+                                "required": ["text"],
+                            },
+                        }
+                    },
+                    "required": ["messages"],
+                }
+            }
+        },
+    },
+}
+VOICE_SCHEMA: dict[str, Any] = {
+    "security": BEARER,
+    "parameters": [{"name": "msg_id", "in": "query", "schema": {"type": "string"}}],
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in AUDIO_TYPES},
+    },
+}
+
+
 def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
     page = page_html(app)
     api.mount("/static/chat", StaticFiles(directory=STATIC), name="chat-static")
@@ -90,7 +140,7 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
         }
         return HTMLResponse(page, headers=headers)
 
-    @api.post("/api/voice")
+    @api.post("/api/voice", openapi_extra=VOICE_SCHEMA)
     async def voice(request: Request) -> JSONResponse:
         """A recorded voice note (raw body) → recognizer → engine; the answer comes back as text and audio."""
         _, channel, external = await authenticate(app, request)  # before the body is read
@@ -116,7 +166,7 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
             }
         )
 
-    @api.post("/api/speak")
+    @api.post("/api/speak", openapi_extra=SPEAK_SCHEMA)
     async def speak(request: Request) -> Response:
         """Read replies aloud: {"messages": [{"text", "parts"}]} → audio/mpeg (204 when speech is unavailable)."""
         _, channel, external = await authenticate(app, request)
@@ -141,7 +191,7 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
             return Response(status_code=204)
         return Response(audio, media_type="audio/mpeg")
 
-    @api.post("/api/events/session")
+    @api.post("/api/events/session", openapi_extra={"security": BEARER})
     async def events_session(request: Request) -> Response:
         """Let this page's event stream in: EventSource cannot send a header, so the token travels
         once in a cookie only /api/events receives (HttpOnly, SameSite=Strict), never in a URL."""

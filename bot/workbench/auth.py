@@ -55,7 +55,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
 
     def pre_ok(request: Request, sent: str) -> bool:
         pre = request.cookies.get(PRE_COOKIE, "")
-        return bool(pre and sent and hmac.compare_digest(pre, sent))
+        return bool(pre and sent and hmac.compare_digest(pre.encode(), sent.encode()))
 
     @api.get(PREFIX)
     def root() -> RedirectResponse:

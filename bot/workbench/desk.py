@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bot.workbench.web import PREFIX, Refused, Workbench, back
+from bot.workbench.web import PREFIX, PageNo, Refused, RowId, Workbench, back
 from core.errors import NotFoundError, PermissionDenied
 from data.services import alert_desk, auditlog
 from data.services.datamap import HEAT_LEVELS, community_map
@@ -32,7 +32,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         )
 
     @api.post(f"{PREFIX}/alerts/{{alert_id}}/ack")
-    def acknowledge(request: Request, alert_id: int, csrf: str = Form("")) -> Response:
+    def acknowledge(request: Request, alert_id: RowId, csrf: str = Form("")) -> Response:
         session = wb.session(request, "alerts")
         wb.check_csrf(request, session, csrf)
         found = True
@@ -46,7 +46,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         return back(f"{PREFIX}/alerts", "workbench.alert_acknowledged")
 
     @api.get(f"{PREFIX}/audit")
-    def audit_page(request: Request, page: int = 1) -> HTMLResponse:
+    def audit_page(request: Request, page: PageNo = 1) -> HTMLResponse:
         session = wb.session(request, "audit")
         with wb.unit() as ctx:
             try:

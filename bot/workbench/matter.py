@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from bot.workbench.web import PREFIX, Refused, Workbench, back
+from bot.workbench.web import PREFIX, Refused, RowId, Workbench, back
 from core.errors import NotFoundError, PermissionDenied
 from data import workflow
 from data.services.matters import NoteRequired, act, matter, recording_path
@@ -56,7 +56,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         return back(path, "workbench.done", op)
 
     @api.get(f"{PREFIX}/matters/{{no}}/recording/{{event_id}}")
-    def recording(request: Request, no: str, event_id: int) -> Response:
+    def recording(request: Request, no: str, event_id: RowId) -> Response:
         session = wb.session(request, "board")
         with wb.unit() as ctx:
             try:

@@ -13,7 +13,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.workbench.web import PREFIX, XLSX, Refused, Workbench, back, download
+from bot.workbench.web import PREFIX, XLSX, PageNo, Refused, RowId, Workbench, back, download
 from core.errors import NotFoundError, PermissionDenied
 from data.importer import MAX_ROWS, ImportFailed
 from data.services import ledger
@@ -26,7 +26,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
     uploads = wb.app.settings.path(wb.app.settings.paths.var_dir) / "imports"
 
     @api.get(f"{PREFIX}/registry")
-    def registry(request: Request, q: str = "", unit: str = "", page: int = 1) -> HTMLResponse:
+    def registry(request: Request, q: str = "", unit: str = "", page: PageNo = 1) -> HTMLResponse:
         session = wb.session(request, "registry")
         with wb.unit() as ctx:
             result = ledger.households(
@@ -47,7 +47,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
             )
 
     @api.get(f"{PREFIX}/registry/residents/{{resident_id}}")
-    def resident_page(request: Request, resident_id: int) -> HTMLResponse:
+    def resident_page(request: Request, resident_id: RowId) -> HTMLResponse:
         session = wb.session(request, "registry")
         with wb.unit() as ctx:
             try:
@@ -63,7 +63,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
     @api.post(f"{PREFIX}/registry/residents/{{resident_id}}")
     def resident_save(
         request: Request,
-        resident_id: int,
+        resident_id: RowId,
         csrf: str = Form(""),
         name: str = Form(""),
         phone: str = Form(""),
@@ -95,7 +95,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
     @api.post(f"{PREFIX}/registry/staff/{{staff_id}}")
     def staff_save(
         request: Request,
-        staff_id: int,
+        staff_id: RowId,
         csrf: str = Form(""),
         name: str = Form(""),
         phone: str = Form(""),
@@ -185,7 +185,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         return download(ledger.as_xlsx(rows), XLSX, "registry.xlsx")
 
     @api.post(f"{PREFIX}/registry/households/{{household_id}}/card")
-    def card(request: Request, household_id: int, csrf: str = Form("")) -> Response:
+    def card(request: Request, household_id: RowId, csrf: str = Form("")) -> Response:
         session = wb.session(request, "registry")
         wb.check_csrf(request, session, csrf)
         with wb.unit() as ctx:

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Request
+from fastapi import Path as FastPath
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -27,6 +28,9 @@ from data.services.staff_auth import Session, session_for
 from data.services.visibility import may_open
 
 HERE = Path(__file__).resolve().parent
+# Ids and page numbers from the address: out of range is a 422, never a database overflow.
+RowId = Annotated[int, FastPath(ge=1, le=2**62)]
+PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
 COOKIE = "lianhu_wb"
 PRE_COOKIE = "lianhu_wb_pre"  # the sign-in form's CSRF value, before there is a session
 PREFIX = "/workbench"
@@ -146,7 +150,7 @@ class Workbench:
     def check_csrf(self, request: Request, session: Session, sent: str) -> None:
         """Every state-changing request carries the session's CSRF token (form field or header)."""
         sent = sent or request.headers.get("x-csrf-token", "")
-        if not sent or not hmac.compare_digest(sent, session.csrf):
+        if not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
             raise Refused(403, "workbench.expired")
 
     # -- answers ------------------------------------------------------------------------------------

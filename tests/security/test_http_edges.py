@@ -104,7 +104,11 @@ MALFORMED = [
     ("GET", "/api/messages?after=1e23", {}),
     ("GET", "/api/messages?after=99999999999999999999999", {}),
     ("GET", "/api/messages?after=-1", {}),
-    ("GET", "/api/messages?after=%C2%B2", {}),  # "²": str.isdigit() says yes, int() says no (fuzzing found it)
+    (
+        "GET",
+        "/api/messages?after=%C2%B2",
+        {},
+    ),  # "²": str.isdigit() says yes, int() says no (fuzzing found it)
     ("GET", "/api/messages?limit=abc", {}),
     ("POST", "/api/speak", {"content": b"{not json"}),
     ("POST", "/api/speak", {"json": {"messages": [{"text": "a", "parts": [[1, 2, 3]]}]}}),
