@@ -141,12 +141,11 @@ def server_errors(s: Served) -> dict[str, Any]:
         ("POST", "/api/chat", {"headers": auth, "content": b"\xff\xfe"}),
     ]
     statuses = []
-    with httpx.Client(base_url=s.url, timeout=30) as http:
-        for method, path, kwargs in cases:
-            try:
-                statuses.append(http.request(method, path, **kwargs).status_code)
-            except httpx.HTTPError:
-                statuses.append(0)  # the server dropped the connection
+    for method, path, kwargs in cases:  # a connection each: one failure must not spoil the next
+        try:
+            statuses.append(httpx.request(method, s.url + path, timeout=30, **kwargs).status_code)
+        except httpx.HTTPError:
+            statuses.append(0)  # the server dropped the connection
     return {"inputs": len(cases), "server_errors": sum(1 for c in statuses if c >= 500), "statuses": statuses}
 
 
@@ -183,7 +182,7 @@ def speak_abuse(s: Served) -> dict[str, Any]:
             peak[0] = max(peak[0], _rss_mb(s.proc.pid))
             time.sleep(0.1)
 
-    body = {"messages": [{"text": "请问社区这个月的活动安排是什么时候开始报名的呢" * 90}] * 20}
+    body = {"messages": [{"text": "请问社区这个月的活动安排是什么时候开始报名的呢" * 86}] * 20}
     codes: list[int] = []
 
     def one() -> None:
