@@ -11,7 +11,7 @@ from datetime import date
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from bot.workbench.web import PREFIX, Workbench
+from bot.workbench.web import PREFIX, Workbench, small_int
 from data.services.board import BoardFilter, board, last_change
 
 POLL_SECONDS = 2.0
@@ -20,7 +20,7 @@ HEARTBEAT_SECONDS = 15.0
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return small_int(value)
 
 
 def _date(value: str | None) -> date | None:

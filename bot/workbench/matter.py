@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from bot.workbench.web import PREFIX, Refused, RowId, Workbench, back
+from bot.workbench.web import PREFIX, Refused, RowId, Workbench, back, small_int
 from core.errors import NotFoundError, PermissionDenied
 from data import workflow
 from data.services.matters import NoteRequired, act, matter, recording_path
@@ -42,7 +42,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         refusal: Exception | None = None
         with wb.unit() as ctx:  # refusals are caught inside the unit: their audit rows are kept
             try:
-                act(ctx, session.actor, no[:12], op, note[:2000], int(staff) if staff.isdigit() else None)
+                act(ctx, session.actor, no[:12], op, note[:2000], small_int(staff))
             except (NotFoundError, PermissionDenied, NoteRequired, workflow.TransitionError) as err:
                 refusal = err
         if isinstance(refusal, NotFoundError):

@@ -13,7 +13,17 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from bot.workbench.web import PREFIX, XLSX, PageNo, Refused, RowId, Workbench, back, download
+from bot.workbench.web import (
+    PREFIX,
+    XLSX,
+    PageNo,
+    Refused,
+    RowId,
+    Workbench,
+    back,
+    download,
+    small_int,
+)
 from core.errors import NotFoundError, PermissionDenied
 from data.importer import MAX_ROWS, ImportFailed
 from data.services import ledger
@@ -29,9 +39,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
     def registry(request: Request, q: str = "", unit: str = "", page: PageNo = 1) -> HTMLResponse:
         session = wb.session(request, "registry")
         with wb.unit() as ctx:
-            result = ledger.households(
-                ctx, session.actor, q[:50], int(unit) if unit.isdigit() else None, page
-            )
+            result = ledger.households(ctx, session.actor, q[:50], small_int(unit), page)
             people = ledger.staff_list(ctx, session.actor)
             query = {k: v for k, v in (("q", q), ("unit", unit)) if v}
             return wb.page(
@@ -82,7 +90,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
                     resident_id,
                     name=name[:50],
                     phone=phone.strip()[:20],
-                    birth_year=int(birth_year) if birth_year.strip().isdigit() else None,
+                    birth_year=small_int(birth_year, 4),
                     lives_alone=lives_alone == "1",
                     prefers_voice=prefers_voice == "1",
                 )

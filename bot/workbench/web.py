@@ -31,6 +31,14 @@ HERE = Path(__file__).resolve().parent
 # Ids and page numbers from the address: out of range is a 422, never a database overflow.
 RowId = Annotated[int, FastPath(ge=1, le=2**62)]
 PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+def small_int(value: str | None, digits: int = 12) -> int | None:
+    """A form or query number: ASCII digits only ("²".isdigit() is true), short enough for the database."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
+
+
 COOKIE = "lianhu_wb"
 PRE_COOKIE = "lianhu_wb_pre"  # the sign-in form's CSRF value, before there is a session
 PREFIX = "/workbench"

