@@ -144,3 +144,12 @@ def test_rendered_audio_is_cached(app: App) -> None:
     for _ in range(3):
         assert asyncio.run(bridge.speak([OutMessage("您好")], "mp3")) == b"audio"
     assert Voice.calls == 1
+
+
+def test_espeak_failure_does_not_carry_the_words() -> None:
+    from core.errors import SynthesisError
+    from voice.tts_espeak import EspeakSynthesizer
+
+    with pytest.raises(SynthesisError) as caught:
+        EspeakSynthesizer(binary="/nonexistent/espeak-ng").synthesize("王秀英家 3 栋 2 单元 502")
+    assert "王秀英" not in str(caught.value) and caught.value.__cause__ is None
