@@ -143,7 +143,7 @@ wechat() {  # wechat OPENID TEXT [MSGID] -> the passive reply's text (each messa
   sig=$(printf '%s\n' "$LIANHU_WECHAT_TOKEN" "$ts" "$nonce" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -d' ' -f1)
   "${curl_tls[@]}" --retry 5 --retry-connrefused --max-time 20 "$base/wechat?signature=$sig&timestamp=$ts&nonce=$nonce&openid=$openid" \
     --data-binary "<xml><ToUserName><![CDATA[gh_trial]]></ToUserName><FromUserName><![CDATA[$openid]]></FromUserName><CreateTime>$ts</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[$text]]></Content><MsgId>$id</MsgId></xml>" \
-    | "$py" -c 'import re, sys; m = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", sys.stdin.read(), re.S); print(m.group(1) if m else "")'
+    | "$py" -c 'import sys, xml.etree.ElementTree as ET; raw = sys.stdin.read(); print(ET.fromstring(raw).findtext("Content") or "" if raw.startswith("<") else "")'
 }
 say() { local out; out=$(wechat "$@"); echo "  $1: $2 -> ${out//$'\n'/ | }" >&2; printf '%s' "$out"; }
 say oTrialLeader "$leader_code" | grep -q "我的任务" || fail "the leader's code did not bind"
