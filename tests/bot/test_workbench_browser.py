@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from core.settings import Settings
 from data.demo import DEMO_PASSWORD
 from data.models import Resident, Ticket
 from tests.channels.conftest import CHROMIUM_ARGS, LiveServer, web_token
@@ -47,6 +49,13 @@ def browser() -> Iterator[Any]:
     yield b
     b.close()
     pw.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The served scheduler passes once at start-up and not again: these tests move the clock past
+    deadlines and read the board as it stands, which a pass mid-test would escalate and re-date."""
+    return replace(settings, deadlines=replace(settings.deadlines, scheduler_interval_seconds=3600))
 
 
 @pytest.fixture
