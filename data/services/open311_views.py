@@ -167,9 +167,9 @@ def _places(ctx: ServiceContext) -> dict[str, dict[int, str]]:
     """Unit and grid names and the community's name (small tables, read once a call)."""
     s = ctx.session
     return {
-        "unit": dict(s.execute(select(Unit.id, Unit.name)).tuples().all()),
-        "grid": dict(s.execute(select(Grid.id, Grid.name)).tuples().all()),
-        "community": dict(s.execute(select(Community.id, Community.name)).tuples().all()),
+        "unit": {i: n for i, n in s.execute(select(Unit.id, Unit.name))},
+        "grid": {i: n for i, n in s.execute(select(Grid.id, Grid.name))},
+        "community": {i: n for i, n in s.execute(select(Community.id, Community.name))},
     }
 
 
