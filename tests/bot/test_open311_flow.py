@@ -87,7 +87,9 @@ def test_a_client_follows_a_request_to_closed(app: App, http: httpx.Client, rece
     (request,) = http.get(f"{V2}/requests/{rid}.json").json()
     assert request["status"] == "closed" and request["status_notes"] == "已办结：已经修好了"
     assert request["expected_datetime"] is None
-    assert [r["service_request_id"] for r in http.get(f"{V2}/requests.json", params={"status": "closed"}).json()] == [rid]
+    assert [
+        r["service_request_id"] for r in http.get(f"{V2}/requests.json", params={"status": "closed"}).json()
+    ] == [rid]
 
     assert events(receiver, secret) == [("created", "open"), ("accepted", "open"), ("resolved", "closed")]
     assert len({c.headers[DELIVERY] for c in receiver.calls}) == 3
@@ -120,7 +122,8 @@ def test_a_dead_endpoint_does_not_block_others(app: App, http: httpx.Client, rec
         flaky_secret = hook(app, new_key(app, "偶尔出错的平台"), flaky.url)
         writer = new_key(app)
         rid = http.post(
-            f"{V2}/requests.json", data={"api_key": writer, "service_code": "lighting", "address_string": "5栋"}
+            f"{V2}/requests.json",
+            data={"api_key": writer, "service_code": "lighting", "address_string": "5栋"},
         ).json()[0]["service_request_id"]
         app.dispatcher.drain()
         assert events(receiver, live_secret) == [("created", "open")]
@@ -133,7 +136,10 @@ def test_a_dead_endpoint_does_not_block_others(app: App, http: httpx.Client, rec
         assert len(receiver.calls) == 1  # delivered once, never again
         assert events(flaky, flaky_secret)[-1] == ("created", "open") and len(flaky.calls) == 2
         with app.db.session() as s:
-            rows = {r.identity_id: r for r in s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook"))}
+            rows = {
+                r.identity_id: r
+                for r in s.scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook"))
+            }
         statuses = sorted((r.status, r.attempts) for r in rows.values())
         assert statuses == [("dead", max_attempts), ("sent", 1), ("sent", 2)]
         assert dead_secret != live_secret and rid
