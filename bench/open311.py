@@ -39,7 +39,7 @@ def _events(db: Database) -> int:
     with db.session() as s:
         rows = s.execute(text("select id, status, created_at, accepted_at, resolved_at from tickets")).all()
         events: list[dict[str, Any]] = []
-        for tid, status, created, accepted, resolved in rows:
+        for tid, status, created, accepted, _resolved in rows:
             created = created if isinstance(created, datetime) else datetime.fromisoformat(created)
             steps = [("created", None, "submitted", created, "")]
             if accepted:
@@ -142,7 +142,10 @@ FILTERED_PATH = FIRST + "?" + urlencode(FILTERED)
 
 def run(n: int = 100_000) -> dict[str, Any]:
     ensure_database(PG_URL)
-    results: dict[str, Any] = {"tickets": n, "targets": "requests.json p95 <= 200 ms (first and filtered page)"}
+    results: dict[str, Any] = {
+        "tickets": n,
+        "targets": "requests.json p95 <= 200 ms (first and filtered page)",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         results.update(measure("sqlite", f"sqlite:///{tmp}/bench.db", n))
     results.update(measure("postgres", PG_URL, n))
