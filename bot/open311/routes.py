@@ -267,10 +267,10 @@ def mount(api_app: FastAPI, app: App) -> None:
             fields, attributes = parse_body(raw, request.headers.get("content-type", ""))
             params = _params(request, fields)
             api.check_jurisdiction(params)
-            posted = posted_from(params, attributes)
             with api.unit() as ctx:
                 key = api.key(ctx, params, "write")
                 assert key is not None
+            posted = posted_from(params, attributes)
             with api.unit() as ctx:  # the rate count stands even when the request is refused
                 filed = file_request(ctx, key, posted)
             body = [

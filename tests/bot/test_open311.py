@@ -145,6 +145,8 @@ def test_errors_in_the_spec_format(app: App, http: httpx.Client) -> None:
     assert "service_code" in spec_error(post(http, key, service_code="no_such_item"), 404)
     assert "service_code" in spec_error(http.get(f"{V2}/services/no_such_item.json"), 404)
     assert "api_key" in spec_error(post(http, None), 403)
+    assert "api_key" in spec_error(post(http, None, service_code=""), 403)  # the key is checked first
+    assert "service_code is required" in spec_error(post(http, key, service_code=""), 400)
     assert "api_key" in spec_error(post(http, "lh311_not_a_key"), 403)
     assert "write" in spec_error(post(http, reader), 403)
     assert "location" in spec_error(post(http, key, address_string=""), 400)
