@@ -133,7 +133,11 @@ def build_app(
     engine = Engine(settings, db, parser, catalog, strings, clock)
     metrics = process_metrics()
     dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox, metrics=metrics)
-    return App(settings, db, catalog, strings, engine, dispatcher, clock, metrics=metrics)
+    app = App(settings, db, catalog, strings, engine, dispatcher, clock, metrics=metrics)
+    from bot.open311 import register_sender
+
+    register_sender(app)  # integrators' webhooks go out through every dispatcher
+    return app
 
 
 class LazyParser:

@@ -26,7 +26,7 @@ DIGIT_PARAMS = {"ticket_no", "phone", "count", "hours", "code", "number"}
 NAME_PARAMS = {"item", "category", "status", "tier", "assignee", "actor"}
 _FORMATTER = string.Formatter()
 # Catalog sections only ever shown on a screen (the staff workbench), never spoken.
-SCREEN_ONLY = frozenset({"workbench"})
+SCREEN_ONLY = frozenset({"workbench", "open311"})
 _DIGITS = re.compile(r"\d+")
 
 

@@ -188,6 +188,19 @@ class WorkbenchSettings:
 
 
 @dataclass(frozen=True)
+class Open311Settings:
+    enabled: bool = True
+    jurisdiction_id: str = ""  # when set, a request naming another jurisdiction is refused (404)
+    public_read: bool = True  # anyone may read requests without a key; false = a key is required
+    public_descriptions: bool = True  # residents' own words in public answers (scrubbed of numbers, names)
+    page_size: int = 50
+    max_page_size: int = 200
+    default_days: int = 90  # requests.json without dates covers this many days back (the spec's default)
+    rate_per_minute: int = 60  # a new key's budget (python -m bot api-key create --rate N)
+    webhook_timeout_seconds: float = 5
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = "INFO"
     format: str = "text"  # text | json (one JSON object a line)
@@ -239,6 +252,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)
+    open311: Open311Settings = field(default_factory=Open311Settings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)

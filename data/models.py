@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -331,3 +342,38 @@ class SigninLink(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ApiKey(Base):
+    """An Open311 integrator (a city platform, the 12345 hotline...): a hashed key, its scopes, its
+    per-minute budget and optionally a webhook. `identity_id` is the integrator as a reporter."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to recognize it in a list
+    scopes: Mapped[str] = mapped_column(String(64), default="read")  # comma list: read, write, private
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=60)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)  # fixed one-minute rate window
+    window_count: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))  # HMAC key; shown once at registration
+
+
+class Open311Request(Base):
+    """What an integrator posted beside the ticket it became (location, media, whose key)."""
+
+    __tablename__ = "open311_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    address_string: Mapped[str] = mapped_column(String(300), default="")
+    media_url: Mapped[str] = mapped_column(String(500), default="")
+    resident_matched: Mapped[bool] = mapped_column(Boolean, default=False)

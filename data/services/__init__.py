@@ -24,6 +24,7 @@ class ServiceContext:
     emergency: EmergencySettings
     alerts: AlertSettings
     outbox: OutboxSettings
+    timezone: str = "Asia/Shanghai"  # how times are written for the outside world (Open311, webhooks)
 
     @classmethod
     def build(
@@ -35,7 +36,7 @@ class ServiceContext:
         settings: Settings,
     ) -> ServiceContext:
         s = settings
-        return cls(session, clock, catalog, strings, s.deadlines, s.emergency, s.alerts, s.outbox)
+        return cls(session, clock, catalog, strings, s.deadlines, s.emergency, s.alerts, s.outbox, s.timezone)
 
     def words(self, key: str, **params: object) -> str:
         """A catalog sentence filled in, as plain text."""
