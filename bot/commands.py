@@ -1,4 +1,5 @@
-"""Leaders' typed commands: 我的任务 · 接单 N · 处理中 N · 办结 N 说明 · 上报 N 原因. Pure parsing."""
+"""Leaders' typed commands: 我的任务 · 接单 N · 处理中 N · 办结 N 说明 · 上报 N 原因 · 转介 N 序号;
+a service provider's 退回 N 原因. Pure parsing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ OPS = {
     "上报": "escalate",
     "转交": "escalate",
     "同意绑定": "approve_binding",
+    "转介": "refer",
+    "退回": "return",
 }
 _OP_RE = "|".join(sorted(map(re.escape, OPS), key=len, reverse=True))
 _STEP = re.compile(
@@ -51,7 +54,7 @@ def menu_action(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Command:
-    op: str  # tasks | accept | in_progress | resolve | escalate | approve_binding
+    op: str  # tasks | accept | in_progress | resolve | escalate | approve_binding | refer | return
     ticket_no: str | None = None
     note: str = ""
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-STAFF_ROLES = ("leader", "grid", "staff", "duty")
+STAFF_ROLES = ("leader", "grid", "staff", "duty", "provider")  # provider: a service resource (转介)
 
 
 class State(StrEnum):

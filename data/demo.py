@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from data.models import Community, Grid, Household, Identity, Resident, Staff, Unit
 from data.services import ServiceContext
+from data.services.referrals import ensure_providers
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = [
@@ -139,5 +140,9 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
     ]
     for key, person in staff.items():
         idents.append(Identity(channel="demo", external_id=key, staff_id=person.id, created_at=now))
+    # Every service resource of the list gets its provider account: demo:provider-<code>.
+    for provider in ensure_providers(ctx, community.id):
+        ref = f"provider-{provider.resource_code}"
+        idents.append(Identity(channel="demo", external_id=ref, staff_id=provider.id, created_at=now))
     s.add_all(idents)
     s.flush()

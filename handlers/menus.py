@@ -42,9 +42,21 @@ TASK = menu(
     ("2", "choice.in_progress", "leader.step", "in_progress"),
     ("3", "choice.resolve", "leader.step", "resolve"),
     ("4", "choice.escalate", "leader.step", "escalate"),
+    ("5", "choice.refer", "refer.menu"),
+    ("0", "choice.back", "leader.tasks"),
+)
+# A service provider's account: its referred tasks, and the steps it may take on one.
+PROVIDER = menu(("1", "choice.my_tasks", "leader.tasks"), ("0", "choice.human", "human.handoff"))
+PROVIDER_TASK = menu(
+    ("1", "choice.accept", "leader.step", "accept"),
+    ("2", "choice.in_progress", "leader.step", "in_progress"),
+    ("3", "choice.resolve", "leader.step", "resolve"),
+    ("4", "choice.give_back", "leader.step", "return"),
     ("0", "choice.back", "leader.tasks"),
 )
 
 
 def main_menu(actor: Actor) -> tuple[Choice, ...]:
+    if actor.role == "provider":
+        return PROVIDER
     return STAFF if actor.is_staff else MAIN

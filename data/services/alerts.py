@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from data.models import Alert, Household, Resident, Staff, Ticket, Unit
+from data.resources import Resource
 from data.services import ServiceContext
 from data.services.directory import find_identity, grid_worker_of, leader_of_unit
 from data.services.outbox import notify
@@ -47,6 +48,42 @@ def send_task(
     """Push a task (new, escalated or reopened) to the staff member who must accept it."""
     key = "leader.message_task" if ticket.kind == "message" else "leader.new_task"
     tell_staff(ctx, ticket, staff_id, "new_task", key, event_id, params, ACCEPT_CHOICE)
+
+
+SUGGEST_MAX = 5  # resources listed in a leader's task message
+
+
+def suggestions(ctx: ServiceContext, ticket: Ticket) -> list[Resource]:
+    """The resources that serve a ticket's item, numbered from 1 (「转介 单号 2」 picks the second)."""
+    return ctx.resources.serving(ticket.item)[:SUGGEST_MAX]
+
+
+def options_text(ctx: ServiceContext, resources: list[Resource]) -> str:
+    lines = [
+        ctx.words(
+            "refer.option", n=i, name=r.name, kind=ctx.strings.text(f"resource_kind.{r.kind}"), hours=r.hours
+        )
+        for i, r in enumerate(resources, start=1)
+    ]
+    return "；".join(lines)
+
+
+def suggest_resources(ctx: ServiceContext, ticket: Ticket, staff_id: int, event_id: int | str) -> bool:
+    """With a new task: the resources that could meet it, so the leader can refer it (菜单式服务)."""
+    found = suggestions(ctx, ticket)
+    staff = ctx.session.get(Staff, staff_id)
+    if not found or staff is None or staff.role == "provider" or ticket.urgent or ticket.kind != "request":
+        return False
+    notify(
+        ctx,
+        kind="refer_suggest",
+        key="refer.suggest",
+        params={"ticket_no": ticket.public_no, "options": options_text(ctx, found)},
+        staff_id=staff_id,
+        ticket=ticket,
+        event_id=event_id,
+    )
+    return True
 
 
 def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:
