@@ -74,12 +74,9 @@ class ResourceCatalog:
         """Resources a question is about: named by a keyword or name, else serving its item, else its
         category's items."""
         named = [r for r in self.resources if r.name in text or any(k in text for k in r.keywords)]
-        if named:
-            return named
-        if item:
-            found = self.serving(item)
-            if found:
-                return found
+        by_item = self.serving(item) if item else []
+        if named or by_item:
+            return list(dict.fromkeys([*named, *by_item]))
         return [r for r in self.resources if set(r.serves) & set(category_items)]
 
 

@@ -12,6 +12,7 @@ from handlers import (  # noqa: F401
     rate,
     report,
     safety,
+    services,
     status,
     urge,
 )

@@ -36,6 +36,7 @@ REPORT_FIX = menu(
 CLARIFY_NEITHER = Choice("3", key="choice.neither", action="report.ask_description")
 CANCEL_CONFIRM = menu(("1", "choice.cancel_it", "cancel.commit"), ("2", "choice.keep_it", "cancel.keep"))
 OFFER_PERSON = menu(("1", "choice.pass_on", "message.leave"), ("2", "choice.no_need", "help.menu"))
+SERVICE_OFFER = menu(("1", "choice.open_for_me", "service.request"), ("2", "choice.no_need", "help.menu"))
 SAFETY = menu(("1", "choice.in_danger", "safety.confirmed"), ("2", "choice.not_in_danger", "safety.declined"))
 TASK = menu(
     ("1", "choice.accept", "leader.step", "accept"),
