@@ -126,3 +126,41 @@ def test_resource_list_is_checked(tmp_path: Path) -> None:
     bad.write_text("resources:\n" + block + block, encoding="utf-8")
     with pytest.raises(CatalogError, match="duplicate resource code"):
         ResourceCatalog.load(bad, demands)
+
+
+def test_provider_figures_move(app, chat, clock) -> None:  # type: ignore[no-untyped-def]
+    from data.reports import build_report, format_report
+
+    def figures():  # type: ignore[no-untyped-def]
+        clock.advance(minutes=1)  # the report's period ends now
+        with app.db.session() as s:
+            report = build_report(app.context(s), "week")
+        rows = {p.code: p for p in report.providers}
+        return report, rows
+
+    before, rows = figures()
+    assert rows["handyman_volunteers"].referred == 0 and before.mismatch_rate is None
+    leader, provider, resident = chat("demo:leader1"), chat(VOLUNTEERS), chat("demo:resident1")
+    good = file_ticket(chat)
+    leader.say(f"转介 {good} 2")
+    provider.say(f"接单 {good}")
+    provider.say(f"办结 {good} 修好了")
+    resident.inbox()
+    resident.say("1")
+    back = file_ticket(chat, "楼道灯坏了")
+    leader.say(f"转介 {back} 2")
+    provider.say(f"退回 {back} 这周没有人")
+    report, rows = figures()
+    p = rows["handyman_volunteers"]
+    assert (p.referred, p.accepted_in_time, p.resolved, p.returned, p.ratings, p.satisfied) == (
+        2,
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
+    assert p.satisfaction_rate == 1.0 and report.mismatch_rate == 0.5
+    text = format_report(report)
+    assert "| 供需错位率（退回 + 不满意 / 转介） | 50.0% | ≤ 15% |" in text
+    assert "| 党员便民维修志愿队 | 2 | 1 | 1 | 1 | 1 | 100.0% |" in text
