@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.commands import menu_action, parse_command
+from bot.commands import activity_words, menu_action, parse_command
 from core.conversation import Actor, DialogueState, State
 from core.messages import Choice, Reply, picked
 from handlers.menus import main_menu
@@ -149,6 +149,7 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     State.BIND: ((anything, "bind.input"),),
     State.OFFER_PERSON: ((yes, "message.leave"), (no, "help.menu"), (anything, PASS)),
     State.SERVICE_OFFER: ((yes, "service.request"), (no, "help.menu"), (anything, PASS)),
+    State.ACTIVITY_OFFER: ((yes, "activity.sign_up"), (no, "help.menu"), (anything, PASS)),
     State.SAFETY_CHECK: (
         (yes, "safety.confirmed"),
         (no, "safety.declined"),
@@ -159,7 +160,14 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
 }
 SAFETY_ANSWERS = ("safety.confirmed", "safety.declined", "safety.no_answer", "safety.unclear")
 # Nothing to ask again (an offer made after answering a question about services is not repeated).
-NOT_RESUMED = (State.IDLE, State.RATE, State.BIND, State.SAFETY_CHECK, State.SERVICE_OFFER)
+NOT_RESUMED = (
+    State.IDLE,
+    State.RATE,
+    State.BIND,
+    State.SAFETY_CHECK,
+    State.SERVICE_OFFER,
+    State.ACTIVITY_OFFER,
+)
 # Reports a new report may interrupt (a report of the same thing restates the pending one instead).
 REPORTING = (State.REPORT_CONFIRM, State.REPORT_FIX, State.REPORT_ADDRESS, State.REPORT_CLARIFY)
 
@@ -203,6 +211,9 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
     button = menu_action(parse.text)
     if button is not None:
         return Action(button, switch=waiting)
+    signing = activity_words(parse.text)
+    if signing is not None:  # 报名 / 取消报名 [活动号]
+        return Action(signing[0], {"arg": signing[1]} if signing[1] else {}, switch=waiting)
     if state.name != State.IDLE:
         action = answer(state, parse, key)
         if action is not None:

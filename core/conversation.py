@@ -26,6 +26,7 @@ class State(StrEnum):
     BIND = "bind"
     OFFER_PERSON = "offer_person"  # 「要我把您的话转给联户长吗？」 after two messages we could not help with
     SAFETY_CHECK = "safety_check"  # 「您现在有危险吗？」 asked before anything else is done
+    ACTIVITY_OFFER = "activity_offer"  # an activity was announced: 1 报名
     SERVICE_OFFER = "service_offer"  # 「要帮您登记，请联户长转介吗？」 after answering from the resource list
 
     @classmethod

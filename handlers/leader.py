@@ -11,6 +11,7 @@ from data.services.alerts import suggestions, task_params
 from data.services.handling import audit, escalate, staff_step
 from data.services.referrals import AlreadyReferred, provider_step, provider_tickets, refer
 from data.services.visibility import get_visible, is_overdue, tasks_for
+from handlers.activities import organize
 from handlers.base import Result, Turn, ask, done, handler
 from handlers.binding import approve_binding
 from handlers.menus import PROVIDER_TASK, TASK
@@ -19,7 +20,7 @@ from handlers.picking import MAX_CHOICES, ticket_choices
 STEPS = {"accept": workflow.ACCEPTED, "in_progress": workflow.IN_PROGRESS, "resolve": workflow.RESOLVED}
 REPLY = {"accept": "leader.accepted", "in_progress": "leader.in_progress", "resolve": "leader.resolved"}
 PROVIDER_OPS = ("accept", "in_progress", "resolve", "return")
-NEEDS_REASON = ("escalate", "return")
+ACTIVITY_OPS = ("create_activity", "roster", "attend")
 
 
 @handler("leader.tasks")
@@ -74,6 +75,8 @@ def command(turn: Turn) -> Result:
         return tasks(turn)
     if op == "approve_binding":
         return approve_binding(turn, no or "")
+    if op in ACTIVITY_OPS:
+        return organize(turn, op, no, note)
     if not no:
         return done(Reply("leader.ask_ticket"))
     if turn.actor.role == "provider":
