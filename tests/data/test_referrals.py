@@ -164,3 +164,25 @@ def test_provider_figures_move(app, chat, clock) -> None:  # type: ignore[no-unt
     text = format_report(report)
     assert "| 供需错位率（退回 + 不满意 / 转介） | 50.0% | ≤ 15% |" in text
     assert "| 党员便民维修志愿队 | 2 | 1 | 1 | 1 | 1 | 100.0% |" in text
+
+
+def test_refer_from_the_workbench(app, chat) -> None:  # type: ignore[no-untyped-def]
+    from data.services.directory import actor_for, find_identity
+    from data.services.matters import act, matter
+
+    no = file_ticket(chat)
+    with app.db.session() as s:
+        ctx = app.context(s)
+        staff = actor_for(ctx, find_identity(ctx, "demo:staff1"))
+        page = matter(ctx, staff, no)
+        assert "refer" in page.allowed and [c for c, _ in page.resources] == [
+            "plumbing",
+            "handyman_volunteers",
+        ]
+        act(ctx, staff, no, "refer", resource="plumbing")
+    with app.db.session() as s:
+        ctx = app.context(s)
+        assert "refer" not in matter(ctx, staff, no).allowed  # with a provider now
+    assert referral(app, no).resource_code == "plumbing"
+    assert any("邻里水电维修队 来办" in m for m in chat("demo:resident1").inbox())
+    assert any("转介任务" in m for m in chat(PLUMBING).inbox())
