@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from core.errors import NotFoundError, PermissionDenied
 from core.messages import Reply
 from data.services import ServiceContext
-from data.services.activities import cancel, create, find_for, mark_attendance, params, roster, sign_up
+from data.services.activities import cancel, create, find_for, params, sign_up
+from data.services.attendance import mark_attendance, roster
 from data.services.handling import audit
 from handlers.base import Result, Turn, done, handler
 
