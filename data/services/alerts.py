@@ -45,8 +45,13 @@ def send_task(
     event_id: int | str,
     params: dict[str, str] | None = None,
 ) -> None:
-    """Push a task (new, escalated or reopened) to the staff member who must accept it."""
+    """Push a task (new, escalated or reopened) to the staff member who must accept it; a request some
+    service resources serve lists them, numbered, for 转介 N 序号 (菜单式服务)."""
     key = "leader.message_task" if ticket.kind == "message" else "leader.new_task"
+    options = _options_for(ctx, ticket, staff_id)
+    if options:
+        key = "leader.new_task_resources"
+        params = {**(params or task_params(ctx, ticket)), "options": options}
     tell_staff(ctx, ticket, staff_id, "new_task", key, event_id, params, ACCEPT_CHOICE)
 
 
@@ -68,22 +73,15 @@ def options_text(ctx: ServiceContext, resources: list[Resource]) -> str:
     return "；".join(lines)
 
 
-def suggest_resources(ctx: ServiceContext, ticket: Ticket, staff_id: int, event_id: int | str) -> bool:
-    """With a new task: the resources that could meet it, so the leader can refer it (菜单式服务)."""
+def _options_for(ctx: ServiceContext, ticket: Ticket, staff_id: int) -> str:
+    """The numbered resources a task's holder may refer it to ('' for emergencies, messages, providers)."""
+    if ticket.urgent or ticket.kind != "request":
+        return ""
     found = suggestions(ctx, ticket)
+    if not found:
+        return ""
     staff = ctx.session.get(Staff, staff_id)
-    if not found or staff is None or staff.role == "provider" or ticket.urgent or ticket.kind != "request":
-        return False
-    notify(
-        ctx,
-        kind="refer_suggest",
-        key="refer.suggest",
-        params={"ticket_no": ticket.public_no, "options": options_text(ctx, found)},
-        staff_id=staff_id,
-        ticket=ticket,
-        event_id=event_id,
-    )
-    return True
+    return options_text(ctx, found) if staff is not None and staff.role != "provider" else ""
 
 
 def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:

@@ -12,7 +12,7 @@ from core.errors import PermissionDenied
 from data import workflow
 from data.models import Household, Staff, Ticket, TicketEvent, Unit
 from data.services import ServiceContext
-from data.services.alerts import alert_emergency, check_cluster, send_task, suggest_resources, tell_staff
+from data.services.alerts import alert_emergency, check_cluster, send_task, tell_staff
 from data.services.directory import community_staff, grid_worker_of, leader_of_unit
 
 
@@ -144,6 +144,5 @@ def _notify_new(ctx: ServiceContext, ticket: Ticket, assignee: Staff | None, eve
         alert_emergency(ctx, ticket, event_id)
     elif assignee is not None:
         send_task(ctx, ticket, assignee.id, event_id)
-        suggest_resources(ctx, ticket, assignee.id, event_id)
     if ticket.needs_verification and assignee is not None:
         tell_staff(ctx, ticket, assignee.id, "verify", "leader.verify_caller", event_id)

@@ -45,6 +45,6 @@ def test_offer_opens_a_ticket_the_leader_can_refer(app, chat) -> None:  # type: 
     readback = resident.say("1")
     assert "老年助餐送餐" in readback and "3 栋 2 单元 502" in readback
     no = re.search(r"单号 (\d{6})", resident.say("1")).group(1)
-    assert any(f"单号 {no} 可以转介：1 幸福里老年食堂" in m for m in leader.inbox())
+    assert any(f"新任务：单号 {no}" in m and "可以转介：1 幸福里老年食堂" in m for m in leader.inbox())
     assert "已转介给 幸福里老年食堂" in leader.say(f"转介 {no} 1")
     assert any("幸福里老年食堂 来办" in m for m in resident.inbox())

@@ -28,7 +28,8 @@ def referral(app, no: str) -> Referral:  # type: ignore[no-untyped-def]
 def test_report_refer_accept_resolve_rate(app, chat) -> None:  # type: ignore[no-untyped-def]
     no = file_ticket(chat)
     leader, resident, provider = chat("demo:leader1"), chat("demo:resident1"), chat(VOLUNTEERS)
-    suggestion = [m for m in leader.inbox() if "可以转介" in m]
+    suggestion = [m for m in leader.inbox() if "可以转介" in m]  # in the task message itself
+    assert suggestion and f"新任务：单号 {no}" in suggestion[0]
     assert suggestion and "1 邻里水电维修队" in suggestion[0] and "2 党员便民维修志愿队" in suggestion[0]
     assert "没有找到" in provider.say(f"接单 {no}")  # not referred to it yet
     assert "已转介给 党员便民维修志愿队" in leader.say(f"转介 {no} 2")
