@@ -17,13 +17,14 @@ Handlers (handlers/*) carry out the action and choose the next state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.commands import menu_action, parse_command
+from bot.commands import activity_words, menu_action, parse_command
 from core.conversation import Actor, DialogueState, State
 from core.messages import Choice, Reply, picked
 from handlers.menus import main_menu
+from nlu.asking import asks_for_service
 from nlu.types import Parse
 
 PASS = ""  # not an answer to the pending question: handle the message as a new request
@@ -147,6 +148,8 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     State.LEADER_TASK: ((new_request, PASS), (anything, RETRY)),
     State.BIND: ((anything, "bind.input"),),
     State.OFFER_PERSON: ((yes, "message.leave"), (no, "help.menu"), (anything, PASS)),
+    State.SERVICE_OFFER: ((yes, "service.request"), (no, "help.menu"), (anything, PASS)),
+    State.ACTIVITY_OFFER: ((yes, "activity.sign_up"), (no, "help.menu"), (anything, PASS)),
     State.SAFETY_CHECK: (
         (yes, "safety.confirmed"),
         (no, "safety.declined"),
@@ -156,7 +159,15 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     ),
 }
 SAFETY_ANSWERS = ("safety.confirmed", "safety.declined", "safety.no_answer", "safety.unclear")
-NOT_RESUMED = (State.IDLE, State.RATE, State.BIND, State.SAFETY_CHECK)  # nothing to ask again
+# Nothing to ask again (an offer made after answering a question about services is not repeated).
+NOT_RESUMED = (
+    State.IDLE,
+    State.RATE,
+    State.BIND,
+    State.SAFETY_CHECK,
+    State.SERVICE_OFFER,
+    State.ACTIVITY_OFFER,
+)
 # Reports a new report may interrupt (a report of the same thing restates the pending one instead).
 REPORTING = (State.REPORT_CONFIRM, State.REPORT_FIX, State.REPORT_ADDRESS, State.REPORT_CLARIFY)
 
@@ -200,6 +211,9 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
     button = menu_action(parse.text)
     if button is not None:
         return Action(button, switch=waiting)
+    signing = activity_words(parse.text)
+    if signing is not None:  # 报名 / 取消报名 [活动号]
+        return Action(signing[0], {"arg": signing[1]} if signing[1] else {}, switch=waiting)
     if state.name != State.IDLE:
         action = answer(state, parse, key)
         if action is not None:
@@ -213,6 +227,10 @@ def _new_request(
 ) -> Action:
     if key:
         return _chosen(picked(main_menu(actor), key)) or Action("help.not_understood")
+    if parse.intent in SERVICE_INTENTS and not parse.urgent and asks_for_service(parse.normalized):
+        # 「有没有送饭的」: answered from the resource list; what it would otherwise be, when none fits
+        fallback = _new_request(state, _plain(parse), actor, key, threshold).name
+        return Action("service.ask", {"fallback": fallback})
     if parse.intent == "report" and _unsure(parse, threshold):
         return Action("report.clarify")
     if parse.intent in ("out_of_scope", "help") and parse.complaint:
@@ -220,6 +238,14 @@ def _new_request(
     if parse.intent == "out_of_scope" and parse.confidence < threshold:
         return Action("help.not_understood")  # unsure what it is: ask again, then a person
     return Action(INTENT_ACTIONS.get(parse.intent, "help.not_understood"))
+
+
+SERVICE_INTENTS = ("report", "out_of_scope")
+
+
+def _plain(parse: Parse) -> Parse:
+    """The same parse, as if it were not a question about services (for the fallback action)."""
+    return replace(parse, normalized="")
 
 
 def _safety_answer(state: DialogueState, parse: Parse, key: str | None) -> Action:

@@ -44,6 +44,7 @@ class ServerSettings:
 class PathSettings:
     var_dir: str = "var"
     catalog: str = "data/catalog/demands.yaml"
+    resources: str = "data/catalog/resources.yaml"
     strings: str = "bot/strings/zh-CN.yaml"
     nlu_training: str = "nlu/training"
     nlu_model_cache: str = "var/cache/nlu-model.pkl"
@@ -142,6 +143,8 @@ class DeadlineSettings:
     emergency_ack_target_minutes: float = 30
     rating_timeout_hours: float = 72
     scheduler_interval_seconds: float = 60
+    referral_accept_hours: float = 12  # a provider accepts a referred ticket within this
+    activity_reminder_hours: float = 24  # residents signed up are reminded this long before
 
     def accept_hours(self, tier: int) -> float:
         return float(getattr(self, f"tier{tier}_accept_hours"))

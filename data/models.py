@@ -83,7 +83,8 @@ class Resident(Base):
 
 
 class Staff(Base):
-    """A role holder: unit leader 联户长, grid worker 网格员, community staff or duty contact."""
+    """A role holder: unit leader 联户长, grid worker 网格员, community staff, duty contact, or a service
+    provider (a resource of data/catalog/resources.yaml, acting on the tickets referred to it)."""
 
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +97,7 @@ class Staff(Base):
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; workbench sign-in
+    resource_code: Mapped[str | None] = mapped_column(String(48))  # role provider: its resources.yaml code
 
 
 class Identity(Base):
@@ -377,3 +379,57 @@ class Open311Request(Base):
     address_string: Mapped[str] = mapped_column(String(300), default="")
     media_url: Mapped[str] = mapped_column(String(500), default="")
     resident_matched: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Referral(Base):
+    """A ticket referred (转介) to a service resource; the provider accepts, resolves or returns it."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_provider_status", "provider_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    resource_code: Mapped[str] = mapped_column(String(48), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    referred_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    status: Mapped[str] = mapped_column(String(16))  # referred | accepted | resolved | returned
+    referred_at: Mapped[datetime] = mapped_column(DateTime)
+    accept_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rating: Mapped[int | None] = mapped_column(Integer)  # the resident's rating of this service
+
+
+class Activity(Base):
+    """A unit or community activity (活动) residents in its scope sign up for."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_no: Mapped[str] = mapped_column(String(12), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    place: Mapped[str] = mapped_column(String(100))
+    capacity: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(16))  # unit | grid | community
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+
+
+class ActivitySignup(Base):
+    """One resident's place at an activity: signed (has a place), waitlist, or cancelled."""
+
+    __tablename__ = "activity_signups"
+    __table_args__ = (UniqueConstraint("activity_id", "resident_id", name="uq_activity_signup"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    attended: Mapped[bool | None] = mapped_column(Boolean)

@@ -1,6 +1,7 @@
 """One module per action; importing this package registers every handler."""
 
 from handlers import (  # noqa: F401
+    activities,
     binding,
     cancel,
     emergency,
@@ -12,6 +13,7 @@ from handlers import (  # noqa: F401
     rate,
     report,
     safety,
+    services,
     status,
     urge,
 )
