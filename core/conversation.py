@@ -26,6 +26,9 @@ class State(StrEnum):
     BIND = "bind"
     OFFER_PERSON = "offer_person"  # 「要我把您的话转给联户长吗？」 after two messages we could not help with
     SAFETY_CHECK = "safety_check"  # 「您现在有危险吗？」 asked before anything else is done
+    NOTICE_CONFIRM = "notice_confirm"  # a notice or consultation read back to its sender: 1 sends it
+    NOTICE_ACK = "notice_ack"  # a pushed notice: 「收到请回 1」
+    NOTICE_VOTE = "notice_vote"  # a pushed consultation: the options by number
 
     @classmethod
     def parse(cls, name: str | None) -> State:

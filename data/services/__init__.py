@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from core.catalog import DemandCatalog
 from core.render import StringCatalog
-from core.settings import AlertSettings, DeadlineSettings, EmergencySettings, OutboxSettings, Settings
+from core.settings import (
+    AlertSettings,
+    DeadlineSettings,
+    EmergencySettings,
+    NoticeSettings,
+    OutboxSettings,
+    Settings,
+)
 from data.clock import Clock
 
 
@@ -24,6 +31,8 @@ class ServiceContext:
     emergency: EmergencySettings
     alerts: AlertSettings
     outbox: OutboxSettings
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
+    timezone: str = "Asia/Shanghai"
 
     @classmethod
     def build(
@@ -35,7 +44,18 @@ class ServiceContext:
         settings: Settings,
     ) -> ServiceContext:
         s = settings
-        return cls(session, clock, catalog, strings, s.deadlines, s.emergency, s.alerts, s.outbox)
+        return cls(
+            session,
+            clock,
+            catalog,
+            strings,
+            s.deadlines,
+            s.emergency,
+            s.alerts,
+            s.outbox,
+            s.notices,
+            s.timezone,
+        )
 
     def words(self, key: str, **params: object) -> str:
         """A catalog sentence filled in, as plain text."""

@@ -11,6 +11,7 @@ from data import workflow
 from data.models import Ticket
 from data.services import ServiceContext
 from data.services.alerts import alert_emergency
+from data.services.consultations import close_due
 from data.services.handling import escalate, tell_residents, transition
 from data.services.tickets import set_due
 
@@ -20,6 +21,7 @@ class SchedulerReport:
     escalated: list[str] = field(default_factory=list)
     realerted: list[str] = field(default_factory=list)
     closed_unrated: list[str] = field(default_factory=list)
+    consultations_closed: list[int] = field(default_factory=list)
 
 
 def run_due(ctx: ServiceContext) -> SchedulerReport:
@@ -52,6 +54,7 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
         event_id = transition(ctx, None, ticket, workflow.CLOSED, ctx.words("note.closed_unrated"))
         tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
         report.closed_unrated.append(ticket.public_no)
+    report.consultations_closed = close_due(ctx)
     ctx.session.flush()
     return report
 
