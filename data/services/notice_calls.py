@@ -30,6 +30,8 @@ class CallJob:
     text: str
     options: tuple[str, ...]
     attempt: int
+    resident_id: int
+    household_id: int
 
 
 def within_hours(hours: str, now_utc: datetime, timezone: str) -> bool:
@@ -75,6 +77,8 @@ def claim_calls(ctx: ServiceContext, limit: int) -> list[CallJob]:
                 notice.text,
                 tuple(notice.options),
                 receipt.call_attempts,
+                person.id,
+                receipt.household_id,
             )
         )
     ctx.session.flush()
