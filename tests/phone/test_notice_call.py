@@ -61,7 +61,7 @@ def test_lianhu_calls_reads_the_notice_and_records_key_1(
     )
     caller = NoticeCaller(hotline, endpoint)
     try:
-        time.sleep(0.5)
+        phone.command("reginfo")  # answers once the phone is up
         assert line.run(caller.run_once()) == 1
         record = wait_until(lambda: next(iter(caller.live.values()), None), 10, "the call to start")
         wait_until(lambda: record.answered_at or caller.records, 15, "the phone to answer")
