@@ -163,6 +163,7 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
         (anything, RETRY),
     ),
     State.NOTICE_ACK: ((received, "notice.ack"), (anything, PASS)),
+    State.NOTICE_VOTE: ((anything, PASS),),  # a key picks an option; words are a new request
     State.SAFETY_CHECK: (
         (yes, "safety.confirmed"),
         (no, "safety.declined"),
