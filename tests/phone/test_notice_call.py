@@ -56,27 +56,36 @@ def test_lianhu_calls_reads_the_notice_and_records_key_1(
             .values(call_state="")
         )
     phone, port = answering_phone(tmp_path / "phone")
-    hotline, endpoint, _ = start_line(
-        app, voice_service, line, outbound_uri=f"sip:{{number}}@127.0.0.1:{port}"
+    hotline, endpoint, uri = start_line(
+        app, voice_service, line, outbound_uri=f"sip:{{number}}@127.0.0.1:{port}", max_calls=2
     )
     caller = NoticeCaller(hotline, endpoint)
+    incoming = Phone(tmp_path / "incoming", "13800000301", silence(20))  # 李建国 calls in meanwhile
     try:
         phone.command("reginfo")  # answers once the phone is up
         assert line.run(caller.run_once()) == 1
         record = wait_until(lambda: next(iter(caller.live.values()), None), 10, "the call to start")
         wait_until(lambda: record.answered_at or caller.records, 15, "the phone to answer")
         assert record.answered_at, (caller.records, phone.log()[-2000:])
+        assert caller.free_slots() == 0  # max_calls 2: one outbound call leaves the last slot to callers
+        dialed = time.monotonic()
+        incoming.dial(uri)  # an incoming call during the outbound call is still answered
+        answered_in = wait_until(lambda: hotline.live and time.monotonic(), 10, "the incoming call") - dialed
+        wait_until(lambda: any(r.said for r in hotline.live.values()), 10, "the incoming greeting")
+        incoming.hangup()
         time.sleep(max(0.0, record.answered_at + record.prompt_seconds - 1.0 - time.monotonic()))
         phone.press("1")
         wait_until(lambda: caller.records, 20, "the call to end")
     finally:
         line.run(caller.stop())
         line.run(endpoint.stop())
-        phone.hangup() if phone.proc and phone.proc.poll() is None else None
-        phone.wait(10)
+        for p in (phone, incoming):
+            p.hangup() if p.proc and p.proc.poll() is None else None
+            p.wait(10)
     done = caller.records[0]
     assert done.result == "answered" and done.keys[:1] == ["1"], phone.log()[-2000:]
     assert done.dial_to_first_audio_s < 1.5
+    assert answered_in < 5  # from starting the baresip CLI (a process start) to the call flow running
     with app.db.session() as s:
         receipt = s.get(NoticeReceipt, done.receipt_id)
         assert receipt is not None and receipt.acknowledged_via == "phone" and receipt.answered_at is not None
