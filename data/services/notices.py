@@ -225,13 +225,17 @@ def send(
         if home in callable_homes:
             due = now if (not by_home.get(home) or home in voice_homes) else later
             calls_now += due == now
+        own = home == actor.household_id  # the sender's own household knows already
+        if own and due == now:
+            calls_now -= 1
         receipts.append(
             {
                 "notice_id": notice.id,
                 "household_id": home,
                 "channels": by_home.get(home, 0),
-                "acknowledged_via": "",
-                "call_state": "due" if due else "",
+                "acknowledged_at": now if own else None,
+                "acknowledged_via": "sender" if own else "",
+                "call_state": "due" if due and not own else "",
                 "call_due_at": due,
                 "call_attempts": 0,
                 "call_result": "",

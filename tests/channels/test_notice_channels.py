@@ -103,4 +103,4 @@ def test_notice_and_vote_over_wechat(client: TestClient, wechat_app: App, record
     result = sent_to(recorder, "oWang")[-1]
     assert "议事结果" in result and "换 0 票，不换 1 票" in result
     figures = reply_text(wechat_post(client, wx.text("oLeader1", "通知 1 情况", 8008)))
-    assert "消息送到 2 户" in figures and "确认收到 1 户" in figures
+    assert "消息送到 2 户" in figures and "确认收到 2 户" in figures

@@ -99,4 +99,4 @@ def test_lianhu_calls_reads_the_notice_and_records_key_1(
     )
     assert "通知" in heard and "再听一遍" in heard and ("十二" in heard or "12" in heard), heard
     figures = leader.say("通知 1 情况")
-    assert "确认收到 1 户" in figures and "接听 1 户" in figures and "3 栋 2 单元 502" not in figures, figures
+    assert "确认收到 2 户" in figures and "接听 1 户" in figures and "3 栋 2 单元 502" not in figures, figures
