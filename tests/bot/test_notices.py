@@ -107,7 +107,9 @@ def test_stop_calls_is_kept_and_respected(app: App, chat) -> None:  # type: igno
     assert receipts(app, 1)["601"].call_state == "due"
     with app.db.session() as s:
         jobs = claim_calls(app.context(s), 100)
-    assert "13800000502" not in {j.number for j in jobs} and len(jobs) == 9  # 301 has a channel, 101 is the sender
+    assert (
+        "13800000502" not in {j.number for j in jobs} and len(jobs) == 9
+    )  # 301 has a channel, 101 is the sender
 
 
 def test_calls_retried_within_hours_and_not_outside(app: App, chat, clock) -> None:  # type: ignore[no-untyped-def]
