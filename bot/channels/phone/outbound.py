@@ -72,7 +72,7 @@ class NoticeCaller:
             0,
             min(
                 phone.outbound_max_calls - self.active,
-                phone.max_calls - self.hotline.active - self.active - 1,
+                self.hotline.max_calls - self.hotline.active - self.active - 1,
             ),
         )
 
