@@ -28,6 +28,9 @@ class State(StrEnum):
     SAFETY_CHECK = "safety_check"  # 「您现在有危险吗？」 asked before anything else is done
     ACTIVITY_OFFER = "activity_offer"  # an activity was announced: 1 报名
     SERVICE_OFFER = "service_offer"  # 「要帮您登记，请联户长转介吗？」 after answering from the resource list
+    NOTICE_CONFIRM = "notice_confirm"  # a notice or consultation read back to its sender: 1 sends it
+    NOTICE_ACK = "notice_ack"  # a pushed notice: 「收到请回 1」
+    NOTICE_VOTE = "notice_vote"  # a pushed consultation: the options by number
 
     @classmethod
     def parse(cls, name: str | None) -> State:

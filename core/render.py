@@ -188,7 +188,9 @@ class OutMessage:
 
 def says_choices(text: str, choices: tuple[tuple[str, str], ...]) -> bool:
     """The sentence already says every option ("满意请按 1…")."""
-    return all(f"按 {d}" in text or f"按{d}" in text for d, _ in choices)
+    return all(
+        any(f"{verb} {d}" in text or f"{verb}{d}" in text for verb in ("按", "回")) for d, _ in choices
+    )
 
 
 class Renderer:

@@ -129,6 +129,8 @@ class PhoneSettings:
     agi_listen: str = "127.0.0.1:4573"
     end_silence_ms: int = 600
     early_recognition_ms: int = 250
+    outbound_uri: str = "sip:{number}@127.0.0.1"  # where an outbound call to a resident's number goes
+    outbound_max_calls: int = 4  # outbound calls at once; incoming calls always keep their slots
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,23 @@ class OutboxSettings:
     max_attempts: int = 8
     backoff_base_seconds: float = 5
     poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """Notices (通知) and consultations (议事协商) sent by leaders, grid workers and staff."""
+
+    max_chars: int = 300
+    per_sender_per_day: int = 10  # notices and consultations one sender may start in 24 hours
+    votes_per: str = "household"  # household | resident
+    consult_default_hours: float = 72  # closing time when none is said
+    call_after_minutes: float = 120  # not acknowledged this long after sending: phone
+    call_attempts: int = 3  # attempts per household (unanswered or busy is tried again)
+    call_spacing_minutes: float = 30
+    call_hours: str = "08:00-20:00"  # local time; outside it nobody is called
+    call_ring_seconds: float = 30  # ringing this long without an answer counts as no answer
+    call_repeats: int = 2  # times the notice is read again on 9 (or on silence)
+    poll_seconds: float = 5.0  # how often the caller looks for calls due
 
 
 @dataclass(frozen=True)
@@ -253,6 +272,7 @@ class Settings:
     emergency: EmergencySettings = field(default_factory=EmergencySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)
     open311: Open311Settings = field(default_factory=Open311Settings)

@@ -79,6 +79,7 @@ class Resident(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
     prefers_voice: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_notice_calls: Mapped[bool] = mapped_column(Boolean, default=False)  # 「不要再打了」 (kept)
     household: Mapped[Household] = relationship()
 
 
@@ -433,3 +434,61 @@ class ActivitySignup(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Notice(Base):
+    """A notice (通知) or consultation (议事协商, with options) sent to a scope of households."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # notice | consult
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    sender_staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    sender_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    text: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(String(12))  # unit | grid | building | community
+    scope_ref: Mapped[str] = mapped_column(String(32))  # unit/grid/community id, or the building
+    options: Mapped[list[Any]] = mapped_column(JSON, default=list)  # consultation option labels
+    per_resident: Mapped[bool] = mapped_column(Boolean, default=False)  # one vote per resident
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class NoticeReceipt(Base):
+    """Where one notice stands with one household: channels, acknowledgement, phone calls."""
+
+    __tablename__ = "notice_receipts"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "household_id", name="uq_notice_household"),
+        Index("ix_notice_calls_due", "call_state", "call_due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    channels: Mapped[int] = mapped_column(Integer, default=0)  # channel messages queued
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_via: Mapped[str] = mapped_column(String(16), default="")
+    # "" (no call) | due | dialing | answered | failed (attempts used up) | cancelled
+    call_state: Mapped[str] = mapped_column(String(12), default="")
+    call_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    call_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    called_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    call_result: Mapped[str] = mapped_column(
+        String(16), default=""
+    )  # last: answered | busy | no_answer | error
+
+
+class NoticeVote(Base):
+    """One vote in a consultation: per household (voter "h<id>") or per resident ("r<id>")."""
+
+    __tablename__ = "notice_votes"
+    __table_args__ = (UniqueConstraint("notice_id", "voter", name="uq_notice_voter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    voter: Mapped[str] = mapped_column(String(16))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    choice: Mapped[str] = mapped_column(String(4))
+    via: Mapped[str] = mapped_column(String(16), default="")
+    at: Mapped[datetime] = mapped_column(DateTime)

@@ -9,6 +9,7 @@ from handlers import (  # noqa: F401
     human,
     leader,
     message,
+    notices,
     picking,
     rate,
     report,

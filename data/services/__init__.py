@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from core.catalog import DemandCatalog
 from core.render import StringCatalog
-from core.settings import AlertSettings, DeadlineSettings, EmergencySettings, OutboxSettings, Settings
+from core.settings import (
+    AlertSettings,
+    DeadlineSettings,
+    EmergencySettings,
+    NoticeSettings,
+    OutboxSettings,
+    Settings,
+)
 from data.clock import Clock
 from data.resources import ResourceCatalog
 
@@ -28,6 +35,7 @@ class ServiceContext:
     alerts: AlertSettings
     outbox: OutboxSettings
     resources: ResourceCatalog = field(default_factory=ResourceCatalog)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
     timezone: str = "Asia/Shanghai"  # how times are written (residents, Open311, webhooks)
 
     @classmethod
@@ -51,6 +59,7 @@ class ServiceContext:
             s.alerts,
             s.outbox,
             resources or ResourceCatalog(),
+            s.notices,
             s.timezone,
         )
 

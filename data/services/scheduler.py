@@ -12,6 +12,7 @@ from data.models import Ticket
 from data.services import ServiceContext
 from data.services.activities import remind_due
 from data.services.alerts import alert_emergency
+from data.services.consultations import close_due
 from data.services.handling import escalate, tell_residents, transition
 from data.services.tickets import set_due
 
@@ -22,6 +23,7 @@ class SchedulerReport:
     realerted: list[str] = field(default_factory=list)
     closed_unrated: list[str] = field(default_factory=list)
     reminded: list[str] = field(default_factory=list)  # activities whose sign-ups were reminded
+    consultations_closed: list[int] = field(default_factory=list)
 
 
 def run_due(ctx: ServiceContext) -> SchedulerReport:
@@ -55,6 +57,7 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
         tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
         report.closed_unrated.append(ticket.public_no)
     report.reminded = remind_due(ctx)
+    report.consultations_closed = close_due(ctx)
     ctx.session.flush()
     return report
 
