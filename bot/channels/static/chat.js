@@ -50,8 +50,14 @@
     div.className = "msg " + who + (extra ? " " + extra : "");
     div.textContent = text;
     messages.appendChild(div);
-    log.scrollTop = log.scrollHeight;
+    keepInView(div);
     return div;
+  }
+
+  function keepInView(el) {
+    const r = el.getBoundingClientRect(), v = log.getBoundingClientRect();
+    if (r.bottom > v.bottom) log.scrollTop += r.bottom - v.bottom + 8;
+    if (r.top < v.top) log.scrollTop -= v.top - r.top + 8;
   }
 
   // The sentence without its numbered choices when the choices are shown as buttons.
@@ -150,6 +156,7 @@
       audio.play().then(played).catch(() => {});
     });
     messages.appendChild(b);
+    keepInView(b);
   }
 
   async function speak(replies) {
@@ -320,6 +327,7 @@
   // Permission denied or no microphone: say so plainly and open the typing path (digits work too).
   function micRefused() {
     tapMode = false;
+    mic.textContent = S.web_hold;
     status(S.web_mic_denied);
     add(S.web_mic_denied, "bot", "note");
     input.focus();
