@@ -49,7 +49,7 @@ MAX_STREAM_SECONDS = 300.0  # EventSource reconnects by itself, with Last-Event-
 
 
 def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
-    words = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
+    words: dict[str, Any] = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
     words["hello"] = app.strings.text("greet.hello") + app.strings.text("help.intro")
     words["page"] = page_words(app)
     page = (STATIC / "chat.html").read_text(encoding="utf-8")
@@ -67,7 +67,9 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
     @api.get("/chat/manifest.webmanifest")
     async def chat_manifest() -> Response:
         """What 「添加到主屏幕」 installs: the name, the large icon, and /chat (the token stays on the phone)."""
-        return Response(manifest, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"})
+        return Response(
+            manifest, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"}
+        )
 
     @api.post("/api/voice")
     async def voice(request: Request) -> JSONResponse:
@@ -141,7 +143,8 @@ async def _stream(app: App, request: Request, ident_id: int, last: int) -> Async
 
 def page_words(app: App) -> dict[str, str]:
     """The page's own screen-only labels (catalog section `web`)."""
-    return {k.split(".", 1)[1]: app.strings.text(k) for k in app.strings.keys() if k.startswith("web.")}
+    keys = [k for k in app.strings.keys() if k.startswith("web.")]  # noqa: SIM118 - a catalog, not a dict
+    return {k.split(".", 1)[1]: app.strings.text(k) for k in keys}
 
 
 def web_manifest(app: App) -> dict[str, Any]:

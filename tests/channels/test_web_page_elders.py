@@ -120,7 +120,11 @@ def scan(page: Any, state: str, counts: dict[str, Any]) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     violations = Axe().run(page).response["violations"]
-    bad = [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
     counts[state] = {"violations": len(violations), "serious_or_critical": len(bad)}
     assert not bad, f"{state}: {bad}"
 
@@ -137,7 +141,9 @@ def push(app: App, ref: str, body: str, choices: tuple[tuple[str, str], ...] = (
         ident = find_identity(app.context(s), ref)
         assert ident is not None
         text = OutMessage(body, (), choices).text
-        s.add(PushedMessage(identity_id=ident.id, created_at=app.clock.now(), text=text, choices=list(choices)))
+        s.add(
+            PushedMessage(identity_id=ident.id, created_at=app.clock.now(), text=text, choices=list(choices))
+        )
 
 
 def test_latest_answer_readable_with_choices_and_no_serious_axe_violations(
@@ -151,11 +157,17 @@ def test_latest_answer_readable_with_choices_and_no_serious_axe_violations(
         page.context.grant_permissions(["microphone"])
         # greeting, and the invitation link's two pictures of 「添加到主屏幕」
         assert page.locator("#install").is_visible()
-        assert page.evaluate("[...document.querySelectorAll('#install img')].every((i) => i.naturalWidth > 0)")
+        assert page.evaluate(
+            "[...document.querySelectorAll('#install img')].every((i) => i.naturalWidth > 0)"
+        )
         assert words.text("web.install_step2") in page.inner_text("#install")
         scan(page, f"greeting-{tag}", counts)
         shot(page, f"greeting-{tag}", tmp_path)
-        for state, text in [("menu", "你好"), ("out-of-scope", "帮我订一张去北京的火车票"), ("readback", "我家水管漏水了")]:
+        for state, text in [
+            ("menu", "你好"),
+            ("out-of-scope", "帮我订一张去北京的火车票"),
+            ("readback", "我家水管漏水了"),
+        ]:
             say(page, text)
             g = check_latest_answer(page)
             scan(page, f"{state}-{tag}", counts)
@@ -183,7 +195,9 @@ def test_latest_answer_readable_with_choices_and_no_serious_axe_violations(
 ZOOMED = [((195, 422), "zoom200-390x844"), ((180, 320), "zoom200-360x640"), ((844, 390), "landscape-844x390")]
 
 
-def test_usable_at_200_percent_zoom_and_in_landscape(app: App, live: LiveServer, browser: Any, tmp_path: Path) -> None:
+def test_usable_at_200_percent_zoom_and_in_landscape(
+    app: App, live: LiveServer, browser: Any, tmp_path: Path
+) -> None:
     """200 % page zoom of a phone is the same CSS layout as a viewport half as wide and high."""
     counts: dict[str, Any] = {}
     for size, name in ZOOMED:
@@ -205,7 +219,11 @@ def test_usable_at_200_percent_zoom_and_in_landscape(app: App, live: LiveServer,
         last = page.locator("#choices button").last
         last.scroll_into_view_if_needed()
         box = last.bounding_box()
-        assert box is not None and box["y"] + box["height"] <= g["log"][1] + 1 and box["x"] + box["width"] <= size[0] + 1
+        assert (
+            box is not None
+            and box["y"] + box["height"] <= g["log"][1] + 1
+            and box["x"] + box["width"] <= size[0] + 1
+        )
         last.tap()  # and it works
         page.wait_for_function("document.querySelectorAll('#messages .msg.bot').length > 2")
         scan(page, name, counts)
@@ -286,7 +304,11 @@ def test_offline_message_is_kept_and_sent_once_on_reconnect(
     page.wait_for_function("/单号 \\d+/.test(document.getElementById('messages').innerText)", timeout=20000)
     with app.db.session() as s:
         for item in [*kept, *later]:
-            n = s.scalar(select(func.count()).select_from(ProcessedMessage).where(ProcessedMessage.msg_id == item["id"]))
+            n = s.scalar(
+                select(func.count())
+                .select_from(ProcessedMessage)
+                .where(ProcessedMessage.msg_id == item["id"])
+            )
             assert n == 1, item
     context.close()
 
