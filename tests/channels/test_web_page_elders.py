@@ -335,3 +335,57 @@ def test_web_app_manifest_is_served_and_valid(app: App, live: LiveServer, browse
     page.wait_for_function("window.lianhuReady === true")
     say(page, "你好")
     page.context.close()
+
+
+def test_page_runs_under_a_strict_content_security_policy(app: App, live: LiveServer, browser: Any) -> None:
+    """No inline scripts or styles of the page's own (the one strings line is allowed by its hash)."""
+    import base64
+    import hashlib
+    import re
+
+    html = httpx.get(f"{live.url}/chat").text
+    inline = re.search(r"<script>(.*?)</script>", html, re.S)
+    allowed = (
+        f" 'sha256-{base64.b64encode(hashlib.sha256(inline.group(1).encode()).digest()).decode()}'"
+        if inline
+        else ""
+    )
+    policy = f"default-src 'self'; script-src 'self'{allowed}; style-src 'self'; img-src 'self'; media-src 'self' blob: data:"
+    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    context.add_init_script(
+        "window.cspViolations = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        "localStorage.setItem('lianhu.read', 'off')"
+    )
+
+    def strict(route: Any) -> None:
+        resp = route.fetch()
+        route.fulfill(response=resp, headers={**resp.headers, "content-security-policy": policy})
+
+    page = context.new_page()
+    page.route(re.compile(r"/chat(\?.*)?$"), strict)
+    page.goto(f"{live.url}/chat?token={web_token(app, 'demo:resident1')}")
+    page.wait_for_function("() => window.lianhuReady === true")
+    say(page, "你好")
+    page.locator("#choices button").first.tap()
+    page.wait_for_function("() => document.querySelectorAll('#messages .msg.bot').length > 3")
+    page.tap("#mic")  # refused here: the note path
+    page.wait_for_selector(".msg.note")
+    assert page.evaluate("() => window.cspViolations") == []
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "choices"),
+    [
+        ("水管漏水已经办好了，您满意吗？", (("1", "满意"), ("2", "不满意"))),
+        ("满意请按 1，不满意按 2。", (("1", "满意"), ("2", "不满意"))),
+        ("已接单。", ()),
+    ],
+)
+def test_pushed_messages_carry_their_sentence_without_the_numbered_choices(
+    body: str, choices: tuple[tuple[str, str], ...]
+) -> None:
+    from bot.channels.web import _body
+
+    assert _body(OutMessage(body, (), choices).text, [list(c) for c in choices]) == body
