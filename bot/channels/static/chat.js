@@ -257,7 +257,7 @@
       return await resp.json();
     } catch (e) {
       if (e.message === "unauthorized") throw e;
-      if (/^HTTP 4/.test(e.message)) {  // refused for good: do not retry forever
+      if (/^HTTP 4/.test(e.message) && !/^HTTP (408|429)/.test(e.message)) {  // refused for good: no retry
         saveOutbox(outbox().filter((it) => it.id !== item.id));
         return { replies: [] };
       }
