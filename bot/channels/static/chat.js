@@ -357,6 +357,10 @@
   }
 
   function micLeave() {
+    if (starting && !recorder) {  // e.g. the permission prompt took the finger away: go on as a tap
+      tapMode = true;
+      return;
+    }
     if (!tapMode) stopRecording();
   }
 
