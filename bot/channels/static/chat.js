@@ -357,7 +357,7 @@
   }
 
   function micLeave() {
-    if (starting && !recorder) {  // e.g. the permission prompt took the finger away: go on as a tap
+    if (starting && !recorder && !stopWhenStarted) {  // e.g. the permission prompt took the finger away: go on as a tap
       tapMode = true;
       return;
     }
