@@ -25,8 +25,9 @@ PartKind = Literal["fixed", "digits", "name", "free"]
 DIGIT_PARAMS = {"ticket_no", "phone", "count", "hours", "code", "number"}
 NAME_PARAMS = {"item", "category", "status", "tier", "assignee", "actor"}
 _FORMATTER = string.Formatter()
-# Catalog sections only ever shown on a screen (the staff workbench), never spoken.
-SCREEN_ONLY = frozenset({"workbench", "open311"})
+# Catalog sections only ever shown on a screen (the staff workbench, the chat page's own labels, the
+# Open311 API), never spoken.
+SCREEN_ONLY = frozenset({"workbench", "web", "open311"})
 _DIGITS = re.compile(r"\d+")
 
 

@@ -49,8 +49,9 @@ MAX_STREAM_SECONDS = 300.0  # EventSource reconnects by itself, with Last-Event-
 
 
 def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
-    words = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
+    words: dict[str, Any] = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
     words["hello"] = app.strings.text("greet.hello") + app.strings.text("help.intro")
+    words["page"] = page_words(app)
     page = (STATIC / "chat.html").read_text(encoding="utf-8")
     page = page.replace("__STRINGS__", json.dumps(words, ensure_ascii=False)).replace(
         "__TITLE__", words["web_title"]
@@ -60,6 +61,15 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
     @api.get("/chat")
     async def chat_page() -> HTMLResponse:
         return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    manifest = json.dumps(web_manifest(app), ensure_ascii=False)
+
+    @api.get("/chat/manifest.webmanifest")
+    async def chat_manifest() -> Response:
+        """What 「添加到主屏幕」 installs: the name, the large icon, and /chat (the token stays on the phone)."""
+        return Response(
+            manifest, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"}
+        )
 
     @api.post("/api/voice")
     async def voice(request: Request) -> JSONResponse:
@@ -129,6 +139,38 @@ async def _stream(app: App, request: Request, ident_id: int, last: int) -> Async
             beat = time.monotonic()
             yield ": keep-alive\n\n"
         await asyncio.sleep(EVENT_POLL_SECONDS)
+
+
+def page_words(app: App) -> dict[str, str]:
+    """The page's own screen-only labels (catalog section `web`)."""
+    keys = [k for k in app.strings.keys() if k.startswith("web.")]  # noqa: SIM118 - a catalog, not a dict
+    return {k.split(".", 1)[1]: app.strings.text(k) for k in keys}
+
+
+def web_manifest(app: App) -> dict[str, Any]:
+    """A web app manifest: opens the signed-in chat full screen (the token is kept in the phone's storage
+    by the invitation link, so start_url carries no secret)."""
+    name = app.strings.text("channel.web_title")
+    icons = [
+        {"src": f"/static/chat/icon-{n}.png", "sizes": f"{n}x{n}", "type": "image/png", "purpose": purpose}
+        for n in (192, 512)
+        for purpose in ("any", "maskable")
+    ]
+    return {
+        "name": name,
+        "short_name": name,
+        "description": app.strings.text("web.app_description"),
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "id": "/chat",
+        "start_url": "/chat?source=home",
+        "scope": "/chat",
+        "display": "standalone",
+        "orientation": "any",
+        "background_color": "#ffffff",
+        "theme_color": "#0b4f9c",
+        "icons": icons,
+    }
 
 
 def _out(raw: Any) -> OutMessage:
