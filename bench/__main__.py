@@ -10,7 +10,7 @@ import traceback
 from typing import Any
 
 # Latency and throughput benches first: the loop bench leaves PostgreSQL checkpointing 100k rows.
-MODULES = ("nlu", "engine", "voice", "channels", "phone", "workbench", "loop", "probe")
+MODULES = ("nlu", "engine", "voice", "channels", "phone", "notices", "workbench", "open311", "loop", "probe")
 
 
 def main(argv: list[str]) -> int:

@@ -21,6 +21,7 @@ from core.render import StringCatalog
 from core.settings import Settings
 from data.clock import Clock, SystemClock
 from data.db import Database
+from data.resources import ResourceCatalog
 from data.services import ServiceContext
 from data.services.scheduler import SchedulerReport, run_due
 
@@ -143,12 +144,13 @@ def build_app(
         db.migrate()
     catalog_path = str(settings.path(settings.paths.catalog))
     catalog = DemandCatalog.load(catalog_path)
+    resources = ResourceCatalog.load(settings.path(settings.paths.resources), catalog)
     strings = StringCatalog.load(settings.path(settings.paths.strings))
     parser = parser or load_parser(settings, catalog_path)
-    engine = Engine(settings, db, parser, catalog, strings, clock)
+    engine = Engine(settings, db, parser, catalog, strings, clock, resources)
     metrics = process_metrics()
     dispatcher = Dispatcher(db, engine.renderer, clock, settings.outbox, metrics=metrics)
-    return App(
+    app = App(
         settings,
         db,
         catalog,
@@ -159,6 +161,10 @@ def build_app(
         metrics=metrics,
         guards=Guards(settings.limits),
     )
+    from bot.open311 import register_sender
+
+    register_sender(app)  # integrators' webhooks go out through every dispatcher
+    return app
 
 
 class LazyParser:
@@ -203,9 +209,10 @@ def service_context(settings: Settings, clock: Clock | None = None) -> Iterator[
     db = Database(settings.database.url, settings.database.echo, settings.root)
     db.migrate()
     catalog = DemandCatalog.load(settings.path(settings.paths.catalog))
+    resources = ResourceCatalog.load(settings.path(settings.paths.resources), catalog)
     strings = StringCatalog.load(settings.path(settings.paths.strings))
     try:
         with db.session() as session:
-            yield ServiceContext.build(session, clock or SystemClock(), catalog, strings, settings)
+            yield ServiceContext.build(session, clock or SystemClock(), catalog, strings, settings, resources)
     finally:
         db.dispose()

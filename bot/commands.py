@@ -1,4 +1,5 @@
-"""Leaders' typed commands: 我的任务 · 接单 N · 处理中 N · 办结 N 说明 · 上报 N 原因. Pure parsing."""
+"""Leaders' typed commands: 我的任务 · 接单 N · 处理中 N · 办结 N 说明 · 上报 N 原因 · 转介 N 序号;
+a service provider's 退回 N 原因. Pure parsing."""
 
 from __future__ import annotations
 
@@ -20,12 +21,30 @@ OPS = {
     "上报": "escalate",
     "转交": "escalate",
     "同意绑定": "approve_binding",
+    "转介": "refer",
+    "退回": "return",
+    "名单": "roster",  # an activity's sign-ups: 名单 活动号
+    "签到": "attend",  # who came: 签到 活动号 1 3 5
 }
 _OP_RE = "|".join(sorted(map(re.escape, OPS), key=len, reverse=True))
 _STEP = re.compile(
     rf"^\s*(?P<op>{_OP_RE})\s*(?:单号)?\s*(?P<no>[0-9A-Za-z]{{4,8}})?\s*[，,：:。\s]*(?P<note>.*?)\s*$"
 )
 _TASKS = re.compile(r"^\s*(我的)?(任务|待办|任务列表|我的任务)[。!！]?\s*$")
+# 发起活动 标题；时间；地点；人数  (a leader or staff member announces an activity)
+_NEW_ACTIVITY = re.compile(r"^\s*(发起活动|发布活动|新活动)\s*[:：]?\s*(?P<spec>.+?)\s*$")
+_SIGN = re.compile(
+    r"^\s*(?P<op>我要报名|报名|报个名|取消报名|不报名了|退出报名)\s*(?:活动)?\s*(?P<no>\d{4})?\s*[。!！]?\s*$"
+)
+SIGN_OPS = {"取消报名": "activity.cancel", "不报名了": "activity.cancel", "退出报名": "activity.cancel"}
+
+
+def activity_words(text: str) -> tuple[str, str | None] | None:
+    """报名 / 取消报名, with an optional activity number: (action, number) or None."""
+    m = _SIGN.match(text or "")
+    if not m:
+        return None
+    return SIGN_OPS.get(m.group("op"), "activity.sign_up"), m.group("no")
 
 
 # Menu buttons arrive as their labels (WeChat menu, Telegram keyboard, a resident reading the menu aloud).
@@ -51,7 +70,7 @@ def menu_action(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Command:
-    op: str  # tasks | accept | in_progress | resolve | escalate | approve_binding
+    op: str  # tasks | accept | in_progress | resolve | escalate | approve_binding | refer | return
     ticket_no: str | None = None
     note: str = ""
 
@@ -61,6 +80,9 @@ def parse_command(text: str) -> Command | None:
     text = (text or "").strip()
     if _TASKS.match(text):
         return Command("tasks")
+    m = _NEW_ACTIVITY.match(text)
+    if m:
+        return Command("create_activity", None, m.group("spec"))
     m = _STEP.match(text)
     if not m:
         return None

@@ -17,13 +17,15 @@ Handlers (handlers/*) carry out the action and choose the next state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.commands import menu_action, parse_command
+from bot.commands import activity_words, menu_action, parse_command
+from bot.notice_words import parse_draft, parse_figures, parse_vote, stop_calls
 from core.conversation import Actor, DialogueState, State
 from core.messages import Choice, Reply, picked
 from handlers.menus import main_menu
+from nlu.asking import asks_for_service
 from nlu.types import Parse
 
 PASS = ""  # not an answer to the pending question: handle the message as a new request
@@ -101,6 +103,14 @@ def anything(p: Parse, key: str | None) -> bool:
     return True
 
 
+RECEIVED = ("收到", "知道了", "晓得了", "明白了", "好的", "好")
+
+
+def received(p: Parse, key: str | None) -> bool:
+    """「收到」「知道了」 as the answer to a pushed notice."""
+    return key is None and p.normalized.strip(" 。!！，,了啦").rstrip("了") in RECEIVED or yes(p, key)
+
+
 # What an answer means in each waiting state (keys that pick an offered choice are decoded first).
 TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     State.REPORT_CONFIRM: (
@@ -147,6 +157,16 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     State.LEADER_TASK: ((new_request, PASS), (anything, RETRY)),
     State.BIND: ((anything, "bind.input"),),
     State.OFFER_PERSON: ((yes, "message.leave"), (no, "help.menu"), (anything, PASS)),
+    State.SERVICE_OFFER: ((yes, "service.request"), (no, "help.menu"), (anything, PASS)),
+    State.ACTIVITY_OFFER: ((yes, "activity.sign_up"), (no, "help.menu"), (anything, PASS)),
+    State.NOTICE_CONFIRM: (
+        (yes, "notice.send"),
+        (no, "notice.cancel"),
+        (new_request, PASS),
+        (anything, RETRY),
+    ),
+    State.NOTICE_ACK: ((received, "notice.ack"), (anything, PASS)),
+    State.NOTICE_VOTE: ((anything, PASS),),  # a key picks an option; words are a new request
     State.SAFETY_CHECK: (
         (yes, "safety.confirmed"),
         (no, "safety.declined"),
@@ -156,7 +176,18 @@ TABLE: dict[State, tuple[tuple[Guard, str], ...]] = {
     ),
 }
 SAFETY_ANSWERS = ("safety.confirmed", "safety.declined", "safety.no_answer", "safety.unclear")
-NOT_RESUMED = (State.IDLE, State.RATE, State.BIND, State.SAFETY_CHECK)  # nothing to ask again
+# Nothing to ask again (an offer made after answering a question about services is not repeated; a
+# pushed notice or consultation is answered later by its number, or not at all).
+NOT_RESUMED = (
+    State.IDLE,
+    State.RATE,
+    State.BIND,
+    State.SAFETY_CHECK,
+    State.SERVICE_OFFER,
+    State.ACTIVITY_OFFER,
+    State.NOTICE_ACK,
+    State.NOTICE_VOTE,
+)
 # Reports a new report may interrupt (a report of the same thing restates the pending one instead).
 REPORTING = (State.REPORT_CONFIRM, State.REPORT_FIX, State.REPORT_ADDRESS, State.REPORT_CLARIFY)
 
@@ -185,6 +216,10 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
         cmd = parse_command(parse.text) or parse_command(parse.normalized)
         if cmd is not None:
             return Action("leader.command", {"op": cmd.op, "ticket_no": cmd.ticket_no, "note": cmd.note})
+        if actor.is_staff:  # a notice's words (停水, 燃气) are the sender's, never an alarm
+            notice = notice_action(parse.text, staff=True)
+            if notice is not None:
+                return notice
     if (
         parse.intent == "emergency"
         or (parse.urgent and parse.intent == "report")
@@ -197,9 +232,16 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
         return Action("safety.ask", switch=waiting)
     if not actor.bound and not guest:
         return Action("bind.input")
+    if not key and actor.bound and not actor.is_staff:
+        notice = notice_action(parse.text, staff=False)
+        if notice is not None:
+            return Action(notice.name, notice.slots, switch=waiting)
     button = menu_action(parse.text)
     if button is not None:
         return Action(button, switch=waiting)
+    signing = activity_words(parse.text)
+    if signing is not None:  # 报名 / 取消报名 [活动号]
+        return Action(signing[0], {"arg": signing[1]} if signing[1] else {}, switch=waiting)
     if state.name != State.IDLE:
         action = answer(state, parse, key)
         if action is not None:
@@ -208,11 +250,34 @@ def decide(state: DialogueState, parse: Parse, actor: Actor, threshold: float, g
     return Action(action.name, action.slots, switch=waiting) if waiting else action
 
 
+def notice_action(text: str, staff: bool) -> Action | None:
+    """Notices and consultations in words: a draft to read back, a vote, figures, 「不要再打了」.
+    A resident's 「通知：…」 goes to the draft handler, which refuses it (and audits the refusal)."""
+    draft = parse_draft(text)
+    if draft is not None and (staff or not draft.loose):
+        deadline = draft.deadline.__dict__ if draft.deadline else None
+        slots = {"kind": draft.kind, "text": draft.text, "scope": draft.scope, "options": list(draft.options)}
+        return Action("notice.draft", {**slots, "deadline": deadline})
+    no = parse_figures(text)
+    if no is not None:
+        return Action("notice.figures", {"notice_no": no})
+    vote = parse_vote(text)
+    if vote is not None:
+        return Action("vote.cast", {"notice_no": vote[0], "choice": vote[1]})
+    if stop_calls(text):
+        return Action("notice.stop_calls")
+    return None
+
+
 def _new_request(
     state: DialogueState, parse: Parse, actor: Actor, key: str | None, threshold: float
 ) -> Action:
     if key:
         return _chosen(picked(main_menu(actor), key)) or Action("help.not_understood")
+    if parse.intent in SERVICE_INTENTS and not parse.urgent and asks_for_service(parse.normalized):
+        # 「有没有送饭的」: answered from the resource list; what it would otherwise be, when none fits
+        fallback = _new_request(state, _plain(parse), actor, key, threshold).name
+        return Action("service.ask", {"fallback": fallback})
     if parse.intent == "report" and _unsure(parse, threshold):
         return Action("report.clarify")
     if parse.intent in ("out_of_scope", "help") and parse.complaint:
@@ -220,6 +285,14 @@ def _new_request(
     if parse.intent == "out_of_scope" and parse.confidence < threshold:
         return Action("help.not_understood")  # unsure what it is: ask again, then a person
     return Action(INTENT_ACTIONS.get(parse.intent, "help.not_understood"))
+
+
+SERVICE_INTENTS = ("report", "out_of_scope")
+
+
+def _plain(parse: Parse) -> Parse:
+    """The same parse, as if it were not a question about services (for the fallback action)."""
+    return replace(parse, normalized="")
 
 
 def _safety_answer(state: DialogueState, parse: Parse, key: str | None) -> Action:

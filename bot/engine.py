@@ -26,6 +26,7 @@ from core.render import OutMessage, Renderer, StringCatalog
 from core.settings import Settings
 from data.clock import Clock
 from data.db import Database
+from data.resources import ResourceCatalog
 from data.services import ServiceContext
 from data.services.channels import enqueue_late_reply
 from data.services.risk import CONFIRMED, DECLINED, NO_ANSWER, UNCLEAR, record_answer
@@ -86,8 +87,10 @@ class Engine:
         catalog: DemandCatalog,
         strings: StringCatalog,
         clock: Clock,
+        resources: ResourceCatalog | None = None,
     ) -> None:
         self.settings = settings
+        self.resources = resources or ResourceCatalog()
         self.db = db
         self.parser = parser
         self.catalog = catalog
@@ -96,7 +99,9 @@ class Engine:
         self.strings = strings
 
     def context(self, session: Any) -> ServiceContext:
-        return ServiceContext.build(session, self.clock, self.catalog, self.strings, self.settings)
+        return ServiceContext.build(
+            session, self.clock, self.catalog, self.strings, self.settings, self.resources
+        )
 
     def handle(
         self, inbound: Inbound, *, unverified_caller: bool = False, late_after: float | None = None

@@ -7,7 +7,11 @@ import logging
 import re
 from datetime import UTC, datetime
 
-PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)|(?<!\d)(0\d{2,3}-?)(\d{4})(\d{3,4})(?!\d)")
+# Not inside a longer run of letters or digits (a hex turn id such as f08472671367 is not a phone).
+PHONE = re.compile(
+    r"(?:(?<![0-9A-Za-z])|(?<=\+86)|(?<=\+86[ -]))(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])"
+    r"|(?<![0-9A-Za-z])(0\d{2,3}-?)(\d{4})(\d{3,4})(?![0-9A-Za-z])"
+)
 
 
 def mask(text: str) -> str:

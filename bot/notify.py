@@ -62,7 +62,9 @@ class Dispatcher:
         self.metrics = metrics
 
     def render(self, d: Delivery) -> OutMessage:
-        choices = tuple(Choice(c[0], key=c[1]) for c in d.choices)
+        if not d.text_key:  # a machine's payload (an integrator's webhook): params are sent as they are
+            return OutMessage("")
+        choices = tuple(Choice(c[0], key=c[1] or None, text=c[2] if len(c) > 2 else None) for c in d.choices)
         return self.renderer.render(Reply(d.text_key, d.params, choices))
 
     def run_once(self) -> DispatchStats:

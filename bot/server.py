@@ -87,9 +87,10 @@ def create_server(
 
     mount_channels(api, app)
     mount_metrics(api, app)
-    from bot import workbench
+    from bot import open311, workbench
 
     workbench.mount(api, app)
+    open311.mount(api, app)
     return api
 
 

@@ -13,6 +13,20 @@ CATEGORY_CODES = ("elder_care", "child_care", "mediation", "facilities", "affair
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """A question an Open311 client may answer when filing an item (GeoReport v2 service attributes)."""
+
+    code: str
+    datatype: str  # string | number | datetime | text | singlevaluelist | multivaluelist
+    description: str
+    required: bool = False
+    values: tuple[tuple[str, str], ...] = ()  # (key, name) for the list types
+
+
+DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+
+
+@dataclass(frozen=True)
 class Item:
     code: str
     name: str
@@ -21,6 +35,7 @@ class Item:
     accept_hours: float
     resolve_hours: float
     keywords: tuple[str, ...]
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ class DemandCatalog:
                         accept_hours=float(it.get("accept_hours", defaults.get("accept_hours", 24))),
                         resolve_hours=float(it.get("resolve_hours", defaults.get("resolve_hours", 72))),
                         keywords=tuple(it.get("keywords", ())),
+                        attributes=tuple(_attribute(it["code"], a) for a in it.get("attributes", ())),
                     )
                 )
             categories.append(Category(cat["code"], cat["name"], tuple(items)))
@@ -108,3 +124,19 @@ class DemandCatalog:
         """Domain words, names first, then keywords (speech-recognition hints, homophone repair)."""
         keywords = [k for it in self.items() for k in it.keywords]
         return tuple(dict.fromkeys([*self.names(), *keywords]))
+
+
+def _attribute(item: str, raw: dict[str, object]) -> Attribute:
+    datatype = str(raw.get("datatype", "string"))
+    if datatype not in DATATYPES:
+        raise CatalogError(f"{item}: attribute datatype must be one of {DATATYPES}")
+    values = raw.get("values") or {}
+    if not isinstance(values, dict):
+        raise CatalogError(f"{item}: attribute values must be a mapping of key to name")
+    return Attribute(
+        code=str(raw["code"]),
+        datatype=datatype,
+        description=str(raw.get("description", "")),
+        required=bool(raw.get("required", False)),
+        values=tuple((str(k), str(v)) for k, v in values.items()),
+    )

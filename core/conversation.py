@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-STAFF_ROLES = ("leader", "grid", "staff", "duty")
+STAFF_ROLES = ("leader", "grid", "staff", "duty", "provider")  # provider: a service resource (转介)
 
 
 class State(StrEnum):
@@ -26,6 +26,11 @@ class State(StrEnum):
     BIND = "bind"
     OFFER_PERSON = "offer_person"  # 「要我把您的话转给联户长吗？」 after two messages we could not help with
     SAFETY_CHECK = "safety_check"  # 「您现在有危险吗？」 asked before anything else is done
+    ACTIVITY_OFFER = "activity_offer"  # an activity was announced: 1 报名
+    SERVICE_OFFER = "service_offer"  # 「要帮您登记，请联户长转介吗？」 after answering from the resource list
+    NOTICE_CONFIRM = "notice_confirm"  # a notice or consultation read back to its sender: 1 sends it
+    NOTICE_ACK = "notice_ack"  # a pushed notice: 「收到请回 1」
+    NOTICE_VOTE = "notice_vote"  # a pushed consultation: the options by number
 
     @classmethod
     def parse(cls, name: str | None) -> State:

@@ -25,8 +25,9 @@ PartKind = Literal["fixed", "digits", "name", "free"]
 DIGIT_PARAMS = {"ticket_no", "phone", "count", "hours", "code", "number"}
 NAME_PARAMS = {"item", "category", "status", "tier", "assignee", "actor"}
 _FORMATTER = string.Formatter()
-# Catalog sections only ever shown on a screen (the staff workbench), never spoken.
-SCREEN_ONLY = frozenset({"workbench"})
+# Catalog sections only ever shown on a screen (the staff workbench, the chat page's own labels, the
+# Open311 API), never spoken.
+SCREEN_ONLY = frozenset({"workbench", "web", "open311"})
 _DIGITS = re.compile(r"\d+")
 
 
@@ -188,7 +189,9 @@ class OutMessage:
 
 def says_choices(text: str, choices: tuple[tuple[str, str], ...]) -> bool:
     """The sentence already says every option ("满意请按 1…")."""
-    return all(f"按 {d}" in text or f"按{d}" in text for d, _ in choices)
+    return all(
+        any(f"{verb} {d}" in text or f"{verb}{d}" in text for verb in ("按", "回")) for d, _ in choices
+    )
 
 
 class Renderer:

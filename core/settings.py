@@ -45,6 +45,7 @@ class ServerSettings:
 class PathSettings:
     var_dir: str = "var"
     catalog: str = "data/catalog/demands.yaml"
+    resources: str = "data/catalog/resources.yaml"
     strings: str = "bot/strings/zh-CN.yaml"
     nlu_training: str = "nlu/training"
     nlu_model_cache: str = "var/cache/nlu-model.pkl"
@@ -130,6 +131,8 @@ class PhoneSettings:
     agi_listen: str = "127.0.0.1:4573"
     end_silence_ms: int = 600
     early_recognition_ms: int = 250
+    outbound_uri: str = "sip:{number}@127.0.0.1"  # where an outbound call to a resident's number goes
+    outbound_max_calls: int = 4  # outbound calls at once; incoming calls always keep their slots
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,8 @@ class DeadlineSettings:
     emergency_ack_target_minutes: float = 30
     rating_timeout_hours: float = 72
     scheduler_interval_seconds: float = 60
+    referral_accept_hours: float = 12  # a provider accepts a referred ticket within this
+    activity_reminder_hours: float = 24  # residents signed up are reminded this long before
 
     def accept_hours(self, tier: int) -> float:
         return float(getattr(self, f"tier{tier}_accept_hours"))
@@ -163,6 +168,23 @@ class OutboxSettings:
     max_attempts: int = 8
     backoff_base_seconds: float = 5
     poll_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """Notices (通知) and consultations (议事协商) sent by leaders, grid workers and staff."""
+
+    max_chars: int = 300
+    per_sender_per_day: int = 10  # notices and consultations one sender may start in 24 hours
+    votes_per: str = "household"  # household | resident
+    consult_default_hours: float = 72  # closing time when none is said
+    call_after_minutes: float = 120  # not acknowledged this long after sending: phone
+    call_attempts: int = 3  # attempts per household (unanswered or busy is tried again)
+    call_spacing_minutes: float = 30
+    call_hours: str = "08:00-20:00"  # local time; outside it nobody is called
+    call_ring_seconds: float = 30  # ringing this long without an answer counts as no answer
+    call_repeats: int = 2  # times the notice is read again on 9 (or on silence)
+    poll_seconds: float = 5.0  # how often the caller looks for calls due
 
 
 @dataclass(frozen=True)
@@ -211,6 +233,19 @@ class LimitSettings:
     failed_tokens_per_minute: int = 20  # per source address
     binding_requests_per_day: int = 3  # per unbound account
     proxy_reports_per_day: int = 5  # reports by a resident for other households
+
+
+@dataclass(frozen=True)
+class Open311Settings:
+    enabled: bool = True
+    jurisdiction_id: str = ""  # when set, a request naming another jurisdiction is refused (404)
+    public_read: bool = True  # anyone may read requests without a key; false = a key is required
+    public_descriptions: bool = True  # residents' own words in public answers (scrubbed of numbers, names)
+    page_size: int = 50
+    max_page_size: int = 200
+    default_days: int = 90  # requests.json without dates covers this many days back (the spec's default)
+    rate_per_minute: int = 60  # a new key's budget (python -m bot api-key create --rate N)
+    webhook_timeout_seconds: float = 5
 
 
 @dataclass(frozen=True)
@@ -263,9 +298,11 @@ class Settings:
     emergency: EmergencySettings = field(default_factory=EmergencySettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    open311: Open311Settings = field(default_factory=Open311Settings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     backup: BackupSettings = field(default_factory=BackupSettings)

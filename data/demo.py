@@ -5,10 +5,13 @@ Loaded into an empty database by `python -m bot serve --demo`. Names and phone n
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
-from data.models import Community, Grid, Household, Identity, Resident, Staff, Unit
+from data.models import Activity, Community, Grid, Household, Identity, Resident, Staff, Unit
 from data.services import ServiceContext
+from data.services.referrals import ensure_providers
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = [
@@ -139,5 +142,35 @@ def load_demo(ctx: ServiceContext, community_name: str = "幸福里社区") -> N
     ]
     for key, person in staff.items():
         idents.append(Identity(channel="demo", external_id=key, staff_id=person.id, created_at=now))
+    # Every service resource of the list gets its provider account: demo:provider-<code>.
+    for provider in ensure_providers(ctx, community.id):
+        ref = f"provider-{provider.resource_code}"
+        idents.append(Identity(channel="demo", external_id=ref, staff_id=provider.id, created_at=now))
     s.add_all(idents)
     s.flush()
+    _demo_activity(ctx, community.id, units[0], staff["leader1"])
+
+
+def _demo_activity(ctx: ServiceContext, community_id: int, unit: Unit, leader: Staff) -> None:
+    """One upcoming activity of unit 1 (activity number 1001), three days ahead at 15:00 local time.
+    Stored as it stands, without announcing it (the demo's residents have not been told yet)."""
+    now = ctx.clock.now()
+    local = ctx.local(now) + timedelta(days=3)
+    start_local = local.replace(hour=15, minute=0, second=0, microsecond=0)
+    starts_at = now + (start_local - ctx.local(now))
+    ctx.session.add(
+        Activity(
+            public_no="1001",
+            community_id=community_id,
+            title="重阳敬老包饺子",
+            starts_at=starts_at,
+            place="社区活动室",
+            capacity=20,
+            scope="unit",
+            unit_id=unit.id,
+            created_by=leader.id,
+            created_at=now,
+            status="open",
+        )
+    )
+    ctx.session.flush()

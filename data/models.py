@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -68,11 +79,13 @@ class Resident(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     lives_alone: Mapped[bool] = mapped_column(Boolean, default=False)
     prefers_voice: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_notice_calls: Mapped[bool] = mapped_column(Boolean, default=False)  # 「不要再打了」 (kept)
     household: Mapped[Household] = relationship()
 
 
 class Staff(Base):
-    """A role holder: unit leader 联户长, grid worker 网格员, community staff or duty contact."""
+    """A role holder: unit leader 联户长, grid worker 网格员, community staff, duty contact, or a service
+    provider (a resource of data/catalog/resources.yaml, acting on the tickets referred to it)."""
 
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +98,7 @@ class Staff(Base):
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; workbench sign-in
+    resource_code: Mapped[str | None] = mapped_column(String(48))  # role provider: its resources.yaml code
 
 
 class Identity(Base):
@@ -341,3 +355,150 @@ class SeenRequest(Base):
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of the body it came with
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class ApiKey(Base):
+    """An Open311 integrator (a city platform, the 12345 hotline...): a hashed key, its scopes, its
+    per-minute budget and optionally a webhook. `identity_id` is the integrator as a reporter."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to recognize it in a list
+    scopes: Mapped[str] = mapped_column(String(64), default="read")  # comma list: read, write, private
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=60)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    window_start: Mapped[datetime | None] = mapped_column(DateTime)  # fixed one-minute rate window
+    window_count: Mapped[int] = mapped_column(Integer, default=0)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))  # HMAC key; shown once at registration
+
+
+class Open311Request(Base):
+    """What an integrator posted beside the ticket it became (location, media, whose key)."""
+
+    __tablename__ = "open311_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    address_string: Mapped[str] = mapped_column(String(300), default="")
+    media_url: Mapped[str] = mapped_column(String(500), default="")
+    resident_matched: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Referral(Base):
+    """A ticket referred (转介) to a service resource; the provider accepts, resolves or returns it."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_provider_status", "provider_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    resource_code: Mapped[str] = mapped_column(String(48), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    referred_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    status: Mapped[str] = mapped_column(String(16))  # referred | accepted | resolved | returned
+    referred_at: Mapped[datetime] = mapped_column(DateTime)
+    accept_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rating: Mapped[int | None] = mapped_column(Integer)  # the resident's rating of this service
+
+
+class Activity(Base):
+    """A unit or community activity (活动) residents in its scope sign up for."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_no: Mapped[str] = mapped_column(String(12), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    place: Mapped[str] = mapped_column(String(100))
+    capacity: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(16))  # unit | grid | community
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+
+
+class ActivitySignup(Base):
+    """One resident's place at an activity: signed (has a place), waitlist, or cancelled."""
+
+    __tablename__ = "activity_signups"
+    __table_args__ = (UniqueConstraint("activity_id", "resident_id", name="uq_activity_signup"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class Notice(Base):
+    """A notice (通知) or consultation (议事协商, with options) sent to a scope of households."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # notice | consult
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    sender_staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    sender_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    text: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(String(12))  # unit | grid | building | community
+    scope_ref: Mapped[str] = mapped_column(String(32))  # unit/grid/community id, or the building
+    options: Mapped[list[Any]] = mapped_column(JSON, default=list)  # consultation option labels
+    per_resident: Mapped[bool] = mapped_column(Boolean, default=False)  # one vote per resident
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class NoticeReceipt(Base):
+    """Where one notice stands with one household: channels, acknowledgement, phone calls."""
+
+    __tablename__ = "notice_receipts"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "household_id", name="uq_notice_household"),
+        Index("ix_notice_calls_due", "call_state", "call_due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    channels: Mapped[int] = mapped_column(Integer, default=0)  # channel messages queued
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_via: Mapped[str] = mapped_column(String(16), default="")
+    # "" (no call) | due | dialing | answered | failed (attempts used up) | cancelled
+    call_state: Mapped[str] = mapped_column(String(12), default="")
+    call_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    call_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    called_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    call_result: Mapped[str] = mapped_column(
+        String(16), default=""
+    )  # last: answered | busy | no_answer | error
+
+
+class NoticeVote(Base):
+    """One vote in a consultation: per household (voter "h<id>") or per resident ("r<id>")."""
+
+    __tablename__ = "notice_votes"
+    __table_args__ = (UniqueConstraint("notice_id", "voter", name="uq_notice_voter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    voter: Mapped[str] = mapped_column(String(16))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    choice: Mapped[str] = mapped_column(String(4))
+    via: Mapped[str] = mapped_column(String(16), default="")
+    at: Mapped[datetime] = mapped_column(DateTime)

@@ -15,6 +15,7 @@ from sqlalchemy import Float, case, cast, func, or_, select
 
 from data import workflow
 from data.models import Grid, Rating, Ticket, Unit
+from data.service_figures import MISMATCH_TARGET, ProviderFigures, mismatch_rate, provider_figures
 from data.services import ServiceContext
 from data.services.risk import figures as safety_figures
 
@@ -47,6 +48,8 @@ class Report:
     # safety questions (「您现在有危险吗？」): asked / confirmed (or no answer) / declined / unanswered
     safety: dict[str, int] = field(default_factory=dict)
     messages: int = 0  # words the machine could not place, passed to a person (留言)
+    providers: list[ProviderFigures] = field(default_factory=list)  # service resources (转介)
+    mismatch_rate: float | None = None  # 供需错位率
 
 
 def _median(values: list[float]) -> float | None:
@@ -164,6 +167,11 @@ def build_report(
         report.fully_satisfied_rate = round(sum(s == 1 for s in scores) / len(scores), 4)
     report.safety = safety_figures(ctx, start, end_at)
     report.messages = int(s.scalar(select(func.count(Ticket.id)).where(*base, Ticket.kind == "message")) or 0)
+    grid_id = None
+    if grid_code:
+        grid_id = s.scalar(select(Grid.id).where(Grid.code == grid_code)) or -1
+    report.providers = provider_figures(ctx, start, end_at, grid_id)
+    report.mismatch_rate = mismatch_rate(report.providers)
     return report
 
 
@@ -196,6 +204,28 @@ def summary_rows(r: Report) -> list[tuple[str, str, str]]:
         ("未响应的紧急求助", str(r.unacknowledged_emergencies), "0"),
         ("安全询问（问过 / 确认有危险 / 答没有）", _safety(r.safety), ""),
         ("居民留言（转人工阅读）", str(r.messages), ""),
+        ("转介服务", str(sum(p.referred for p in r.providers)), ""),
+        ("供需错位率（退回 + 不满意 / 转介）", _pct(r.mismatch_rate), f"≤ {MISMATCH_TARGET:.0%}"),
+    ]
+
+
+PROVIDER_HEADER = ("服务资源", "转介", "按时接单", "办结", "退回", "评价", "满意率")
+
+
+def provider_rows(r: Report) -> list[tuple[str, ...]]:
+    """Per service resource with referrals in the period (the whole list would be mostly zeros)."""
+    return [
+        (
+            p.name,
+            str(p.referred),
+            str(p.accepted_in_time),
+            str(p.resolved),
+            str(p.returned),
+            str(p.ratings),
+            _pct(p.satisfaction_rate),
+        )
+        for p in r.providers
+        if p.referred
     ]
 
 
@@ -216,6 +246,8 @@ def format_report(r: Report, fmt: str = "md") -> str:
                 w.writerow([section, name, n, ""])
         for no in r.overdue:
             w.writerow(["超时工单", no, "", ""])
+        for row in provider_rows(r):
+            w.writerow(["服务资源", row[0], " / ".join(row[1:]), ""])
         return out.getvalue()
     if fmt == "html":
         esc = html.escape
@@ -229,6 +261,11 @@ def format_report(r: Report, fmt: str = "md") -> str:
             parts.append(f"<h2>{esc(section)}</h2><table>")
             parts += [f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in counts.items()]
             parts.append("</table>")
+        parts.append(
+            "<h2>服务资源（转介）</h2><table><tr>" + "".join(f"<th>{h}</th>" for h in PROVIDER_HEADER)
+        )
+        parts += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in provider_rows(r)]
+        parts.append("</table>")
         return "\n".join(parts)
     lines = [f"# {title}", "", "| 指标 | 数值 | 目标 |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
@@ -237,4 +274,8 @@ def format_report(r: Report, fmt: str = "md") -> str:
         lines += [f"| {k} | {v} |" for k, v in counts.items()]
     if r.overdue:
         lines += ["", "## 超时工单", "", ", ".join(r.overdue[:200])]
+    providers = provider_rows(r)
+    if providers:
+        lines += ["", "## 服务资源（转介）", "", "| " + " | ".join(PROVIDER_HEADER) + " |", "|---" * 7 + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in providers]
     return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
 """One module per action; importing this package registers every handler."""
 
 from handlers import (  # noqa: F401
+    activities,
     binding,
     cancel,
     emergency,
@@ -8,10 +9,12 @@ from handlers import (  # noqa: F401
     human,
     leader,
     message,
+    notices,
     picking,
     rate,
     report,
     safety,
+    services,
     status,
     urge,
 )

@@ -36,15 +36,28 @@ REPORT_FIX = menu(
 CLARIFY_NEITHER = Choice("3", key="choice.neither", action="report.ask_description")
 CANCEL_CONFIRM = menu(("1", "choice.cancel_it", "cancel.commit"), ("2", "choice.keep_it", "cancel.keep"))
 OFFER_PERSON = menu(("1", "choice.pass_on", "message.leave"), ("2", "choice.no_need", "help.menu"))
+SERVICE_OFFER = menu(("1", "choice.open_for_me", "service.request"), ("2", "choice.no_need", "help.menu"))
 SAFETY = menu(("1", "choice.in_danger", "safety.confirmed"), ("2", "choice.not_in_danger", "safety.declined"))
 TASK = menu(
     ("1", "choice.accept", "leader.step", "accept"),
     ("2", "choice.in_progress", "leader.step", "in_progress"),
     ("3", "choice.resolve", "leader.step", "resolve"),
     ("4", "choice.escalate", "leader.step", "escalate"),
+    ("5", "choice.refer", "refer.menu"),
+    ("0", "choice.back", "leader.tasks"),
+)
+# A service provider's account: its referred tasks, and the steps it may take on one.
+PROVIDER = menu(("1", "choice.my_tasks", "leader.tasks"), ("0", "choice.human", "human.handoff"))
+PROVIDER_TASK = menu(
+    ("1", "choice.accept", "leader.step", "accept"),
+    ("2", "choice.in_progress", "leader.step", "in_progress"),
+    ("3", "choice.resolve", "leader.step", "resolve"),
+    ("4", "choice.give_back", "leader.step", "return"),
     ("0", "choice.back", "leader.tasks"),
 )
 
 
 def main_menu(actor: Actor) -> tuple[Choice, ...]:
+    if actor.role == "provider":
+        return PROVIDER
     return STAFF if actor.is_staff else MAIN

@@ -21,7 +21,7 @@ K = 5
 VOTE = 0.4  # share of the K nearest lines (by the encoder) that are about danger, for the safety question
 FIRST_K = 10
 FIRST_VOTE = 0.2  # the same with word vectors: below it the encoder is not asked
-MIN_CHARS = 6  # shorter messages (对, 好的, 1) carry too little meaning to compare
+MIN_CHARS = 6  # fewer Chinese characters (对, 好的, 1, a code like 9HSVWU) carry too little meaning
 NEGATIVES = 3000  # non-emergency training lines kept in the bank (a stable sample)
 _lock = threading.Lock()
 _encoder: Any = None
@@ -45,6 +45,10 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
 def _kept(text: str) -> bool:
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % 1000 < 1000 * NEGATIVES / 12000
+
+
+def _hanzi(text: str) -> int:
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -72,7 +76,7 @@ class DangerBank:
     def nearest_danger(self, text: str, words: np.ndarray) -> str | None:
         """The closest danger line when enough of the nearest lines are about danger, else None.
         `words`: the message's word-vector mean, for the first look."""
-        if len(text) < MIN_CHARS or len(self.vectors) <= FIRST_K:
+        if _hanzi(text) < MIN_CHARS or len(self.vectors) <= FIRST_K:
             return None
         first = self.words @ _unit(np.asarray(words, dtype=np.float32))
         if float(self.danger[np.argpartition(-first, FIRST_K)[:FIRST_K]].mean()) < FIRST_VOTE:

@@ -119,12 +119,22 @@ def pushed_after(app: App, identity_id: int, after: int, limit: int = 50) -> lis
             {
                 "id": r.id,
                 "text": r.text,
+                "body": _body(r.text, r.choices),
                 "choices": [{"digit": c[0], "label": c[1]} for c in r.choices],
                 "ticket_no": r.ticket_no,
                 "created_at": r.created_at.isoformat() + "Z",
             }
             for r in rows
         ]
+
+
+def _body(text: str, choices: list[Any]) -> str:
+    """The sentence without the numbered choices the dispatcher appended to it (OutMessage.numbered),
+    rebuilt from the stored structured choices, so that a page showing buttons shows each choice once."""
+    menu = " ".join(f"{d} {label}" for d, label in choices)
+    if menu and text.endswith(" " + menu):
+        return text[: -len(menu) - 1]
+    return "" if menu and text == menu else text
 
 
 def public(message: OutMessage) -> dict[str, Any]:

@@ -70,8 +70,9 @@ EVENTS_COOKIE_SECONDS = 24 * 3600
 
 def page_html(app: App) -> str:
     """The chat page: its words in a JSON data block (not a script: the CSP allows no inline code)."""
-    words = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
+    words: dict[str, Any] = {k: app.strings.text(f"channel.{k}") for k in PAGE_STRINGS}
     words["hello"] = app.strings.text("greet.hello") + app.strings.text("help.intro")
+    words["page"] = page_words(app)
     data = json.dumps(words, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     page = (STATIC / "chat.html").read_text(encoding="utf-8")
     return page.replace("__STRINGS__", data).replace("__TITLE__", html.escape(words["web_title"]))
@@ -139,6 +140,15 @@ def mount(api: FastAPI, app: App, speech: SpeechBridge) -> None:
             "Content-Security-Policy": PAGE_CSP,
         }
         return HTMLResponse(page, headers=headers)
+
+    manifest = json.dumps(web_manifest(app), ensure_ascii=False)
+
+    @api.get("/chat/manifest.webmanifest", include_in_schema=False)
+    async def chat_manifest() -> Response:
+        """What 「添加到主屏幕」 installs: the name, the large icon, and /chat (the token stays on the phone)."""
+        return Response(
+            manifest, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"}
+        )
 
     @api.post("/api/voice", openapi_extra=VOICE_SCHEMA)
     async def voice(request: Request) -> JSONResponse:
@@ -245,6 +255,38 @@ async def _stream(app: App, request: Request, ident_id: int, last: int) -> Async
 
 
 PART_KINDS = ("fixed", "digits", "name", "free")
+
+
+def page_words(app: App) -> dict[str, str]:
+    """The page's own screen-only labels (catalog section `web`)."""
+    keys = [k for k in app.strings.keys() if k.startswith("web.")]  # noqa: SIM118 - a catalog, not a dict
+    return {k.split(".", 1)[1]: app.strings.text(k) for k in keys}
+
+
+def web_manifest(app: App) -> dict[str, Any]:
+    """A web app manifest: opens the signed-in chat full screen (the token is kept in the phone's storage
+    by the invitation link, so start_url carries no secret)."""
+    name = app.strings.text("channel.web_title")
+    icons = [
+        {"src": f"/static/chat/icon-{n}.png", "sizes": f"{n}x{n}", "type": "image/png", "purpose": purpose}
+        for n in (192, 512)
+        for purpose in ("any", "maskable")
+    ]
+    return {
+        "name": name,
+        "short_name": name,
+        "description": app.strings.text("web.app_description"),
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "id": "/chat",
+        "start_url": "/chat?source=home",
+        "scope": "/chat",
+        "display": "standalone",
+        "orientation": "any",
+        "background_color": "#ffffff",
+        "theme_color": "#0b4f9c",
+        "icons": icons,
+    }
 
 
 def _out(raw: Any) -> OutMessage:

@@ -21,9 +21,9 @@ class Command:
 
 
 def commands() -> list[Command]:
-    from bot.cli import community, operate, ops, people
+    from bot.cli import community, integrators, operate, ops, people
 
-    return [*operate.COMMANDS, *people.COMMANDS, *community.COMMANDS, *ops.COMMANDS]
+    return [*operate.COMMANDS, *people.COMMANDS, *community.COMMANDS, *ops.COMMANDS, *integrators.COMMANDS]
 
 
 def main(argv: list[str] | None = None) -> int:

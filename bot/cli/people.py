@@ -30,14 +30,22 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _invite_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--phone", required=True, help="the resident's registered phone number")
+    p.add_argument(
+        "--phone", required=True, help="the registered phone of a resident, role holder or service resource"
+    )
 
 
 def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
     from bot.app import service_context
+    from data.models import Community
     from data.registry import create_invitation
+    from data.services.referrals import ensure_providers
 
     with service_context(settings) as ctx:
+        for community_id in ctx.session.scalars(select(Community.id)):
+            ensure_providers(ctx, community_id)  # a resource's account exists before its first referral
         code = create_invitation(ctx, args.phone)
     if code is None:
         print("no resident with that phone number", file=sys.stderr)

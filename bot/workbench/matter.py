@@ -1,5 +1,5 @@
 """A matter's page: its whole history, who was told, ratings, recorded messages; and the steps
-(accept, assign, escalate, note, resolve, close, reopen, verify) through the chat's own services."""
+(accept, assign, refer to a service resource, escalate, note, resolve, close, reopen, verify) through the chat's own services."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         op: str = Form(""),
         note: str = Form(""),
         staff: str = Form(""),
+        resource: str = Form(""),
     ) -> Response:
         session = wb.session(request, "board")
         wb.check_csrf(request, session, csrf)
@@ -42,7 +43,7 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         refusal: Exception | None = None
         with wb.unit() as ctx:  # refusals are caught inside the unit: their audit rows are kept
             try:
-                act(ctx, session.actor, no[:12], op, note[:2000], small_int(staff))
+                act(ctx, session.actor, no[:12], op, note[:2000], small_int(staff), resource[:48])
             except (NotFoundError, PermissionDenied, NoteRequired, workflow.TransitionError) as err:
                 refusal = err
         if isinstance(refusal, NotFoundError):

@@ -73,6 +73,7 @@ ROLE_WORDS = {
     "staff": "社区工作人员",
     "duty": "社区值班",
     "resident": "居民",
+    "provider": "服务机构",
 }
 STEP_WORDS = {
     "accept": "接单",
@@ -84,6 +85,7 @@ STEP_WORDS = {
     "close": "关闭",
     "reopen": "重新办理",
     "verify": "核实代报",
+    "refer": "转介",
 }
 EVENT_WORDS = {
     "created": "登记",
@@ -93,6 +95,9 @@ EVENT_WORDS = {
     "staff_note": "备注",
     "verified": "核实代报",
     "callback_requested": "电话留言",
+    "referred": "转介",
+    "returned": "服务机构退回",
+    "provider_accepted": "服务机构接单",
     **{
         k: v
         for k, v in STATUS_WORDS.items()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from data.models import Alert, Household, Resident, Staff, Ticket, Unit
+from data.resources import Resource
 from data.services import ServiceContext
 from data.services.directory import find_identity, grid_worker_of, leader_of_unit
 from data.services.outbox import notify
@@ -44,9 +45,43 @@ def send_task(
     event_id: int | str,
     params: dict[str, str] | None = None,
 ) -> None:
-    """Push a task (new, escalated or reopened) to the staff member who must accept it."""
+    """Push a task (new, escalated or reopened) to the staff member who must accept it; a request some
+    service resources serve lists them, numbered, for 转介 N 序号 (菜单式服务)."""
     key = "leader.message_task" if ticket.kind == "message" else "leader.new_task"
+    options = _options_for(ctx, ticket, staff_id)
+    if options:
+        key = "leader.new_task_resources"
+        params = {**(params or task_params(ctx, ticket)), "options": options}
     tell_staff(ctx, ticket, staff_id, "new_task", key, event_id, params, ACCEPT_CHOICE)
+
+
+SUGGEST_MAX = 5  # resources listed in a leader's task message
+
+
+def suggestions(ctx: ServiceContext, ticket: Ticket) -> list[Resource]:
+    """The resources that serve a ticket's item, numbered from 1 (「转介 单号 2」 picks the second)."""
+    return ctx.resources.serving(ticket.item)[:SUGGEST_MAX]
+
+
+def options_text(ctx: ServiceContext, resources: list[Resource]) -> str:
+    lines = [
+        ctx.words(
+            "refer.option", n=i, name=r.name, kind=ctx.strings.text(f"resource_kind.{r.kind}"), hours=r.hours
+        )
+        for i, r in enumerate(resources, start=1)
+    ]
+    return "；".join(lines)
+
+
+def _options_for(ctx: ServiceContext, ticket: Ticket, staff_id: int) -> str:
+    """The numbered resources a task's holder may refer it to ('' for emergencies, messages, providers)."""
+    if ticket.urgent or ticket.kind != "request":
+        return ""
+    found = suggestions(ctx, ticket)
+    if not found:
+        return ""
+    staff = ctx.session.get(Staff, staff_id)
+    return options_text(ctx, found) if staff is not None and staff.role != "provider" else ""
 
 
 def alert_emergency(ctx: ServiceContext, ticket: Ticket, event_id: int | str) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, and_, case, cast, func, literal, select
 
 from core.conversation import Actor
 from data import workflow
-from data.models import Grid, Rating, Staff, Ticket, TicketEvent, Unit
+from data.models import Activity, ActivitySignup, Grid, Rating, Staff, Ticket, TicketEvent, Unit
 from data.reports import TARGETS, Report, build_report, hours_between
 from data.services import ServiceContext
 
@@ -40,6 +40,8 @@ class LeaderRow:
     on_time: float | None  # percent accepted before the deadline
     satisfaction: float | None
     reopened: int
+    activities: int = 0  # activities organized (活动组织) in the period
+    attended: int = 0  # residents marked as having come to them
 
 
 def scope_conditions(actor: Actor) -> list:  # type: ignore[type-arg]
@@ -175,6 +177,7 @@ def leaders(ctx: ServiceContext, actor: Actor, days: int = 30) -> list[LeaderRow
             .group_by(Ticket.assignee_id)
         ).all()
     )
+    organized = _activities(ctx, start)
     people = s.execute(
         select(Staff, Unit.name, Grid.name)
         .outerjoin(Unit, Unit.id == Staff.unit_id)
@@ -201,9 +204,28 @@ def leaders(ctx: ServiceContext, actor: Actor, days: int = 30) -> list[LeaderRow
                 if scores
                 else None,
                 reopened=reopened.get(staff.id, 0),
+                activities=organized.get(staff.id, (0, 0))[0],
+                attended=organized.get(staff.id, (0, 0))[1],
             )
         )
     return out
+
+
+def _activities(ctx: ServiceContext, start: datetime) -> dict[int, tuple[int, int]]:
+    """Per organizer: activities held from `start` on, and how many residents came to them."""
+    came = (
+        select(ActivitySignup.activity_id, func.count(ActivitySignup.id).label("n"))
+        .where(ActivitySignup.attended.is_(True))
+        .group_by(ActivitySignup.activity_id)
+        .subquery()
+    )
+    rows = ctx.session.execute(
+        select(Activity.created_by, func.count(Activity.id), func.coalesce(func.sum(came.c.n), 0))
+        .outerjoin(came, came.c.activity_id == Activity.id)
+        .where(Activity.starts_at >= start, Activity.status == "open", Activity.created_by.is_not(None))
+        .group_by(Activity.created_by)
+    )
+    return {sid: (int(n), int(a)) for sid, n, a in rows}
 
 
 def table(series: Series, people: list[LeaderRow]) -> list[list[str]]:
@@ -221,10 +243,32 @@ def table(series: Series, people: list[LeaderRow]) -> list[list[str]]:
     ):
         out.append([label, *("" if v is None else str(v) for v in values)])
     out.append([])
-    out.append(["姓名", "角色", "负责", "任务数", "按时受理率（%）", "满意率（%）", "重新办理"])
+    out.append(
+        [
+            "姓名",
+            "角色",
+            "负责",
+            "任务数",
+            "按时受理率（%）",
+            "满意率（%）",
+            "重新办理",
+            "组织活动",
+            "参加人次",
+        ]
+    )
     for p in people:
         out.append(
-            [p.name, p.role, p.place, str(p.tasks), _s(p.on_time), _s(p.satisfaction), str(p.reopened)]
+            [
+                p.name,
+                p.role,
+                p.place,
+                str(p.tasks),
+                _s(p.on_time),
+                _s(p.satisfaction),
+                str(p.reopened),
+                str(p.activities),
+                str(p.attended),
+            ]
         )
     return out
 

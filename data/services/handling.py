@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from core.conversation import Actor, DialogueState, State
 from core.errors import PermissionDenied
 from core.messages import Reply, menu
 from data import workflow
-from data.models import AuditLog, Rating, Staff, Ticket
+from data.models import AuditLog, Rating, Referral, Staff, Ticket
 from data.services import ServiceContext
 from data.services.alerts import send_task, task_params, tell_staff
 from data.services.conversations import ask_if_idle
@@ -203,6 +205,7 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
         )
     )
     ticket.rating = score
+    rated_referral(ctx, ticket, score)
     if score in (1, 2):
         transition(ctx, actor, ticket, workflow.CLOSED, ctx.words("note.rated", score=score))
         return False
@@ -212,6 +215,18 @@ def rate(ctx: ServiceContext, actor: Actor | None, ticket: Ticket, score: int, c
         if ticket.assignee_id:
             send_task(ctx, ticket, ticket.assignee_id, f"reopen-{ticket.updated_at.isoformat()}")
     return True
+
+
+def rated_referral(ctx: ServiceContext, ticket: Ticket, score: int) -> None:
+    """A rating of a ticket a provider resolved counts in that provider's figures."""
+    referral = ctx.session.scalar(
+        select(Referral)
+        .where(Referral.ticket_id == ticket.id, Referral.status == "resolved")
+        .order_by(Referral.id.desc())
+        .limit(1)
+    )
+    if referral is not None:
+        referral.rating = score
 
 
 # -- steps the community workbench adds (the chat's steps above are used there as they are) ----------

@@ -25,6 +25,7 @@ from data.models import (
     Unit,
 )
 from data.services import ServiceContext
+from data.services.alerts import suggestions
 from data.services.handling import (
     ROLE_TIER,
     add_note,
@@ -39,10 +40,22 @@ from data.services.handling import (
     verify,
 )
 from data.services.phone import CALLBACK_EVENT
+from data.services.referrals import live_referral, refer
 from data.services.visibility import get_visible
 
 RECORDING_PREFIX = "recording: "
-ACTIONS = ("accept", "in_progress", "resolve", "escalate", "assign", "note", "close", "reopen", "verify")
+ACTIONS = (
+    "accept",
+    "in_progress",
+    "resolve",
+    "escalate",
+    "assign",
+    "refer",
+    "note",
+    "close",
+    "reopen",
+    "verify",
+)
 NEEDS_NOTE = ("resolve", "escalate", "reopen", "note")
 
 
@@ -79,6 +92,7 @@ class Matter:
     manageable: bool
     allowed: list[str] = field(default_factory=list)
     assignees: list[tuple[int, str]] = field(default_factory=list)
+    resources: list[tuple[str, str]] = field(default_factory=list)  # (code, label) it may be referred to
 
 
 def matter(ctx: ServiceContext, actor: Actor, public_no: str) -> Matter:
@@ -114,6 +128,13 @@ def matter(ctx: ServiceContext, actor: Actor, public_no: str) -> Matter:
         m.allowed = allowed_actions(actor, t)
         if "assign" in m.allowed:
             m.assignees = [(p.id, f"{p.name}（{p.role}）") for p in assignable(ctx, actor)]
+        if t.status in workflow.ACTIVE and live_referral(ctx, t) is None:
+            m.resources = [
+                (r.code, f"{r.name}（{ctx.strings.text('resource_kind.' + r.kind)}，{r.hours}）")
+                for r in suggestions(ctx, t)
+            ]
+            if m.resources:
+                m.allowed.append("refer")
     return m
 
 
@@ -173,7 +194,13 @@ def notices(ctx: ServiceContext, ticket_id: int) -> list[Notice]:
 
 
 def act(
-    ctx: ServiceContext, actor: Actor, public_no: str, op: str, note: str = "", staff_id: int | None = None
+    ctx: ServiceContext,
+    actor: Actor,
+    public_no: str,
+    op: str,
+    note: str = "",
+    staff_id: int | None = None,
+    resource: str = "",
 ) -> str:
     """Take one step on a matter through the chat's services; returns the step's name.
 
@@ -195,6 +222,8 @@ def act(
         if staff_id is None:
             raise PermissionDenied(public_no)
         assign(ctx, actor, t, staff_id)
+    elif op == "refer":
+        refer(ctx, actor, t, resource or "-")
     elif op == "note":
         add_note(ctx, actor, t, note)
     elif op == "close":

@@ -10,7 +10,9 @@ from sqlalchemy import or_, select
 from data import workflow
 from data.models import Ticket
 from data.services import ServiceContext
+from data.services.activities import remind_due
 from data.services.alerts import alert_emergency
+from data.services.consultations import close_due
 from data.services.handling import escalate, tell_residents, transition
 from data.services.seen import forget_expired
 from data.services.tickets import set_due
@@ -21,6 +23,8 @@ class SchedulerReport:
     escalated: list[str] = field(default_factory=list)
     realerted: list[str] = field(default_factory=list)
     closed_unrated: list[str] = field(default_factory=list)
+    reminded: list[str] = field(default_factory=list)  # activities whose sign-ups were reminded
+    consultations_closed: list[int] = field(default_factory=list)
 
 
 def run_due(ctx: ServiceContext) -> SchedulerReport:
@@ -54,6 +58,8 @@ def run_due(ctx: ServiceContext) -> SchedulerReport:
         event_id = transition(ctx, None, ticket, workflow.CLOSED, ctx.words("note.closed_unrated"))
         tell_residents(ctx, ticket, "closed", "notify.closed_unrated", event_id)
         report.closed_unrated.append(ticket.public_no)
+    report.reminded = remind_due(ctx)
+    report.consultations_closed = close_due(ctx)
     ctx.session.flush()
     return report
 

@@ -14,6 +14,7 @@ from data.models import Household, Staff, Ticket, TicketEvent, Unit
 from data.services import ServiceContext
 from data.services.alerts import alert_emergency, check_cluster, send_task, tell_staff
 from data.services.directory import community_staff, grid_worker_of, leader_of_unit
+from data.services.webhooks import on_event
 
 
 def new_public_no(ctx: ServiceContext) -> str:
@@ -63,6 +64,7 @@ def add_event(
     )
     ctx.session.add(ev)
     ctx.session.flush()
+    on_event(ctx, ticket, ev)  # integrators' webhooks, queued in this same transaction
     return ev
 
 

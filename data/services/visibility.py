@@ -11,7 +11,17 @@ from sqlalchemy import bindparam, func, or_, select
 from core.conversation import Actor
 from core.errors import NotFoundError
 from data import workflow
-from data.models import AuditLog, Grid, Household, Staff, Ticket, TicketEvent, Unit, format_address
+from data.models import (
+    AuditLog,
+    Grid,
+    Household,
+    Referral,
+    Staff,
+    Ticket,
+    TicketEvent,
+    Unit,
+    format_address,
+)
 from data.services import ServiceContext
 
 
@@ -35,7 +45,12 @@ class TicketView:
 
 
 def visible_filter(actor: Actor):  # type: ignore[no-untyped-def]
-    """SQL condition for the tickets an actor may see."""
+    """SQL condition for the tickets an actor may see. A service provider: only those referred to it."""
+    if actor.role == "provider":
+        referred = select(Referral.ticket_id).where(
+            Referral.provider_id == actor.staff_id, Referral.status.in_(("referred", "accepted", "resolved"))
+        )
+        return Ticket.id.in_(referred)
     conds = []
     if actor.resident_id is not None:
         conds += [

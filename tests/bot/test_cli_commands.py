@@ -110,6 +110,7 @@ def test_every_listed_command_runs(tmp_path: Path) -> None:
     registry.write_text(REGISTRY_CSV, encoding="utf-8")
     check("import", str(registry))
     assert "|" in check("report", "--period", "week")
+    assert re.match(r"lh311_[\w-]{30,}", check("api-key", "create", "街道12345平台", "--scope", "write"))
     assert "sent" in check("dispatch", "--drain")
     assert "0 problem(s)" in check("doctor")
     archive = tmp_path / "backup.tar.gz"

@@ -162,3 +162,16 @@ def test_the_weekly_report_counts_safety_questions(app, chat) -> None:  # type: 
         "declined": 1,
         "unanswered": 0,
     }
+
+
+def test_invitation_codes_are_never_taken_for_danger(parser) -> None:  # type: ignore[no-untyped-def]
+    """A code has no words: the semantic check, which compares meaning, must not see danger in it
+    (it once asked the safety question on 9HSVWU, and the resident could not bind)."""
+    import random
+
+    from data.registry import ALPHABET
+
+    rng = random.Random(24)
+    codes = ["9HSVWU", "7CWYAE"] + ["".join(rng.choice(ALPHABET) for _ in range(6)) for _ in range(3000)]
+    assert [c for c in codes if parser.parse(c).risk] == []
+    assert parser.parse("我男人又动手了，把我脑壳打破了").risk == "emergency"

@@ -57,3 +57,11 @@ def test_phone_numbers_are_masked_in_json_lines(json_logs) -> None:  # type: ign
     assert records[0]["msg"] == "call from 138****0502"
     assert records[1]["msg"] == "call failed for 139****1234"
     assert "13900001234" not in records[1]["exc"] and "139****1234" in records[1]["exc"]
+
+
+def test_masking_keeps_ids_and_catches_country_codes() -> None:
+    from bot.logs import mask
+
+    assert mask("turn f08472671367 then 13800000502") == "turn f08472671367 then 138****0502"
+    assert mask("来电 +8613900001234，+86 13900001234") == "来电 +86139****1234，+86 139****1234"
+    assert mask("座机 02887654321 单号a13800000502b") == "座机 0288****321 单号a13800000502b"

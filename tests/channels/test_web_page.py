@@ -27,7 +27,7 @@ def open_page(pw, chromium_path: str, url: str, *extra_args: str, read_aloud: bo
         context.add_init_script("localStorage.setItem('lianhu.read', 'off')")
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("window.lianhuReady === true")
+    page.wait_for_function("() => window.lianhuReady === true")
     return browser, page
 
 
@@ -66,7 +66,7 @@ def test_invitation_link_report_confirm_ticket_and_push(
             assert number in page.inner_text(".msg.pushed")
             # a reload keeps the token (stored on the phone) and the conversation goes on
             page.reload()
-            page.wait_for_function("window.lianhuReady === true")
+            page.wait_for_function("() => window.lianhuReady === true")
             page.fill("#text", "我报的事情咋样了")
             page.press("#text", "Enter")
             page.locator("#log .msg.bot").filter(has_text=f"{number}").last.wait_for()
@@ -120,6 +120,8 @@ def test_hold_to_talk_voice_note_and_spoken_reply(
             page.wait_for_selector("#choices button[data-digit='1']", timeout=60000)
             log = page.inner_text("#log")
             assert "水管" in log, log
-            page.wait_for_function("window.lianhuPlayed >= 1", timeout=30000)  # the spoken answer played
+            page.wait_for_function(
+                "() => window.lianhuPlayed >= 1", timeout=30000
+            )  # the spoken answer played
         finally:
             browser.close()

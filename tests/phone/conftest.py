@@ -48,6 +48,19 @@ class Line:
 
 
 @pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """Calls run on one database, PostgreSQL when the suite has one: what a call writes goes through
+    the same services as every other turn, which the rest of the suite runs on both."""
+    from data.db import normalize_url
+    from tests.conftest import PG_URL, reset_postgres
+
+    if PG_URL:
+        reset_postgres(normalize_url(PG_URL))
+        return normalize_url(PG_URL)
+    return f"sqlite:///{tmp_path / 'lianhu.db'}"
+
+
+@pytest.fixture
 def line() -> Iterator[Line]:
     runner = Line()
     yield runner

@@ -75,6 +75,7 @@ class Hotline:
         self.records: list[Any] = []  # finished CallRecords (bounded), for tests, bench and operators
         self.live: dict[str, Any] = {}  # CallRecords of calls in progress, by call id
         self._hints: tuple[str, ...] | None = None
+        self.caller: Any = None  # the NoticeCaller placing notice calls on this line, when running
 
     # -- admission ----------------------------------------------------------------------------------
     def admit(self) -> bool:

@@ -25,6 +25,7 @@ async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list
     endpoint = SipEndpoint(hotline, app.settings.phone.sip_listen)
     await endpoint.start()
     started.append(endpoint)
+    started.append(await start_caller(hotline, endpoint))
     if agi:
         from bot.channels.phone.agi import AgiServer
 
@@ -33,6 +34,28 @@ async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list
         await server.start()
         started.append(server)
     return started
+
+
+class _Running:
+    """A background loop with a stop()."""
+
+    def __init__(self, caller: Any) -> None:
+        self.caller = caller
+        self.stopping = asyncio.Event()
+        self.task = asyncio.ensure_future(caller.run_forever(self.stopping))
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        await self.task
+        await self.caller.stop()
+
+
+async def start_caller(hotline: Any, endpoint: Any) -> _Running:
+    """Notice calls over the same line (see bot.channels.phone.outbound)."""
+    from bot.channels.phone.outbound import NoticeCaller
+
+    hotline.caller = NoticeCaller(hotline, endpoint)
+    return _Running(hotline.caller)
 
 
 def install(app: App) -> None:

@@ -104,7 +104,9 @@ class SipEndpoint:
 
         config = Config(
             net_interface=self.host,
-            max_concurrent_calls=self.hotline.max_calls + BUSY_MARGIN,
+            max_concurrent_calls=self.hotline.max_calls
+            + BUSY_MARGIN
+            + self.hotline.app.settings.phone.outbound_max_calls,
             rtp_timeout=120,  # a peer silent on RTP this long is gone (callers on hold still send RTP)
             extra_config_text=f"sip_listen {self.host}:{self.port}\n",
         )
