@@ -241,3 +241,27 @@ def test_connections_past_the_limit_are_answered_503(app: App) -> None:
         assert httpx.get(f"{srv.url}/healthz").status_code == 200
     finally:
         srv.stop()
+
+
+def test_clients_that_hang_up_leave_no_traceback(
+    server: LiveServer, auth: dict[str, str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A phone losing signal mid-request: a body cut short, a stream dropped. Nothing is logged as a crash
+    (uvicorn's own error log writes to stderr, so stderr is what is read) and the server goes on."""
+    host, port = server.url.removeprefix("http://").split(":")
+    for head, body in (
+        (
+            f"POST /api/chat HTTP/1.1\nHost: x\nAuthorization: {auth['Authorization']}\nContent-Length: 400\n",
+            b'{"te',
+        ),
+        (f"GET /api/events HTTP/1.1\nHost: x\nAuthorization: {auth['Authorization']}\n", b""),
+        ("POST /api/voice HTTP/1.1\nHost: x\nContent-Type: audio/webm\nContent-Length: 90000\n", b"\x1a\x45"),
+    ):
+        with socket.create_connection((host, int(port)), timeout=3) as sock:
+            sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+            time.sleep(0.3)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST
+    time.sleep(1.0)
+    assert httpx.get(f"{server.url}/healthz").status_code == 200
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception in ASGI" not in err, err[-2000:]
