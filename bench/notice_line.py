@@ -95,22 +95,25 @@ async def _run() -> dict[str, Any]:
     from voice.service import build_voice_service
 
     tmp = Path(tempfile.mkdtemp(prefix="lianhu-bench-line-"))
-    port = free_port()
     settings = load_settings(
         ROOT / "config.yaml", environ={"LIANHU_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
     )
     settings = settings.with_overrides(
-        phone=dataclasses.replace(
-            settings.phone, sip_listen=f"127.0.0.1:{port}", outbound_max_calls=OUTBOUND
-        ),
+        phone=dataclasses.replace(settings.phone, outbound_max_calls=OUTBOUND),
         notices=dataclasses.replace(settings.notices, call_hours="", call_repeats=5),
     )
     app = build_app(settings)
     load_demo_if_empty(app)
     numbers = _due_calls(app)
     phone, phone_port = _answering_phone(tmp / "phone", numbers)
+    await asyncio.to_thread(phone.command, "reginfo")  # up, its SIP port bound, before ours is picked
+    port = free_port()
     app.settings = settings = settings.with_overrides(
-        phone=dataclasses.replace(settings.phone, outbound_uri=f"sip:{{number}}@127.0.0.1:{phone_port}")
+        phone=dataclasses.replace(
+            settings.phone,
+            sip_listen=f"127.0.0.1:{port}",
+            outbound_uri=f"sip:{{number}}@127.0.0.1:{phone_port}",
+        )
     )
     voice = await asyncio.to_thread(build_voice_service, settings)
     hotline = Hotline(app, voice)

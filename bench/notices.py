@@ -114,6 +114,7 @@ async def _outbound(calls: int) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="lianhu-bench-notice-"))
     phone, phone_port = answering_phone(tmp / "phone")
+    phone.command("reginfo")  # up, its SIP port bound, before the line picks a free port
     settings = load_settings(
         ROOT / "config.yaml", environ={"LIANHU_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
     )

@@ -59,6 +59,7 @@ def test_lianhu_calls_reads_the_notice_and_records_key_1(
             .values(call_state="")
         )
     phone, port = answering_phone(tmp_path / "phone")
+    phone.command("reginfo")  # the phone is up (its SIP port taken) before the line picks a free port
     hotline, endpoint, uri = start_line(
         app, voice_service, line, outbound_uri=f"sip:{{number}}@127.0.0.1:{port}", max_calls=2
     )
@@ -122,6 +123,7 @@ def notice_to_502(app, chat):  # type: ignore[no-untyped-def]
 def call_502(app, voice_service, line, tmp_path: Path, mic: bytes | None, act) -> NoticeCaller:  # type: ignore[no-untyped-def]
     """Lianhu calls 502's phone; `act(phone, record)` plays the resident's part; returns the caller."""
     phone, port = answering_phone(tmp_path / "phone", mic)
+    phone.command("reginfo")  # the phone is up (its SIP port taken) before the line picks a free port
     hotline, endpoint, _ = start_line(
         app, voice_service, line, outbound_uri=f"sip:{{number}}@127.0.0.1:{port}"
     )
