@@ -13,7 +13,17 @@ from sqlalchemy import func, select
 
 from core.conversation import Actor
 from core.errors import NotFoundError
-from data.models import Grid, Household, Identity, Notice, NoticeReceipt, OutboxMessage, Resident, Unit
+from data.models import (
+    Grid,
+    Household,
+    Identity,
+    Notice,
+    NoticeReceipt,
+    NoticeVote,
+    OutboxMessage,
+    Resident,
+    Unit,
+)
 from data.services import ServiceContext
 from data.services.handling import audit
 from data.services.notices import get_notice, sender_name
@@ -67,6 +77,8 @@ class NoticeReceipts:
     options: list[str]
     closes_at: datetime | None
     rows: list[HouseholdReceipt] = field(default_factory=list)
+    votes: dict[int, list[str]] = field(default_factory=dict)  # a consultation: household → choices
+    tally: list[tuple[str, int]] = field(default_factory=list)  # (option, votes) among these households
 
     def count(self, what: str) -> int:
         """How many households are delivered / acknowledged / called / answered / unreached."""
@@ -190,4 +202,20 @@ def notice_receipts(ctx: ServiceContext, actor: Actor, notice_id: int) -> Notice
         sum(1 for r in rows if r.acknowledged_at is not None),
         sum(1 for r in rows if r.unreached),
     )
-    return NoticeReceipts(summary, list(notice.options), notice.closes_at, rows)
+    found = NoticeReceipts(summary, list(notice.options), notice.closes_at, rows)
+    if notice.options:
+        _votes(ctx, notice, found, {r.household_id for r in rows})
+    return found
+
+
+def _votes(ctx: ServiceContext, notice: Notice, found: NoticeReceipts, homes: set[int]) -> None:
+    """A consultation's votes from these households: each household's choice and the tally."""
+    labels = {str(n): label for n, label in enumerate(notice.options, start=1)}
+    counts = dict.fromkeys(labels, 0)
+    votes = ctx.session.scalars(
+        select(NoticeVote).where(NoticeVote.notice_id == notice.id, NoticeVote.household_id.in_(homes))
+    )
+    for vote in votes:
+        counts[vote.choice] = counts.get(vote.choice, 0) + 1
+        found.votes.setdefault(vote.household_id, []).append(labels.get(vote.choice, vote.choice))
+    found.tally = [(labels[c], counts[c]) for c in labels]

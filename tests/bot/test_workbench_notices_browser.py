@@ -91,3 +91,20 @@ def test_other_units_leader_refused_staff_see_the_community(app: App, live: Live
     assert staff.page.locator("#receipts tbody tr").count() == 72
     assert staff.page.inner_text("[data-figure=households]") == "72 户"
     staff.close()
+
+
+def test_a_consultation_shows_each_households_vote(app: App, chat, browser: Any) -> None:  # type: ignore[no-untyped-def]
+    leader, wang = chat("demo:leader1"), chat("demo:resident1")
+    leader.say("加装电梯方案：1 同意 2 不同意 3 弃权，周五 18 点截止")
+    leader.say("1")
+    wang.say("1")
+    server = LiveServer(app)
+    try:
+        desk = Desk(browser, server)
+        desk.sign_in(LEADER1)
+        desk.open("/notices/1")
+        assert desk.page.inner_text("[data-figure=tally]") == "1 户：同意 1 票，不同意 0 票，弃权 0 票"
+        assert cell(desk, "502", ".vote") == "同意" and cell(desk, "601", ".vote") == "—"
+        desk.close()
+    finally:
+        server.stop()

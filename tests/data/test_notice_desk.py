@@ -89,3 +89,24 @@ def test_each_viewer_sees_only_their_part(app: App, chat) -> None:  # type: igno
     with app.db.session() as s:
         refused = s.scalars(select(AuditLog.detail).where(AuditLog.action == "refused")).all()
     assert "workbench notice 1" in refused
+
+
+def test_a_consultations_votes_per_household_and_tally(app: App, chat) -> None:  # type: ignore[no-untyped-def]
+    leader, wang, li = chat("demo:leader1"), chat("demo:resident1"), chat("demo:resident2")
+    leader.say("加装电梯方案：1 同意 2 不同意 3 弃权，周五 18 点截止")
+    leader.say("1")
+    wang.say("2")
+    wang.say("投票 1 改成 1")
+    li.say("2")
+    leader1, leader2 = actor(app, "demo:leader1"), actor(app, "demo:leader2")
+    with app.db.session() as s:
+        seen = notice_receipts(app.context(s), leader1, 1)
+        assert recent_notices(app.context(s), leader2) == []  # unit 1's question only
+    assert seen.tally == [("同意", 1), ("不同意", 1), ("弃权", 0)] and seen.options == [
+        "同意",
+        "不同意",
+        "弃权",
+    ]
+    by_room = {r.address: seen.votes.get(r.household_id) for r in seen.rows}
+    assert by_room["3 栋 2 单元 502"] == ["同意"] and by_room["3 栋 2 单元 301"] == ["不同意"]
+    assert by_room["3 栋 2 单元 602"] is None
