@@ -1,6 +1,7 @@
 """Notices: one notice to 500 households (400 with a bound channel, 100 to call) queued in one
 transaction (SQLite and PostgreSQL); and outbound notice calls over real SIP to a baresip phone that
-answers by itself: dial → answered → first audio. `python -m bench.notices` prints JSON."""
+answers by itself: dial → answered → first audio; and incoming calls answered while 4 outbound calls
+are in progress (bench/notice_line.py). `python -m bench.notices` prints JSON."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.loop import PG_URL, ROOT, _ctx, _fresh, ensure_database
+from bench.notice_line import incoming_during_outbound
 from data.demo import load_demo
 from data.models import Grid, Household, Identity, OutboxMessage, Resident, Unit
 
@@ -112,6 +114,7 @@ async def _outbound(calls: int) -> dict[str, Any]:
 
     tmp = Path(tempfile.mkdtemp(prefix="lianhu-bench-notice-"))
     phone, phone_port = answering_phone(tmp / "phone")
+    phone.command("reginfo")  # up, its SIP port bound, before the line picks a free port
     settings = load_settings(
         ROOT / "config.yaml", environ={"LIANHU_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
     )
@@ -199,6 +202,7 @@ def run() -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001 - no PostgreSQL here: SQLite figures only
         results["queue_postgresql"] = {"skipped": f"{type(err).__name__}"}
     results["outbound_call"] = outbound_calls()
+    results["incoming_during_outbound"] = incoming_during_outbound()
     return results
 
 

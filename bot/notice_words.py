@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from nlu.normalize import to_simplified
+
 _SCOPE = r"(?P<scope>[^：:，,。]{0,12}?)"
 _NOTICE = re.compile(rf"^\s*(?:发)?通知\s*{_SCOPE}\s*[：:]\s*(?P<text>\S.*?)\s*$", re.S)
 _CONSULT = re.compile(rf"^\s*(?:议事|投票|表决|征求意见)\s*{_SCOPE}\s*[：:]\s*(?P<text>\S.*?)\s*$", re.S)
@@ -22,6 +24,9 @@ _STOP_CALLS = re.compile(
     r"^\s*(?:请)?(?:不要|别|莫|不用)(?:再)?(?:给我)?打(?:电话)?(?:来)?了?(?:吧)?[。!！]?\s*$"
     r"|^\s*(?:以后)?(?:不要|别|莫|不用)(?:再)?(?:给我)?打电话(?:通知)?了?[。!！]?\s*$"
 )
+# What a recognizer adds around a spoken 「不要再打了」: punctuation, spaces, a 喂 or 以后 in front.
+_SPOKEN_NOISE = re.compile(r"[\s,.!?~，。！？、…]+")
+_SPOKEN_LEAD = re.compile(r"^(?:喂+|嗯+|哎+|诶|那个|你们|以后|就)+")
 _WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _DAY = {"今天": 0, "明天": 1, "后天": 2, "大后天": 3}
 _DEADLINE = re.compile(
@@ -122,3 +127,9 @@ def parse_vote(text: str) -> tuple[str, str] | None:
 def stop_calls(text: str) -> bool:
     """「不要再打了」 「别打电话了」: no more notice calls to this resident."""
     return bool(_STOP_CALLS.match(text or ""))
+
+
+def stop_calls_spoken(text: str) -> bool:
+    """「不要再打了」 as a recognizer writes it on a call: traditional characters, commas, a 喂 first."""
+    plain = _SPOKEN_LEAD.sub("", _SPOKEN_NOISE.sub("", to_simplified(text or "")))
+    return bool(plain) and stop_calls(plain)

@@ -133,6 +133,16 @@ class PhoneSettings:
     early_recognition_ms: int = 250
     outbound_uri: str = "sip:{number}@127.0.0.1"  # where an outbound call to a resident's number goes
     outbound_max_calls: int = 4  # outbound calls at once; incoming calls always keep their slots
+    # How notice calls are placed: "sip" (the line's own SIP user agent) or "ami" (Asterisk originates
+    # them over its manager interface, then hands the answered call to our FastAGI server).
+    outbound_via: str = "sip"
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "lianhu"
+    ami_secret: str = ""  # secret: environment only (LIANHU_PHONE_AMI_SECRET)
+    ami_channel: str = "PJSIP/{number}@trunk"  # what Asterisk dials for a resident's number
+    ami_agi: str = "agi://127.0.0.1:4573"  # our FastAGI server as Asterisk reaches it
+    ami_caller_id: str = ""  # shown on the resident's phone, e.g. 联户小助手 <12345>
 
 
 @dataclass(frozen=True)
@@ -328,6 +338,7 @@ SECRET_KEYS = {
     ("telegram", "token"),
     ("telegram", "webhook_secret"),
     ("metrics", "token"),
+    ("phone", "ami_secret"),
 }
 
 

@@ -1,5 +1,5 @@
 """The community workbench (社区工作台) at /workbench: sign-in, board, matters, registry, figures, data
-map, alerts and audit log for community staff, grid workers and leaders. Server-rendered Jinja2
+map, alerts, notice receipts and audit log for community staff, grid workers and leaders. Server-rendered Jinja2
 pages on the same server as the chat; plain JS and a vendored ECharts in static/, no build step."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def mount(api: FastAPI, app: App) -> None:
     from fastapi.responses import Response
     from fastapi.staticfiles import StaticFiles
 
-    from bot.workbench import auth, board, desk, figures, matter, registry
+    from bot.workbench import auth, board, desk, figures, matter, notices, registry
     from bot.workbench.web import HERE, PREFIX, Refused, SignInNeeded, Workbench, sign_in_redirect
 
     wb = Workbench(app)
@@ -32,5 +32,5 @@ def mount(api: FastAPI, app: App) -> None:
     async def _refused(request: Request, exc: Refused) -> Response:
         return wb.refused(request, exc)
 
-    for module in (auth, board, matter, registry, figures, desk):
+    for module in (auth, board, matter, registry, figures, desk, notices):
         module.mount(api, wb)

@@ -174,7 +174,7 @@ class Workbench:
         if session is not None:
             nav = {
                 p: may_open(session.actor, p)
-                for p in ("alerts", "registry", "registry_import", "map", "figures", "audit")
+                for p in ("alerts", "notices", "registry", "registry_import", "map", "figures", "audit")
             }
         return self.templates.TemplateResponse(
             request,

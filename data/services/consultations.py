@@ -9,9 +9,10 @@ from sqlalchemy import select, update
 
 from core.conversation import Actor
 from core.errors import PermissionDenied
-from data.models import Household, Identity, Notice, NoticeReceipt, NoticeVote, OutboxMessage, Resident
+from data.models import Identity, Notice, NoticeReceipt, NoticeVote, OutboxMessage, Resident
 from data.services import ServiceContext
 from data.services.handling import audit
+from data.services.notice_desk import household_receipts
 from data.services.notices import get_notice, receipt_of
 
 
@@ -91,31 +92,14 @@ def figures(ctx: ServiceContext, actor: Actor, notice_no: str) -> Figures:
 def count(ctx: ServiceContext, notice: Notice) -> Figures:
     s = ctx.session
     fig = Figures(notice.id, notice.kind, notice.text, closed=notice.closed_at is not None)
-    delivered_homes = set(
-        s.scalars(
-            select(Resident.household_id)
-            .join(Identity, Identity.resident_id == Resident.id)
-            .join(OutboxMessage, OutboxMessage.identity_id == Identity.id)
-            .where(
-                OutboxMessage.dedupe_key.like(f"{notice.kind}:{notice.id}:%"), OutboxMessage.status == "sent"
-            )
-        )
-    )
-    receipts = s.execute(
-        select(NoticeReceipt, Household)
-        .join(Household, Household.id == NoticeReceipt.household_id)
-        .where(NoticeReceipt.notice_id == notice.id)
-        .order_by(Household.id)
-    ).all()
-    for r, home in receipts:
+    for r in household_receipts(ctx, notice):
         fig.households += 1
-        fig.delivered += r.household_id in delivered_homes
+        fig.delivered += r.delivered
         fig.acknowledged += r.acknowledged_at is not None
         fig.called += r.called_at is not None
         fig.answered += r.answered_at is not None
-        reached = r.household_id in delivered_homes or r.answered_at or r.acknowledged_at
-        if not reached and r.call_state not in ("due", "dialing"):
-            fig.unreached.append(home.address)
+        if r.unreached:
+            fig.unreached.append(r.address)
     votes = s.scalars(select(NoticeVote).where(NoticeVote.notice_id == notice.id)).all()
     fig.voted = len({v.household_id for v in votes})
     fig.tally = {str(n): 0 for n in range(1, len(notice.options) + 1)}

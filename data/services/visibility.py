@@ -230,6 +230,7 @@ def _view(
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "board": ("leader", "grid", "staff", "duty"),
     "alerts": ("leader", "grid", "staff", "duty"),
+    "notices": ("leader", "grid", "staff", "duty"),
     "registry": ("leader", "grid", "staff", "duty"),
     "registry_import": ("staff",),
     "map": ("leader", "grid", "staff", "duty"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.notice_words import stop_calls_spoken
 from data.models import AuditLog, Household, NoticeReceipt, Resident
 from data.services.notice_calls import call_finished, claim_calls
 
@@ -110,6 +112,24 @@ def test_stop_calls_is_kept_and_respected(app: App, chat) -> None:  # type: igno
     assert (
         "13800000502" not in {j.number for j in jobs} and len(jobs) == 9
     )  # 301 has a channel, 101 is the sender
+
+
+@pytest.mark.parametrize(
+    ("heard", "stop"),
+    [
+        ("不要再打了。", True),
+        ("喂，不要再打了！", True),
+        ("以后不要再打电话了", True),
+        ("不要再打電話了", True),  # the recognizer's traditional characters
+        ("别打了", True),
+        ("不要再打门。", False),  # misheard: the call asks again rather than guess
+        ("不要再打了，谢谢", False),
+        ("打了", False),
+        ("", False),
+    ],
+)
+def test_stop_calls_as_the_recognizer_writes_it(heard: str, stop: bool) -> None:
+    assert stop_calls_spoken(heard) is stop
 
 
 def test_calls_retried_within_hours_and_not_outside(app: App, chat, clock) -> None:  # type: ignore[no-untyped-def]

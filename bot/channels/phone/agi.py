@@ -13,6 +13,9 @@ the AGI; the dialplan dials it:
      same => n(done),Hangup()
 
 Barge-in here is by key only (plain AGI cannot listen while it plays).
+
+Notice calls that Asterisk originated for us (`phone.outbound_via: ami`) come back answered on the
+route `notice` with the receipt as argument (agi://…/notice,42) and are read by the NoticeCaller.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from panoramisk.fast_agi import Application, Request
 
+from bot.channels.phone.ami import NOTICE_ROUTE
 from bot.channels.phone.flow import CallFlow
 from bot.channels.phone.hotline import Hotline, caller_number
 from voice.telephony.call import (
@@ -221,6 +225,7 @@ class AgiServer:
         self.server: asyncio.Server | None = None
         self.app = AgiApplication(loop=asyncio.get_running_loop())
         self.app.add_route(ROUTE, self._serve)
+        self.app.add_route(NOTICE_ROUTE, self._notice)
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self.app.handler, self.host, self.port)
@@ -246,3 +251,18 @@ class AgiServer:
             await CallFlow(self.hotline, channel).run()
         finally:
             self.hotline.release()
+
+    async def _notice(self, request: Request) -> None:
+        """An answered notice call Asterisk placed for us: the NoticeCaller reads the notice on it."""
+        channel = AgiChannel(request, self.sounds_dir, self.record_dir)
+        arg = request.headers.get("agi_arg_1", "")
+        caller = self.hotline.caller
+        taken = (
+            arg.isascii()
+            and arg.isdigit()
+            and caller is not None
+            and await caller.take_call(int(arg), channel)
+        )
+        if not taken:
+            log.warning("FastAGI notice call for a receipt not being called: %r", arg[:20])
+            await channel.hangup()

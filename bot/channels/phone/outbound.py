@@ -1,11 +1,12 @@
-"""Outbound calls for notices over the SIP line: who is calling and why, the notice read in the
-natural voice (prompt library for the fixed parts, live synthesis for the sender's words), then
-「听清楚了请按 1，再听一遍请按 9」 (or the options by key for a consultation); the key is recorded.
+"""Outbound calls for notices over the SIP line: the notice read in the natural voice (prompt library
+for the fixed parts, live synthesis for the sender's words), what is said and heard on the call being
+bot.channels.phone.notice_talk; the outcome and the key are recorded.
 
 At most `phone.outbound_max_calls` at once, and never a slot the incoming calls need: an outbound
 call starts only while incoming + outbound stays below `phone.max_calls`, and incoming calls are
 admitted as before, so they always win. Busy and unanswered calls are tried again by the data
-service (spacing, attempts, allowed hours)."""
+service (spacing, attempts, allowed hours). With `phone.outbound_via: ami` Asterisk places the call
+(bot.channels.phone.ami) and hands it back answered over FastAGI (`take_call`): the same conversation."""
 
 from __future__ import annotations
 
@@ -13,33 +14,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.phone.ami import AmiOriginator
 from bot.channels.phone.hotline import Hotline
+from bot.channels.phone.notice_talk import NoticeTalk, OutboundRecord
 from bot.channels.phone.sip import SipChannel, SipEndpoint
-from core.conversation import Actor
-from core.errors import LianhuError
-from data.services.consultations import cast_vote
 from data.services.notice_calls import CallJob, call_finished, claim_calls
-from voice.telephony.call import Digit, HungUp
+from voice.telephony.call import CallChannel, HungUp
+
+__all__ = ["NoticeCaller", "OutboundRecord"]
 
 log = logging.getLogger("lianhu.phone.outbound")
-
-
-@dataclass
-class OutboundRecord:
-    """One outbound call, kept for tests, the bench and operators."""
-
-    receipt_id: int
-    number: str
-    result: str = ""  # answered | busy | no_answer | error
-    keys: list[str] = field(default_factory=list)
-    said: list[str] = field(default_factory=list)
-    dial_to_answer_s: float = 0.0
-    dial_to_first_audio_s: float = 0.0
-    answered_at: float = 0.0  # time.monotonic()
-    prompt_seconds: float = 0.0  # how long the first reading (intro, notice, keys) lasts
+AGI_SECONDS = 15.0  # an answered Asterisk call whose AGI session has not come by then: the dialplan is wrong
 
 
 class _Timed(SipChannel):
@@ -54,12 +42,30 @@ class _Timed(SipChannel):
         return taken
 
 
-class NoticeCaller:
-    """Polls for calls due and places them through the endpoint's user agent."""
+@dataclass
+class _Handoff:
+    """A call Asterisk is placing, waiting for its AGI session (`take_call`)."""
 
-    def __init__(self, hotline: Hotline, endpoint: SipEndpoint) -> None:
+    job: CallJob
+    record: OutboundRecord
+    notice: bytes
+    menu: bytes
+    t0: float
+    started: asyncio.Future[None]
+    done: asyncio.Future[None]
+
+
+class NoticeCaller:
+    """Polls for calls due and places them through the endpoint's user agent (or Asterisk's manager)."""
+
+    def __init__(
+        self, hotline: Hotline, endpoint: SipEndpoint | None, originator: AmiOriginator | None = None
+    ) -> None:
         self.hotline = hotline
         self.endpoint = endpoint
+        self.originator = originator
+        self.talk = NoticeTalk(hotline)
+        self.awaiting: dict[int, _Handoff] = {}  # Asterisk calls by receipt id, until their AGI session
         self.app = hotline.app
         self.active = 0
         self.records: list[OutboundRecord] = []
@@ -108,6 +114,8 @@ class NoticeCaller:
             task.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.originator is not None:
+            await self.originator.stop()
 
     async def _place(self, job: CallJob) -> None:
         record = OutboundRecord(job.receipt_id, job.number)
@@ -127,7 +135,7 @@ class NoticeCaller:
     def _finish(self, job: CallJob, record: OutboundRecord) -> None:
         with self.app.db.session() as s:
             ctx = self.app.context(s)
-            key = "1" if job.kind == "notice" and "1" in record.keys else None
+            key = "1" if record.acknowledged else None
             call_finished(ctx, job.receipt_id, record.result, key)
 
     async def _dial(self, job: CallJob, record: OutboundRecord) -> str:
@@ -135,15 +143,14 @@ class NoticeCaller:
 
         hl, cfg = self.hotline, self.app.settings
         intro_key = "notice_call.consult_intro" if job.kind == "consult" else "notice_call.intro"
-        spoken = [hl.render(intro_key, sender=job.sender), hl.render("notice_call.text", text=job.text)]
-        if job.kind == "consult":
-            ask = [hl.render("phone.choice", item=o, number=str(n)) for n, o in enumerate(job.options, 1)]
-            ask.append(hl.render("notice_call.vote_prompt"))
-        else:
-            ask = [hl.render("notice_call.ack_prompt")]
-        notice_pcm = await hl.audio(*spoken, *ask)  # ready before the phone rings
-        prompt_pcm = await hl.audio(*ask)
-        record.prompt_seconds = len(notice_pcm) / 16000
+        notice_pcm = await hl.audio(
+            hl.render(intro_key, sender=job.sender), hl.render("notice_call.text", text=job.text)
+        )
+        menu_pcm = await hl.audio(*self.talk.menu(job))  # both ready before the phone rings
+        record.prompt_seconds = (len(notice_pcm) + len(menu_pcm)) / 16000
+        if self.originator is not None:
+            return await self._dial_switch(job, record, notice_pcm, menu_pcm)
+        assert self.endpoint is not None
         t0 = time.monotonic()
         call = await self.endpoint.ua.dial(cfg.phone.outbound_uri.format(number=job.number))
         try:
@@ -158,47 +165,50 @@ class NoticeCaller:
         record.dial_to_answer_s = record.answered_at - t0
         channel = _Timed(call, job.number, end_silence_ms=cfg.phone.end_silence_ms)
         try:
-            await self._converse(job, record, channel, notice_pcm, prompt_pcm, t0)
+            await self.talk.converse(job, record, channel, notice_pcm, menu_pcm, t0)
         except HungUp:
             pass
         finally:
             await channel.hangup()
         return "answered"
 
-    async def _converse(
-        self, job: CallJob, record: OutboundRecord, channel: _Timed, first: bytes, again: bytes, t0: float
-    ) -> None:
-        hl = self.hotline
-        record.said.append(job.text)
-        prompt, repeats = first, 0
-        while True:
-            heard = await channel.ask(prompt, speech=False, no_input_s=hl.settings.no_input_seconds)
-            if channel.first_audio_at and not record.dial_to_first_audio_s:
-                record.dial_to_first_audio_s = channel.first_audio_at - t0
-            key = heard.key if isinstance(heard, Digit) else ""
-            if key:
-                record.keys.append(key)
-            if job.kind == "notice" and key == "1":
-                await channel.say(await hl.audio(hl.render("notice_call.thanks")))
-                return
-            chosen = job.kind == "consult" and key.isdigit() and 1 <= int(key) <= len(job.options)
-            if chosen and await asyncio.to_thread(self._vote, job, key):
-                await channel.say(await hl.audio(hl.render("notice_call.voted")))
-                return
-            if repeats >= self.app.settings.notices.call_repeats:
-                await channel.say(await hl.audio(hl.render("notice_call.goodbye")))
-                return
-            repeats += 1
-            record.said.append(job.text)
-            prompt = first if key == "9" or not key else again
-
-    def _vote(self, job: CallJob, key: str) -> bool:
-        actor = Actor(
-            0, "phone", job.number, "resident", resident_id=job.resident_id, household_id=job.household_id
+    async def _dial_switch(self, job: CallJob, record: OutboundRecord, notice: bytes, menu: bytes) -> str:
+        """Through Asterisk: originate, then converse once the answered call comes back over AGI."""
+        assert self.originator is not None
+        loop = asyncio.get_running_loop()
+        handoff = _Handoff(
+            job, record, notice, menu, time.monotonic(), loop.create_future(), loop.create_future()
         )
-        with self.app.db.session() as s:
-            try:
-                cast_vote(self.app.context(s), actor, str(job.notice_id), key, "phone")
-            except LianhuError:
-                return False
+        self.awaiting[job.receipt_id] = handoff
+        try:
+            result = await self.originator.originate(job.number, job.receipt_id)
+            if result != "answered":
+                return result
+            await asyncio.wait_for(asyncio.shield(handoff.started), AGI_SECONDS)
+            await handoff.done
+        except TimeoutError:
+            log.warning("receipt %s: answered, but no AGI session came (check the dialplan)", job.receipt_id)
+            return "error"
+        finally:
+            self.awaiting.pop(job.receipt_id, None)
+        return "answered"
+
+    async def take_call(self, receipt_id: int, channel: CallChannel) -> bool:
+        """The switch hands back an answered notice call (FastAGI `notice,<receipt>`): converse on it.
+        False when no such call is being placed (the AGI session is then hung up)."""
+        handoff = self.awaiting.get(receipt_id)
+        if handoff is None or handoff.started.done():
+            return False
+        handoff.started.set_result(None)
+        record = handoff.record
+        record.answered_at = time.monotonic()
+        record.dial_to_answer_s = record.answered_at - handoff.t0
+        try:
+            await self.talk.converse(handoff.job, record, channel, handoff.notice, handoff.menu, handoff.t0)
+        except HungUp:
+            pass
+        finally:
+            await channel.hangup()
+            if not handoff.done.done():
+                handoff.done.set_result(None)
         return True

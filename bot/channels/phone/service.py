@@ -26,7 +26,7 @@ async def start_phone(app: App, *, agi: bool = False, voice: Any = None) -> list
     await endpoint.start()
     started.append(endpoint)
     started.append(await start_caller(hotline, endpoint))
-    if agi:
+    if agi or app.settings.phone.outbound_via == "ami":  # Asterisk hands its notice calls back over AGI
         from bot.channels.phone.agi import AgiServer
 
         var = app.settings.path(app.settings.paths.var_dir)
@@ -51,10 +51,16 @@ class _Running:
 
 
 async def start_caller(hotline: Any, endpoint: Any) -> _Running:
-    """Notice calls over the same line (see bot.channels.phone.outbound)."""
+    """Notice calls over the same line, or through Asterisk (see bot.channels.phone.outbound)."""
+    from bot.channels.phone.ami import AmiOriginator
     from bot.channels.phone.outbound import NoticeCaller
 
-    hotline.caller = NoticeCaller(hotline, endpoint)
+    settings = hotline.app.settings
+    originator = None
+    if settings.phone.outbound_via == "ami":
+        originator = AmiOriginator(settings.phone, settings.notices.call_ring_seconds)
+        await originator.start()
+    hotline.caller = NoticeCaller(hotline, endpoint, originator)
     return _Running(hotline.caller)
 
 
