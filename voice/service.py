@@ -128,6 +128,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         vocabulary=vocabulary,
         compute_type=asr.whisper_compute_type,
         threads=asr.whisper_threads,
+        beam_size=asr.whisper_beam_size,
     )
 
 
