@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import VoiceError
 from voice import codecs
-from voice.asr import NotRecognized, Recognition, Transcriber
+from voice.asr import NotRecognized, Recognition, Transcriber, is_filler
 
 TABLE = "transcripts.tsv"
 _DIGITS = "零一二三四五六七八九"
@@ -221,7 +221,7 @@ def evaluate(
                 clip,
                 heard,
                 confidence,
-                edit_distance(clip.transcript, heard),
+                _errors(clip.transcript, heard),
                 len(units(clip.transcript)),
                 seconds,
                 spoken_ok,
@@ -229,6 +229,13 @@ def evaluate(
             )
         )
     return report
+
+
+def _errors(reference: str, heard: str) -> int:
+    """Edit distance; hearing nothing (or only hesitation) in a clip of hesitation is right."""
+    if is_filler(reference) and is_filler(heard):
+        return 0
+    return edit_distance(reference, heard)
 
 
 def _matches(clip: Clip, got: tuple[str, str | None]) -> bool:
