@@ -12,6 +12,7 @@ from pathlib import Path
 from core.errors import VoiceError
 from core.settings import Settings, load_settings
 from voice import codecs
+from voice.evaluation import eval_arguments
 
 
 def cmd_setup(settings: Settings, args: argparse.Namespace) -> int:
@@ -141,8 +142,6 @@ def main(argv: list[str] | None = None) -> int:
     say.add_argument("text", nargs="+")
     say.add_argument("-o", "--output", required=True)
     say.add_argument("--format", help=f"one of {', '.join(codecs.OUT_FORMATS)} (default: from suffix)")
-    from voice.evaluation import eval_arguments
-
     eval_arguments(sub.add_parser("eval", help="CER and confusions over a directory of clips"))
     args = parser.parse_args(argv)
     settings = load_settings(args.config)

@@ -92,6 +92,8 @@ class EvalReport:
 
 def read_table(directory: Path) -> list[Clip]:
     """The clips a directory's transcripts.tsv lists (rows whose file is missing are skipped)."""
+    if not (directory / TABLE).is_file():
+        raise VoiceError(f"{directory}: no {TABLE} (columns file, transcript[, intent, item])")
     with open(directory / TABLE, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     return [

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from bot.cli import Command
+from core.errors import VoiceError
 from core.settings import Settings
 
 
@@ -27,7 +29,11 @@ def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
         return parse.intent, parse.item
 
     transcriber = build_transcriber(settings)
-    report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), classify, limit=args.limit)
+    try:
+        report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), classify, limit=args.limit)
+    except VoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     summary = {"dir": str(args.dir), "decoder": args.decoder, **report.summary(settings.asr.min_confidence)}
     if args.details:
         summary["details"] = details(report)
