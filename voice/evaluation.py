@@ -30,7 +30,7 @@ _NUMERAL = re.compile(r"[零〇一二三四五六七八九十百千]+")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 Classify = Callable[[str], tuple[str, str | None]]  # text -> (intent, item)
-Recognize = Callable[[bytes], Recognition]  # 16 kHz PCM -> recognition
+Recognize = Callable[[bytes, bool], Recognition]  # 16 kHz PCM, was it 8 kHz -> recognition
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,17 @@ def write_table(directory: Path, clips: Sequence[Clip]) -> None:
 
 def read_clip(path: Path) -> bytes:
     """16 kHz mono s16 PCM of a WAV clip (8 kHz resampled as the phone line does)."""
+    return read_clip_rate(path)[0]
+
+
+def read_clip_rate(path: Path) -> tuple[bytes, bool]:
+    """(16 kHz PCM, whether the clip was 8 kHz phone audio)."""
     with wave.open(str(path), "rb") as wav:
         rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
         data = wav.readframes(wav.getnframes())
     if width == 2 and channels == 1 and rate in (8000, codecs.RATE):
-        return data if rate == codecs.RATE else codecs.resample(data, rate, codecs.RATE)
-    return codecs.decode(path.read_bytes(), "wav", max_seconds=600, max_bytes=1 << 30)
+        return (data, False) if rate == codecs.RATE else (codecs.resample(data, rate, codecs.RATE), True)
+    return codecs.decode(path.read_bytes(), "wav", max_seconds=600, max_bytes=1 << 30), rate <= 8000
 
 
 def cer_text(text: str) -> str:
@@ -208,9 +213,9 @@ def evaluate(
     """Recognize every clip the table lists and score it (and classify it, given a classifier)."""
     report = EvalReport()
     for clip in read_table(directory)[:limit]:
-        pcm = read_clip(directory / clip.file)
+        pcm, narrowband = read_clip_rate(directory / clip.file)
         started = time.perf_counter()
-        result = recognize(pcm)
+        result = recognize(pcm, narrowband)
         seconds = time.perf_counter() - started
         heard = "" if isinstance(result, NotRecognized) else result.text
         confidence = 0.0 if isinstance(result, NotRecognized) else result.confidence
@@ -265,8 +270,11 @@ def recognizer(transcriber: Transcriber, decoder: str) -> Recognize:
     if decoder == "plain":
         if not hasattr(transcriber, "transcribe_plain"):
             raise VoiceError(f"--decoder plain needs the whisper backend, not {transcriber.name}")
-        return transcriber.transcribe_plain  # type: ignore[no-any-return]
-    return lambda pcm: transcriber.transcribe(pcm)
+        plain = transcriber.transcribe_plain
+        return lambda pcm, narrowband: plain(pcm)  # type: ignore[no-any-return]
+    return lambda pcm, narrowband: (
+        transcriber.transcribe_narrowband(pcm) if narrowband else transcriber.transcribe(pcm)
+    )
 
 
 def eval_arguments(parser: argparse.ArgumentParser) -> None:
