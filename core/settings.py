@@ -104,6 +104,8 @@ class AsrSettings:
     whisper_model: str = "whisper-base"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 2
+    whisper_beam_size: int = 2  # 1 = greedy decoding
+    whisper_phone_beam_size: int = 1  # for 8 kHz phone audio
     vosk_model_dir: str = ""
     min_confidence: float = 0.6
     max_seconds: float = 60.0

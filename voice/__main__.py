@@ -1,4 +1,5 @@
-"""Operator commands: python -m voice setup | models | prompts | transcribe FILE | say TEXT -o FILE."""
+"""Operator commands: python -m voice setup | models | prompts | transcribe FILE | say TEXT -o FILE |
+eval DIR."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from core.errors import VoiceError
 from core.settings import Settings, load_settings
 from voice import codecs
+from voice.evaluation import eval_arguments
 
 
 def cmd_setup(settings: Settings, args: argparse.Namespace) -> int:
@@ -103,6 +105,19 @@ def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from voice.evaluation import details, evaluate, recognizer
+    from voice.service import build_transcriber
+
+    transcriber = build_transcriber(settings)
+    report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), limit=args.limit)
+    summary = {"dir": args.dir, "decoder": args.decoder, **report.summary(settings.asr.min_confidence)}
+    if args.details:
+        summary["details"] = details(report)
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m voice", description=__doc__)
     parser.add_argument("--config", help="config.yaml to use")
@@ -127,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     say.add_argument("text", nargs="+")
     say.add_argument("-o", "--output", required=True)
     say.add_argument("--format", help=f"one of {', '.join(codecs.OUT_FORMATS)} (default: from suffix)")
+    eval_arguments(sub.add_parser("eval", help="CER and confusions over a directory of clips"))
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     handler = {
@@ -135,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "prompts": cmd_prompts,
         "transcribe": cmd_transcribe,
         "say": cmd_say,
+        "eval": cmd_eval,
     }[args.cmd]
     try:
         return handler(settings, args)

@@ -52,6 +52,10 @@ class Transcriber(ABC):
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
         """Recognize 16 kHz mono s16 LE PCM; hints are words the dialogue expects right now."""
 
+    def transcribe_narrowband(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
+        """The same for audio that was 8 kHz (the phone line); backends may decode it differently."""
+        return self.transcribe(pcm16k, hints)
+
 
 # Interjections and hesitations: speech made only of these creates nothing.
 FILLERS = set("哦噢喔嗯恩唔啊阿呃额诶欸哎唉呀吖哈嘿呵哼嗨嘛呢吧啦了么哇喂")
@@ -76,6 +80,7 @@ def load_transcriber(
     compute_type: str = "int8",
     threads: int = 2,
     beam_size: int = 1,
+    narrowband_beam_size: int = 1,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -85,7 +90,9 @@ def load_transcriber(
     if backend == "whisper":
         from voice.asr_whisper import WhisperTranscriber
 
-        return WhisperTranscriber(model_path, tuple(vocabulary), compute_type, threads, beam_size)
+        return WhisperTranscriber(
+            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size
+        )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber
 

@@ -59,6 +59,7 @@ class WhisperTranscriber(Transcriber):
         compute_type: str = "int8",
         threads: int = 2,
         beam_size: int = 1,
+        narrowband_beam_size: int = 1,
     ) -> None:
         self.model = WhisperModel(
             str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1
@@ -66,9 +67,16 @@ class WhisperTranscriber(Transcriber):
         self.tokenizer = Tokenizer(self.model.hf_tokenizer, True, task="transcribe", language="zh")
         self.vocabulary = vocabulary
         self.beam_size = beam_size
+        self.narrowband_beam_size = narrowband_beam_size
         self._t2s = OpenCC("t2s")
 
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
+        return self._transcribe(pcm16k, hints, self.beam_size)
+
+    def transcribe_narrowband(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
+        return self._transcribe(pcm16k, hints, self.narrowband_beam_size)
+
+    def _transcribe(self, pcm16k: bytes, hints: Sequence[str], beam: int) -> Recognition:
         span = speech_span(pcm16k)
         if span is None:
             return NotRecognized("silence")
@@ -76,9 +84,9 @@ class WhisperTranscriber(Transcriber):
         prompt = initial_prompt(self.vocabulary, tuple(hints))
         offset = span[0] / 32000
         if audio.size / 16000 <= SHORT_MAX_S:
-            raw = [self._short(audio, prompt, offset)]
+            raw = [self._short(audio, prompt, offset, beam)]
         else:
-            raw = self._long(audio, prompt, offset)
+            raw = self._long(audio, prompt, offset, beam)
         kept = []
         for start, end, text, avg_logprob, no_speech in raw:
             text = self._clean(text)
@@ -94,7 +102,9 @@ class WhisperTranscriber(Transcriber):
         confidence = sum(s.confidence * w for s, w in zip(kept, weights, strict=True)) / sum(weights)
         return Transcript(text, round(confidence, 3), tuple(kept))
 
-    def _short(self, audio: np.ndarray, prompt: str, offset: float) -> tuple[float, float, str, float, float]:
+    def _short(
+        self, audio: np.ndarray, prompt: str, offset: float, beam: int
+    ) -> tuple[float, float, str, float, float]:
         """One greedy decode over a window of the speech plus PAD_S seconds of silence."""
         frames = min(3000, int(audio.size / 160 + PAD_S * 100))
         mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
@@ -107,7 +117,7 @@ class WhisperTranscriber(Transcriber):
         result = self.model.model.generate(
             encoded,
             [tokens],
-            beam_size=self.beam_size,
+            beam_size=beam,
             max_length=min(MAX_TOKENS, len(tokens) + int(audio.size / 1600) + 12),
             return_scores=True,
             return_no_speech_prob=True,
@@ -119,13 +129,13 @@ class WhisperTranscriber(Transcriber):
         return offset, offset + audio.size / 16000, tok.decode(ids), avg_logprob, result.no_speech_prob
 
     def _long(
-        self, audio: np.ndarray, prompt: str, offset: float
+        self, audio: np.ndarray, prompt: str, offset: float, beam: int
     ) -> list[tuple[float, float, str, float, float]]:
         segments, _info = self.model.transcribe(
             audio,
             language="zh",
             task="transcribe",
-            beam_size=self.beam_size,
+            beam_size=beam,
             temperature=0.0,
             initial_prompt=prompt,
             condition_on_previous_text=False,
@@ -134,6 +144,18 @@ class WhisperTranscriber(Transcriber):
             max_new_tokens=MAX_TOKENS - len(self.tokenizer.encode(" " + prompt)) - 8,
         )
         return [(offset + s.start, offset + s.end, s.text, s.avg_logprob, s.no_speech_prob) for s in segments]
+
+    def transcribe_plain(self, pcm16k: bytes) -> Recognition:
+        """faster-whisper's own defaults (beam 5, temperature fallback, no prompt, no VAD gate), in
+        simplified characters: the yardstick the tuned decoding must not fall behind."""
+        audio = np.frombuffer(pcm16k, dtype="<i2").astype(np.float32) / 32768.0
+        segments = list(self.model.transcribe(audio, language="zh", task="transcribe")[0])
+        text = "".join(self._t2s.convert(s.text.strip()) for s in segments)
+        if not strip_punct(text):
+            return NotRecognized("no_text")
+        logprob = sum(s.avg_logprob * max(1, len(s.text)) for s in segments)
+        confidence = math.exp(logprob / sum(max(1, len(s.text)) for s in segments))
+        return Transcript(text, round(confidence, 3))
 
     def _clean(self, text: str) -> str:
         text = self._t2s.convert(text.strip()).translate(_ASCII_PUNCT)

@@ -64,6 +64,11 @@ def decode(
     return pcm
 
 
+def is_narrowband(fmt_hint: str | None) -> bool:
+    """True for the phone line's 8 kHz formats."""
+    return _norm_hint(fmt_hint) in ("mulaw8k", "ulaw", "mulaw", "pcm8k")
+
+
 def _norm_hint(fmt_hint: str | None) -> str | None:
     if not fmt_hint:
         return None

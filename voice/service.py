@@ -82,6 +82,8 @@ class VoiceService:
         started = time.perf_counter()
         try:
             with self._slots:
+                if codecs.is_narrowband(fmt_hint):
+                    return self.transcriber.transcribe_narrowband(pcm, hints)
                 return self.transcriber.transcribe(pcm, hints)
         except Exception:  # an engine fault must not take the conversation down
             log.exception("recognizer %s failed", self.transcriber.name)
@@ -128,6 +130,8 @@ def build_transcriber(settings: Any) -> Transcriber:
         vocabulary=vocabulary,
         compute_type=asr.whisper_compute_type,
         threads=asr.whisper_threads,
+        beam_size=asr.whisper_beam_size,
+        narrowband_beam_size=asr.whisper_phone_beam_size,
     )
 
 

@@ -21,9 +21,16 @@ class Command:
 
 
 def commands() -> list[Command]:
-    from bot.cli import community, integrators, operate, ops, people
+    from bot.cli import community, hearing, integrators, operate, ops, people
 
-    return [*operate.COMMANDS, *people.COMMANDS, *community.COMMANDS, *ops.COMMANDS, *integrators.COMMANDS]
+    return [
+        *operate.COMMANDS,
+        *people.COMMANDS,
+        *community.COMMANDS,
+        *ops.COMMANDS,
+        *integrators.COMMANDS,
+        *hearing.COMMANDS,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

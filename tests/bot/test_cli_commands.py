@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -13,6 +14,8 @@ import pytest
 
 from bot.cli import commands
 from tests.bot.test_cli import ROOT, env_for, free_port, wait_healthy
+from tests.voice.conftest import CLIPS
+from voice.evaluation import Clip, write_table
 
 REGISTRY_CSV = (
     "网格,联户单元,栋,单元,室,姓名,电话,出生年,独居,语音,角色\n"
@@ -113,6 +116,11 @@ def test_every_listed_command_runs(tmp_path: Path) -> None:
     assert re.match(r"lh311_[\w-]{30,}", check("api-key", "create", "街道12345平台", "--scope", "write"))
     assert "sent" in check("dispatch", "--drain")
     assert "0 problem(s)" in check("doctor")
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(CLIPS / "paddleaudio_tests_zh.wav", clips / "running.wav")
+    write_table(clips, [Clip("running.wav", "我认为跑步最重要的就是给我带来了身体健康", "out_of_scope")])
+    assert '"clips": 1' in check("voice-eval", str(clips))
     archive = tmp_path / "backup.tar.gz"
     assert "backup written" in check("backup", str(archive))
     restored = run(

@@ -22,7 +22,7 @@ from data.services.directory import get_or_create_identity
 from data.services.messages import attach_recording
 from data.services.phone import address_hints, bind_caller, file_callback_ticket
 from voice import codecs
-from voice.asr import NotRecognized, Recognition
+from voice.asr import Recognition
 from voice.service import VoiceService
 from voice.telephony.call import RATE
 
@@ -224,9 +224,4 @@ class Hotline:
 
     async def recognize(self, pcm8k: bytes, hints: tuple[str, ...] = ()) -> Recognition:
         """Caller audio → text, off the event loop (the voice service bounds parallel inferences)."""
-        try:
-            pcm16k = await asyncio.to_thread(codecs.resample, pcm8k, RATE, codecs.RATE)
-        except Exception:  # noqa: BLE001 - bad audio is a result, not a crash
-            log.exception("resampling caller audio failed")
-            return NotRecognized("corrupt")
-        return await self.voice.transcribe(pcm16k, "pcm16k", hints)
+        return await self.voice.transcribe(pcm8k, "pcm8k", hints)

@@ -1,0 +1,57 @@
+"""How well spoken requests are understood: `python -m bot voice-eval DIR` recognizes every clip of a
+directory (voice/evaluation.py) and classifies what was heard and what was said, so the share
+classified right stands beside the typed sentences' own. It lives here because understanding (nlu)
+and speech (voice) may not import each other."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.cli import Command
+from core.errors import VoiceError
+from core.settings import Settings
+
+
+def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import load_parser
+    from voice.evaluation import details, evaluate, recognizer
+    from voice.service import build_transcriber
+
+    parser = load_parser(settings, str(settings.path(settings.paths.catalog)))
+
+    def classify(text: str) -> tuple[str, str | None]:
+        parse = parser.parse(text)
+        if parse.risk == "emergency":
+            return "emergency", None
+        return parse.intent, parse.item
+
+    transcriber = build_transcriber(settings)
+    try:
+        report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), classify, limit=args.limit)
+    except VoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    summary = {"dir": str(args.dir), "decoder": args.decoder, **report.summary(settings.asr.min_confidence)}
+    if args.details:
+        summary["details"] = details(report)
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    from voice.evaluation import eval_arguments
+
+    eval_arguments(parser)
+
+
+COMMANDS = [
+    Command(
+        "voice-eval",
+        "recognize a directory of clips and score transcripts and understanding (CER, classified right)",
+        _voice_eval,
+        _arguments,
+    ),
+]
