@@ -208,14 +208,18 @@ class Workbench:
 
 
 _GOOD = {"workbench.done", "workbench.saved", "workbench.import_done", "workbench.password_changed",
-         "workbench.alert_acknowledged"}  # fmt: skip
+         "workbench.alert_acknowledged", "workbench.notice_sent"}  # fmt: skip
 
 
 def _flash(wb: Workbench, key: str, arg: str) -> str:
     if not key.startswith("workbench.") or key not in wb.app.strings:
         return ""
     return wb.words(
-        key, step=STEP_WORDS.get(arg, ""), summary=arg[:200], minutes=f"{wb.settings.lockout_minutes:g}"
+        key,
+        step=STEP_WORDS.get(arg, ""),
+        summary=arg[:200],
+        minutes=f"{wb.settings.lockout_minutes:g}",
+        limit=str(wb.app.settings.notices.max_chars),
     )
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import App
 from core.settings import Settings
-from data.models import Staff
+from data.models import Notice, Staff
 from tests.bot.test_workbench_browser import LEADER1, STAFF, TABLET, Desk
 from tests.bot.test_workbench_browser import browser as browser  # noqa: PLC0414 - the module's browser
 from tests.channels.conftest import LiveServer
@@ -108,3 +108,39 @@ def test_a_consultation_shows_each_households_vote(app: App, chat, browser: Any)
         desk.close()
     finally:
         server.stop()
+
+
+def test_a_leader_sends_a_notice_from_the_workbench(app: App, chat, browser: Any) -> None:  # type: ignore[no-untyped-def]
+    """Drafted on the page, read back with its scope and households, sent on confirming: it reaches the
+    unit's residents like one said in the chat; a scope outside hers is refused before anything is sent."""
+    wang = chat("demo:resident1")
+    server = LiveServer(app)
+    try:
+        desk = Desk(browser, server)
+        desk.sign_in(LEADER1)
+        desk.open("/notices")
+        desk.page.fill("#notice-text", "本周六上午 9 点 楼道大扫除")
+        desk.page.fill("#notice-scope", "全社区")
+        desk.page.click("#notice-new button[type=submit]")
+        desk.page.wait_for_function("() => document.querySelector('.flash.bad') !== null")
+        assert "不在您的负责范围内" in desk.page.inner_text(".flash")
+        with app.db.session() as s:
+            assert s.scalar(select(func.count(Notice.id))) == 0
+        desk.page.fill("#notice-text", "本周六上午 9 点 楼道大扫除")
+        desk.page.click("#notice-new button[type=submit]")
+        desk.page.wait_for_function("() => document.querySelector('#notice-draft') !== null")
+        assert desk.page.inner_text("[data-figure=count]") == "12"
+        assert desk.page.inner_text("[data-figure=text]") == "本周六上午 9 点 楼道大扫除"
+        with app.db.session() as s:  # reading back sends nothing
+            assert s.scalar(select(func.count(Notice.id))) == 0
+        desk.page.click("#notice-draft button[type=submit]")
+        desk.page.wait_for_function("() => document.querySelector('#receipts') !== null")
+        assert "通知已发出" in desk.page.inner_text(".flash")
+        assert desk.page.locator("#receipts tbody tr").count() == 12
+        desk.close()
+    finally:
+        server.stop()
+    assert wang.inbox() == ["张桂芳通知：本周六上午 9 点 楼道大扫除 收到请回 1。"]
+    assert "收到了" in wang.say("1")
+    with app.db.session() as s:
+        assert s.scalar(select(func.count(Notice.id))) == 1
