@@ -105,7 +105,7 @@ class WhisperTranscriber(Transcriber):
     def _short(
         self, audio: np.ndarray, prompt: str, offset: float, beam: int
     ) -> tuple[float, float, str, float, float]:
-        """One greedy decode over a window of the speech plus PAD_S seconds of silence."""
+        """One decode (beam `beam`) over a window of the speech plus PAD_S seconds of silence."""
         frames = min(3000, int(audio.size / 160 + PAD_S * 100))
         mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
         mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))

@@ -65,8 +65,9 @@ def decode(
 
 
 def is_narrowband(fmt_hint: str | None) -> bool:
-    """True for the phone line's 8 kHz formats."""
-    return _norm_hint(fmt_hint) in ("mulaw8k", "ulaw", "mulaw", "pcm8k")
+    """True for audio recorded at 8 kHz: the phone line's formats and AMR-NB (WeChat voice notes),
+    which get the phone's decoding (see asr.whisper_phone_beam_size)."""
+    return _norm_hint(fmt_hint) in ("mulaw8k", "ulaw", "mulaw", "pcm8k", "amr")
 
 
 def _norm_hint(fmt_hint: str | None) -> str | None:

@@ -165,3 +165,20 @@ def test_raw_8k_pcm_for_the_phone(speech: bytes) -> None:
     assert len(pcm8k) == pytest.approx(len(speech) / 2, abs=160)
     back = codecs.decode(pcm8k, "pcm8k")
     assert abs(codecs.duration(back) - codecs.duration(speech)) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("hint", "narrow"),
+    [
+        ("amr", True),
+        ("audio/AMR", True),
+        ("mulaw8k", True),
+        ("pcm8k", True),
+        ("ogg", False),
+        ("wav", False),
+        (None, False),
+    ],
+)
+def test_eight_kilohertz_sources_are_narrowband(hint: str | None, narrow: bool) -> None:
+    """WeChat's AMR voice notes are 8 kHz like the phone line, and get the phone's decoding."""
+    assert codecs.is_narrowband(hint) is narrow
