@@ -19,6 +19,8 @@ class Inbound:
     audio_format: str | None = None
     received_at: datetime | None = None
     asr_confidence: float | None = None  # set when `text` came from speech recognition
+    # Other readings of the same speech, best first, as (text, logprob per token minus `text`'s): n-best.
+    asr_alternatives: tuple[tuple[str, float], ...] = ()
     spoken: bool = False  # the resident spoke: answer with voice as well
     keypad: bool = False  # a voice-only line: choices are keys to press, not words to read or tap
 

@@ -24,10 +24,21 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Hypothesis:
+    """Another reading of the same audio (n-best), with its average log-probability per token."""
+
+    text: str
+    logprob: float
+
+
+@dataclass(frozen=True)
 class Transcript:
     text: str
     confidence: float  # 0..1; below asr.min_confidence the dialogue reads the request back
     segments: tuple[Segment, ...] = ()
+    # The recognizer's other readings, best first (not including `text`); understanding may prefer one.
+    alternatives: tuple[Hypothesis, ...] = ()
+    logprob: float | None = None  # `text`'s average log-probability per token, comparable with alternatives
 
 
 @dataclass(frozen=True)
