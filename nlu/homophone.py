@@ -2,7 +2,9 @@
 
 Sounds are compared toneless and with south-western merges (n/l, f/hu, z/zh, c/ch, s/sh, an/ang, en/eng,
 in/ing), so 楼到 -> 楼道 and 滑粪池 -> 化粪池. A window is only rewritten when it shares at least one
-character with the domain word and differs in few, which keeps ordinary words from being "repaired".
+character with the domain word and differs in few, which keeps ordinary words from being "repaired";
+and a window that is itself a common word (水果, 糊口: jieba's dictionary, frequency >= COMMON_FREQ) is
+left as written, since a recogniser or an input method wrote a real word there.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+COMMON_FREQ = 50
 _HU_TO_F = {"u": "u", "ua": "a", "uai": "ai", "uan": "an", "uang": "an", "ui": "ei", "un": "en", "uo": "o"}
 
 
@@ -68,6 +71,8 @@ class HomophoneRepairer:
                 for j, ch in enumerate(word):
                     self._anchors.setdefault(ch, []).append((word, j, keys))
         self._chars = char_table(sounds)
+        self._common: frozenset[str] = frozenset()
+        self._common = frozenset(w for w in _common_words() if self._misread(w))
 
     def keys(self, ch: str) -> frozenset[str]:
         return self._chars.get(ch, frozenset())
@@ -82,6 +87,11 @@ class HomophoneRepairer:
                 if budget < 0 or k not in self._chars.get(c, empty):
                     return False
         return True
+
+    def _misread(self, word: str) -> bool:
+        """True when the repair would rewrite the whole of `word` as another word."""
+        found = self._starts(word).get(0, word)
+        return found != word and len(found) == len(word)
 
     def _starts(self, text: str) -> dict[int, str]:
         """Longest domain word that text matches (exactly or by sound) at each start position."""
@@ -99,6 +109,8 @@ class HomophoneRepairer:
                 seg = text[start : start + size]
                 if seg == word:
                     best[start] = word
+                    continue
+                if seg in self._common:
                     continue
                 verdict = seen.get((seg, word))
                 if verdict is None:
@@ -118,3 +130,12 @@ class HomophoneRepairer:
             out.append(word or text[i])
             i += len(word) if word else 1
         return "".join(out)
+
+
+def _common_words() -> Iterable[str]:
+    """Everyday words of two or more characters (build time only)."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return (w for w, f in jieba.dt.FREQ.items() if f >= COMMON_FREQ and len(w) >= 2)

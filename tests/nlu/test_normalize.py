@@ -71,6 +71,11 @@ def test_dialect_lexicon(raw: str, expected: str) -> None:
     ("电提坏了", "电梯坏了"),
     ("留收儿童", "留守儿童"),
     ("她怀了孩子", "她怀了孩子"),  # not towards an excluded generic word
+    # an everyday word is a word, not a slip: 影响 was read as 音响, 水果 as 水管
+    ("噪音严重影响休息", "噪音严重影响休息"),
+    ("水果沙拉怎么做", "水果沙拉怎么做"),
+    ("养家糊口", "养家糊口"),
+    ("还手", "还手"),
 ])  # fmt: skip
 def test_homophone_repair(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
