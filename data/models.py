@@ -463,6 +463,8 @@ class Notice(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The workbench draft this was sent from: a second 确认发送 of the same draft finds it, sends nothing.
+    draft_key: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
 
 
 class NoticeReceipt(Base):

@@ -6,9 +6,11 @@ same services as a notice said in the chat."""
 from __future__ import annotations
 
 import contextlib
+import secrets
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from bot.workbench.web import PREFIX, Refused, RowId, Workbench, back
 from core.conversation import Actor
@@ -24,6 +26,7 @@ from data.services.notices import (
     households_in,
     resolve_scope,
     send,
+    sent_from_draft,
 )
 
 KIND_WORDS = {"notice": "通知", "consult": "议事"}
@@ -72,27 +75,53 @@ def mount(api: FastAPI, wb: Workbench) -> None:
         if not isinstance(checked, tuple):
             return back(f"{PREFIX}/notices", checked)
         words, where, count = checked
-        preview = {"text": words, "scope": scope.strip()[:40], "label": where.label, "count": count}
+        preview = {
+            "text": words,
+            "scope": scope.strip()[:40],
+            "label": where.label,
+            "count": count,
+            "key": secrets.token_urlsafe(18),  # 24 characters
+        }
         return wb.page(
             request, "notices.html", session, rows=rows, may_send=True, draft=preview, title="通知回执"
         )
 
     @api.post(f"{PREFIX}/notices/send")
     def send_notice(
-        request: Request, csrf: str = Form(""), text: str = Form(""), scope: str = Form("")
+        request: Request,
+        csrf: str = Form(""),
+        text: str = Form(""),
+        scope: str = Form(""),
+        draft: str = Form(""),
     ) -> Response:
         session = wb.session(request, "notices")
         wb.check_csrf(request, session, csrf)
+        key = draft.strip()[:32] or None
+        if key is not None and (sent := _already_sent(session.actor, key)) is not None:
+            return sent
         notice_id = 0
-        with wb.unit() as ctx:
-            checked = _check(ctx, session.actor, text, scope)
-            if isinstance(checked, tuple):
-                notice_id = send(
-                    ctx, session.actor, kind="notice", text=checked[0], scope=checked[1]
-                ).notice_id
+        try:
+            with wb.unit() as ctx:
+                checked = _check(ctx, session.actor, text, scope)
+                if isinstance(checked, tuple):
+                    notice_id = send(
+                        ctx, session.actor, kind="notice", text=checked[0], scope=checked[1], draft_key=key
+                    ).notice_id
+        except IntegrityError:
+            # A second click that raced the first: the first one's insert won, nothing else was queued.
+            if key is None or (sent := _already_sent(session.actor, key)) is None:
+                raise
+            return sent
         if not isinstance(checked, tuple):
             return back(f"{PREFIX}/notices", checked)
         return back(f"{PREFIX}/notices/{notice_id}", "workbench.notice_sent")
+
+    def _already_sent(actor: Actor, key: str) -> Response | None:
+        with wb.unit() as ctx:
+            notice_id = sent_from_draft(ctx, actor, key)
+        if notice_id is None:
+            return None
+        return back(f"{PREFIX}/notices/{notice_id}", "workbench.notice_already_sent")
 
     @api.get(f"{PREFIX}/notices/{{notice_id}}")
     def notice_page(request: Request, notice_id: RowId) -> HTMLResponse:

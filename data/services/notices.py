@@ -151,8 +151,10 @@ def send(
     scope: Scope,
     options: tuple[str, ...] = (),
     closes_at: datetime | None = None,
+    draft_key: str | None = None,
 ) -> Sent:
-    """Create the notice and queue it to every household in scope (channels now, calls as planned)."""
+    """Create the notice and queue it to every household in scope (channels now, calls as planned).
+    `draft_key` (unique) makes sending one workbench draft twice fail on the insert, before any queueing."""
     require_sender(ctx, actor, kind)
     check_rate(ctx, actor)
     s, now, cfg = ctx.session, ctx.clock.now(), ctx.notices
@@ -168,6 +170,7 @@ def send(
         per_resident=cfg.votes_per == "resident",
         created_at=now,
         closes_at=closes_at,
+        draft_key=draft_key,
     )
     s.add(notice)
     s.flush()
@@ -331,6 +334,13 @@ def acknowledge(ctx: ServiceContext, actor: Actor, notice_no: str, via: str) -> 
     if receipt.call_state == "due":
         receipt.call_state = "cancelled"
     return True
+
+
+def sent_from_draft(ctx: ServiceContext, actor: Actor, draft_key: str) -> int | None:
+    """The notice this staff member already sent from this workbench draft, if any."""
+    return ctx.session.scalar(
+        select(Notice.id).where(Notice.draft_key == draft_key, Notice.sender_staff_id == actor.staff_id)
+    )
 
 
 def sender_name(ctx: ServiceContext, notice: Notice) -> str:

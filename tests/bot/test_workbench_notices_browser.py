@@ -133,10 +133,19 @@ def test_a_leader_sends_a_notice_from_the_workbench(app: App, chat, browser: Any
         assert desk.page.inner_text("[data-figure=text]") == "本周六上午 9 点 楼道大扫除"
         with app.db.session() as s:  # reading back sends nothing
             assert s.scalar(select(func.count(Notice.id))) == 0
+        form = {
+            name: desk.page.get_attribute(f"#notice-draft input[name={name}]", "value") or ""
+            for name in ("csrf", "text", "scope", "draft")
+        }
         desk.page.click("#notice-draft button[type=submit]")
         desk.page.wait_for_function("() => document.querySelector('#receipts') !== null")
         assert "通知已发出" in desk.page.inner_text(".flash")
         assert desk.page.locator("#receipts tbody tr").count() == 12
+        sent_at = desk.page.url
+        # 确认发送 pressed again (a double click, a resubmitted page): nothing more goes out.
+        again = desk.page.request.post(f"{desk.url}/notices/send", form=form)
+        assert again.ok and again.url.split("?")[0] == sent_at.split("?")[0]
+        assert "已经发出，没有再发一次" in again.text()
         desk.close()
     finally:
         server.stop()
