@@ -21,7 +21,8 @@ K = 5
 VOTE = 0.4  # share of the K nearest lines (by the encoder) that are about danger, for the safety question
 FIRST_K = 10
 FIRST_VOTE = 0.2  # the same with word vectors: below it the encoder is not asked
-MIN_CHARS = 6  # fewer Chinese characters (对, 好的, 1, a code like 9HSVWU) carry too little meaning
+MIN_CHARS = 6  # shorter messages (对, 好的, 1) carry too little meaning to compare
+MIN_HANZI = 3  # nor do codes and numbers (the invitation code 9HSVWU was taken for danger)
 NEGATIVES = 3000  # non-emergency training lines kept in the bank (a stable sample)
 _lock = threading.Lock()
 _encoder: Any = None
@@ -76,7 +77,7 @@ class DangerBank:
     def nearest_danger(self, text: str, words: np.ndarray) -> str | None:
         """The closest danger line when enough of the nearest lines are about danger, else None.
         `words`: the message's word-vector mean, for the first look."""
-        if _hanzi(text) < MIN_CHARS or len(self.vectors) <= FIRST_K:
+        if len(text) < MIN_CHARS or _hanzi(text) < MIN_HANZI or len(self.vectors) <= FIRST_K:
             return None
         first = self.words @ _unit(np.asarray(words, dtype=np.float32))
         if float(self.danger[np.argpartition(-first, FIRST_K)[:FIRST_K]].mean()) < FIRST_VOTE:

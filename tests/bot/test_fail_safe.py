@@ -175,3 +175,10 @@ def test_invitation_codes_are_never_taken_for_danger(parser) -> None:  # type: i
     codes = ["9HSVWU", "7CWYAE"] + ["".join(rng.choice(ALPHABET) for _ in range(6)) for _ in range(3000)]
     assert [c for c in codes if parser.parse(c).risk] == []
     assert parser.parse("我男人又动手了，把我脑壳打破了").risk == "emergency"
+
+
+@pytest.mark.parametrize("said", ["门外 有人 撬", "喘不过 气 快"])
+def test_a_few_words_of_alarm_are_still_compared_for_danger(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    """Five Chinese characters in broken phrases: too short for the count of Chinese characters alone,
+    but words, not a code; the semantic check must still see them (before: 门外 有人 撬 was an ordinary report)."""
+    assert parser.parse(said).risk is not None
