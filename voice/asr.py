@@ -92,6 +92,7 @@ def load_transcriber(
     threads: int = 2,
     beam_size: int = 1,
     narrowband_beam_size: int = 1,
+    nbest: int = 1,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -102,7 +103,7 @@ def load_transcriber(
         from voice.asr_whisper import WhisperTranscriber
 
         return WhisperTranscriber(
-            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size
+            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size, nbest
         )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber
