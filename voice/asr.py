@@ -41,6 +41,14 @@ class Transcript:
     logprob: float | None = None  # `text`'s average log-probability per token, comparable with alternatives
 
 
+def relative_alternatives(result: Transcript) -> tuple[tuple[str, float], ...]:
+    """The other readings as (text, log-probability per token minus the first reading's), as
+    core.messages.Inbound.asr_alternatives carries them; () when the recognizer gave none."""
+    if result.logprob is None:
+        return ()
+    return tuple((h.text, round(min(0.0, h.logprob - result.logprob), 4)) for h in result.alternatives)
+
+
 @dataclass(frozen=True)
 class NotRecognized:
     reason: str  # silence | filler | no_text | empty | too_long | corrupt | error

@@ -17,6 +17,7 @@ from core.settings import Settings
 
 def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import load_parser
+    from nlu.nbest import choose
     from voice.evaluation import details, evaluate, recognizer
     from voice.service import build_transcriber
 
@@ -28,13 +29,21 @@ def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
             return "emergency", None
         return parse.intent, parse.item
 
+    def pick(text: str, alternatives: tuple[tuple[str, float], ...]) -> str:
+        return choose(parser.parse, text, () if args.first_only else alternatives).text
+
     transcriber = build_transcriber(settings)
     try:
-        report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), classify, limit=args.limit)
+        report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), classify, args.limit, pick)
     except VoiceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    summary = {"dir": str(args.dir), "decoder": args.decoder, **report.summary(settings.asr.min_confidence)}
+    summary = {
+        "dir": str(args.dir),
+        "decoder": args.decoder,
+        "nbest": not args.first_only,
+        **report.summary(settings.asr.min_confidence),
+    }
     if args.details:
         summary["details"] = details(report)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -45,6 +54,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     from voice.evaluation import eval_arguments
 
     eval_arguments(parser)
+    parser.add_argument(
+        "--first-only", action="store_true", help="understand the first reading only (ignore the n-best)"
+    )
 
 
 COMMANDS = [
