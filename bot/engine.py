@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import secrets
 import time
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from data.services.channels import enqueue_late_reply
 from data.services.risk import CONFIRMED, DECLINED, NO_ANSWER, UNCLEAR, record_answer
 from data.services.turns import close_turn, open_turn, touch
 from handlers.base import Result, Turn, TurnOptions
+from nlu.nbest import choose
 from nlu.types import Parse
 
 log = logging.getLogger("lianhu.engine")
@@ -142,7 +144,7 @@ class Engine:
             actor, state = record.actor, record.state()
             text = (inbound.text or "").strip()[:MAX_TEXT]
             t1 = time.perf_counter()
-            parse = self.parser.parse(text)
+            parse, inbound = self._understand(inbound, text)
             t2 = time.perf_counter()
             guest = options.unverified_caller
             action = decide(state, parse, actor, self.settings.nlu.confidence_threshold, guest=guest)
@@ -189,6 +191,21 @@ class Engine:
         return Answer(
             messages, False, actor, parse, action.name, result.state.name, inbound.spoken, timings, queued
         )
+
+    def _understand(self, inbound: Inbound, text: str) -> tuple[Parse, Inbound]:
+        """Parse the message; speech with n-best readings goes through the chooser (nlu.nbest), and a
+        reading other than the first becomes the message's text, its confidence lowered by how much
+        less likely the recognizer found it (so a doubtful choice is read back)."""
+        if not inbound.asr_alternatives:
+            return self.parser.parse(text), inbound
+        alternatives = tuple((t.strip()[:MAX_TEXT], lp) for t, lp in inbound.asr_alternatives)
+        reading = choose(self.parser.parse, text, alternatives)
+        if reading.text == text:
+            return reading.parse, inbound
+        log.info("n-best: took another reading (%.3f)", reading.logprob)
+        conf = inbound.asr_confidence
+        lowered = None if conf is None else round(conf * math.exp(reading.logprob), 3)
+        return reading.parse, replace(inbound, text=reading.text, asr_confidence=lowered)
 
     def _replay(
         self,

@@ -144,7 +144,15 @@ class Hotline:
         if number:
             await asyncio.to_thread(write)
 
-    async def handle(self, caller: Caller, msg_id: str, text: str, confidence: float | None = None) -> Answer:
+    async def handle(
+        self,
+        caller: Caller,
+        msg_id: str,
+        text: str,
+        confidence: float | None = None,
+        alternatives: tuple[tuple[str, float], ...] = (),
+    ) -> Answer:
+        """One turn of a call; `alternatives` are the recognizer's other readings (n-best)."""
         inbound = Inbound(
             CHANNEL,
             caller.number or "withheld",
@@ -152,6 +160,7 @@ class Hotline:
             text,
             received_at=self.app.clock.now(),
             asr_confidence=confidence,
+            asr_alternatives=alternatives,
             spoken=confidence is not None,
             keypad=True,
         )
