@@ -11,6 +11,7 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -56,6 +57,14 @@ class ShortTextCache:
 
     def parse(self, text: str) -> Parse:
         return self._cached(text) if len(text) <= self.max_chars else self.parser.parse(text)
+
+    def parse_spoken(self, text: str) -> Parse:
+        return spoken_parse(self.parser)(text)
+
+
+def spoken_parse(parser: Parser) -> Callable[[str], Parse]:
+    """The parser's reading of recognized speech (nlu.Parser.parse_spoken), else its plain parse."""
+    return getattr(parser, "parse_spoken", None) or parser.parse
 
 
 @dataclass
@@ -196,10 +205,11 @@ class Engine:
         """Parse the message; speech with n-best readings goes through the chooser (nlu.nbest), and a
         reading other than the first becomes the message's text, its confidence lowered by how much
         less likely the recognizer found it (so a doubtful choice is read back)."""
+        parse = spoken_parse(self.parser) if inbound.spoken else self.parser.parse
         if not inbound.asr_alternatives:
-            return self.parser.parse(text), inbound
+            return parse(text), inbound
         alternatives = tuple((t.strip()[:MAX_TEXT], lp) for t, lp in inbound.asr_alternatives)
-        reading = choose(self.parser.parse, text, alternatives)
+        reading = choose(parse, text, alternatives)
         if reading.text == text:
             return reading.parse, inbound
         log.info("n-best: took another reading (%.3f)", reading.logprob)
@@ -220,7 +230,8 @@ class Engine:
         silence, or a second unclear answer); on no, that message is handled as it was meant, in the
         conversation as it stood before the question."""
         text = action.replay or ""
-        parse = replace(self.parser.parse(text), risk=None, risk_cues=())
+        understand = spoken_parse(self.parser) if inbound.spoken else self.parser.parse
+        parse = replace(understand(text), risk=None, risk_cues=())
         heard = replace(inbound, text=text)
         check = action.slots.get("check")
         if action.name == "safety.declined":

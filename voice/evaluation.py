@@ -220,9 +220,12 @@ def evaluate(
     classify: Classify | None = None,
     limit: int | None = None,
     pick: Pick | None = None,
+    classify_heard: Classify | None = None,
 ) -> EvalReport:
     """Recognize every clip the table lists and score it (and classify it, given a classifier: the
-    reading `pick` takes among the recognizer's n-best, else the first)."""
+    reading `pick` takes among the recognizer's n-best, else the first; with `classify_heard` when
+    recognized speech is understood differently from typed text)."""
+    classify_heard = classify_heard or classify
     report = EvalReport()
     for clip in read_table(directory)[:limit]:
         pcm, narrowband = read_clip_rate(directory / clip.file)
@@ -236,7 +239,8 @@ def evaluate(
             chosen = pick(heard, relative_alternatives(result))
         spoken_ok = typed_ok = None
         if classify is not None and clip.intent:
-            spoken_ok = _matches(clip, classify(chosen)) if chosen else False
+            assert classify_heard is not None
+            spoken_ok = _matches(clip, classify_heard(chosen)) if chosen else False
             typed_ok = _matches(clip, classify(clip.transcript))
         report.results.append(
             ClipResult(
