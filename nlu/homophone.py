@@ -127,7 +127,9 @@ class HomophoneRepairer:
 # may be rewritten without a character in common with the word when every syllable sounds the same
 # (充电评测 -> 充电瓶车), or all but one that is near (one confusable initial or final: 宣净盖 -> 窨井盖).
 # Two-syllable words keep the typed rule (a shared character): 就住 must not become 救助.
-# A building number heard as 洞/动/东 before the unit (三洞二单元) is put back as 栋.
+# Addresses: a building heard as 洞/动/东 before the unit (三洞二单元) is put back as 栋, a building
+# number written as a sound-alike character (旗洞三单元: 七栋), 3-2单元 / 3.2单元 read as 3栋2单元, and
+# a room number written with separators (单元5-0-2) joined.
 # Digits are read as said (4.5 -> 四点半), so 4.5克堂 -> 四点半课堂. A window that is itself a word of
 # jieba's dictionary is never rewritten (不住 is not 补助, 午夜 not 物业).
 
@@ -145,6 +147,11 @@ _NEAR_FINALS = (
 _CN_DIGITS = "零一二三四五六七八九"
 _NUMERAL = "0-9一二三四五六七八九十两幺"
 _BUILDING = re.compile(f"([{_NUMERAL}])[洞动东冻懂董](?=[{_NUMERAL}]+(?:单元|号))")
+_BUILDING_CHAR = re.compile(f"(?<![{_NUMERAL}])([\u4e00-\u9fff])(?=[洞动东冻懂董栋][{_NUMERAL}]+(?:单元|号))")
+_BUILDING_UNIT = re.compile(r"(?<![\d.])(\d{1,2})[-.](\d{1,2})(?=单元)")
+_ROOM = re.compile(r"(?<=单元)\d(?:[-.]\d){2,3}(?!\d)")
+_NUMERAL_SOUNDS = {"yi": "一", "er": "二", "san": "三", "si": "四", "wu": "五", "liu": "六", "qi": "七",
+                   "ba": "八", "jiu": "九"}  # fmt: skip
 
 
 def _pairs(pairs: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
@@ -222,19 +229,15 @@ class SpokenRepairer:
 
     def __init__(self, words: Iterable[str]) -> None:
         self._by_key: dict[str, list[tuple[str, int, tuple[str, ...]]]] = {}
-        sounds: set[str] = set()
-        shapes: dict[tuple[str, ...], None] = {}
+        sounds: set[str] = {canon(fuzzy(k)) for k in _NUMERAL_SOUNDS}
         for word in sorted(set(words), key=lambda w: (-len(w), w)):
             keys = tuple(canon(k) for k in word_keys(word))
             if len(word) < 2 or len(keys) != len(word) or not all(k.isalpha() for k in keys):
                 continue
             sounds.update(keys)
-            shapes[keys] = None
             if len(word) >= 3:
-                for j, k in enumerate(keys):
+                for k in keys:
                     sounds.update(near(k))
-                    for other in near(k):
-                        shapes[(*keys[:j], other, *keys[j + 1 :])] = None
             for j, k in enumerate(keys):
                 self._by_key.setdefault(k, []).append((word, j, keys))
         self._chars: dict[str, frozenset[str]] = {}
@@ -278,8 +281,22 @@ class SpokenRepairer:
             return False
         return True
 
+    def address(self, text: str) -> str:
+        """The address repairs (see above); text without 单元 or 号 is returned as it is."""
+        if "单元" not in text and "号" not in text:
+            return text
+        text = _BUILDING_CHAR.sub(self._numeral, text)
+        text = _BUILDING.sub(r"\1栋", text)
+        text = _BUILDING_UNIT.sub(r"\1栋\2", text)
+        return _ROOM.sub(lambda m: re.sub(r"[-.]", "", m.group(0)), text)
+
+    def _numeral(self, m: re.Match[str]) -> str:
+        numerals = {canon(fuzzy(k)): n for k, n in _NUMERAL_SOUNDS.items()}
+        heard = [numerals[k] for k in self._chars.get(m.group(1), ()) if k in numerals]
+        return heard[0] if len(heard) == 1 else m.group(1)
+
     def repair(self, text: str) -> str:
-        units = read_digits(_BUILDING.sub(r"\1栋", text))
+        units = read_digits(self.address(text))
         said = [r for _, r in units]
         # reading position -> (unit index, is the first reading character of that unit)
         pos: list[tuple[int, bool]] = []

@@ -16,10 +16,19 @@ from nlu.homophone import canon, near, read_digits
         ("4.5克堂还收不收人", "四点半课堂"),  # digits read as said
         ("三洞二单元五零二", "3栋2单元502"),  # 洞 is not a zero here
         ("3动2单元502的水管爆了", "3栋2单元502的水管爆了"),
+        ("3-2单元5-0-2，我上回报的事情", "3栋2单元502"),  # how Whisper writes 三栋二单元五零二
+        ("12-1单元304，卫生间返水", "12栋1单元304"),
+        ("旗洞三单元101，马桶堵了", "7栋3单元101"),  # 七 heard as 旗
     ],
 )
 def test_spoken_slips_are_repaired(parser, heard: str, fixed: str) -> None:  # type: ignore[no-untyped-def]
     assert fixed in parser.parse_spoken(heard).normalized
+
+
+def test_a_spoken_address_is_read(parser) -> None:  # type: ignore[no-untyped-def]
+    address = parser.parse_spoken("3-2单元5-0-2，我上回报的那个事情办得怎样了。").entities.address
+    assert (address.building, address.unit, address.room) == ("3", "2", "502")
+    assert parser.parse("3-2单元5-0-2，我上回报的那个事情办得怎样了。").entities.address.building is None
 
 
 def test_a_repaired_slip_changes_the_understanding(parser) -> None:  # type: ignore[no-untyped-def]
