@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from bot.engine import Answer
+from bot.engine import Answer, spoken_parse
 from core.conversation import DialogueState
 from core.messages import Inbound
 from core.render import Part, Rendered, join
@@ -181,7 +181,7 @@ class Hotline:
         """A recorded message → a call-back ticket (item and address understood from the transcript)."""
         if not caller.number:
             return None
-        parse = self.app.engine.parser.parse(transcript) if transcript else None
+        parse = spoken_parse(self.app.engine.parser)(transcript) if transcript else None
         item = self.app.catalog.place(
             parse.item if parse else None, parse.category if parse else None, fallback=True
         )
