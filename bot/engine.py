@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -32,6 +34,7 @@ from data.services.channels import enqueue_late_reply
 from data.services.risk import CONFIRMED, DECLINED, NO_ANSWER, UNCLEAR, record_answer
 from data.services.turns import close_turn, open_turn, touch
 from handlers.base import Result, Turn, TurnOptions
+from nlu.nbest import choose
 from nlu.types import Parse
 
 log = logging.getLogger("lianhu.engine")
@@ -54,6 +57,14 @@ class ShortTextCache:
 
     def parse(self, text: str) -> Parse:
         return self._cached(text) if len(text) <= self.max_chars else self.parser.parse(text)
+
+    def parse_spoken(self, text: str) -> Parse:
+        return spoken_parse(self.parser)(text)
+
+
+def spoken_parse(parser: Parser) -> Callable[[str], Parse]:
+    """The parser's reading of recognized speech (nlu.Parser.parse_spoken), else its plain parse."""
+    return getattr(parser, "parse_spoken", None) or parser.parse
 
 
 @dataclass
@@ -142,7 +153,7 @@ class Engine:
             actor, state = record.actor, record.state()
             text = (inbound.text or "").strip()[:MAX_TEXT]
             t1 = time.perf_counter()
-            parse = self.parser.parse(text)
+            parse, inbound = self._understand(inbound, text)
             t2 = time.perf_counter()
             guest = options.unverified_caller
             action = decide(state, parse, actor, self.settings.nlu.confidence_threshold, guest=guest)
@@ -190,6 +201,22 @@ class Engine:
             messages, False, actor, parse, action.name, result.state.name, inbound.spoken, timings, queued
         )
 
+    def _understand(self, inbound: Inbound, text: str) -> tuple[Parse, Inbound]:
+        """Parse the message; speech with n-best readings goes through the chooser (nlu.nbest), and a
+        reading other than the first becomes the message's text, its confidence lowered by how much
+        less likely the recognizer found it (so a doubtful choice is read back)."""
+        parse = spoken_parse(self.parser) if inbound.spoken else self.parser.parse
+        if not inbound.asr_alternatives:
+            return parse(text), inbound
+        alternatives = tuple((t.strip()[:MAX_TEXT], lp) for t, lp in inbound.asr_alternatives)
+        reading = choose(parse, text, alternatives)
+        if reading.text == text:
+            return reading.parse, inbound
+        log.info("n-best: took another reading (%.3f)", reading.logprob)
+        conf = inbound.asr_confidence
+        lowered = None if conf is None else round(conf * math.exp(reading.logprob), 3)
+        return reading.parse, replace(inbound, text=reading.text, asr_confidence=lowered)
+
     def _replay(
         self,
         ctx: ServiceContext,
@@ -203,7 +230,8 @@ class Engine:
         silence, or a second unclear answer); on no, that message is handled as it was meant, in the
         conversation as it stood before the question."""
         text = action.replay or ""
-        parse = replace(self.parser.parse(text), risk=None, risk_cues=())
+        understand = spoken_parse(self.parser) if inbound.spoken else self.parser.parse
+        parse = replace(understand(text), risk=None, risk_cues=())
         heard = replace(inbound, text=text)
         check = action.slots.get("check")
         if action.name == "safety.declined":

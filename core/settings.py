@@ -105,7 +105,10 @@ class AsrSettings:
     whisper_compute_type: str = "int8"
     whisper_threads: int = 2
     whisper_beam_size: int = 2  # 1 = greedy decoding
-    whisper_phone_beam_size: int = 1  # for 8 kHz phone audio
+    whisper_phone_beam_size: int = 2  # for 8 kHz phone audio (n-best keeps the danger phrase beam 2 lost)
+    whisper_nbest: int = (
+        2  # readings of the beam handed to understanding (at most the beam size; 1 = top only)
+    )
     vosk_model_dir: str = ""
     min_confidence: float = 0.6
     max_seconds: float = 60.0

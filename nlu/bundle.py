@@ -94,7 +94,8 @@ def build(
     resources = load_resources(catalog_path, lexicon_dir)
     data: TrainingData = load_training(training_dir)
     examples = data.examples if examples is None else examples
-    normalizer = Normalizer(resources.dialect, resources.domain_words)
+    normalizer = Normalizer(resources.dialect, resources.domain_words, resources.spoken_words)
+    normalizer.spoken_repairer()  # built now, so the cached bundle holds it
     keywords = {code: item.keywords for code, item in resources.items.items()}
     featurizer = Featurizer(keywords, data.regexes, data.lookups)
     surfaces = [normalizer.surface(text) for text, _ in examples]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import opencc
 
-from nlu.homophone import HomophoneRepairer
+from nlu.homophone import HomophoneRepairer, SpokenRepairer
 from nlu.numerals import to_digits
 from nlu.resources import DialectEntry
 
@@ -104,19 +104,34 @@ class Lexicon:
 class Normalizer:
     """The whole chain; built once from the lexicon and the domain vocabulary."""
 
-    def __init__(self, dialect: Iterable[DialectEntry], domain_words: Iterable[str]) -> None:
+    def __init__(
+        self, dialect: Iterable[DialectEntry], domain_words: Iterable[str], spoken_words: Iterable[str] = ()
+    ) -> None:
         self.lexicon = Lexicon(dialect)
-        self.homophones = HomophoneRepairer(domain_words)
+        self.domain_words = tuple(domain_words)
+        self.homophones = HomophoneRepairer(self.domain_words)
+        self.spoken_words = tuple(spoken_words)
+        self._spoken: SpokenRepairer | None = None
         self.traditional = traditional_chars()
+
+    def spoken_repairer(self) -> SpokenRepairer:
+        """Built on first use (a few seconds: jieba's dictionary is read), then kept and pickled."""
+        if self._spoken is None:
+            self._spoken = SpokenRepairer((*self.domain_words, *self.spoken_words))
+        return self._spoken
 
     def surface(self, text: str) -> str:
         """Script and width only: what entity rules that need the words as said look at."""
         return _SPACES.sub(" ", to_halfwidth(to_simplified(text[:MAX_CHARS], self.traditional))).strip()
 
-    def from_surface(self, surface: str) -> str:
-        """The rest of the chain, for callers that already hold surface(text)."""
-        text = to_digits(self.lexicon.apply(strip_fillers(surface)))
+    def from_surface(self, surface: str, spoken: bool = False) -> str:
+        """The rest of the chain, for callers that already hold surface(text). `spoken`: the text came
+        from speech recognition, and sound-alike slips are repaired more boldly first (SpokenRepairer)."""
+        text = strip_fillers(surface)
+        if spoken:
+            text = self.spoken_repairer().repair(text)
+        text = to_digits(self.lexicon.apply(text))
         return self.homophones.repair(text)
 
-    def __call__(self, text: str) -> str:
-        return self.from_surface(self.surface(text))
+    def __call__(self, text: str, spoken: bool = False) -> str:
+        return self.from_surface(self.surface(text), spoken)

@@ -87,10 +87,18 @@ class Parser:
         except Exception:  # the contract is a result for every input
             return Parse(text=str(text), normalized="", intent="out_of_scope", confidence=0.0)
 
-    def _parse(self, text: str) -> Parse:
+    def parse_spoken(self, text: str) -> Parse:
+        """parse() for text a speech recognizer wrote: its sound-alike slips are repaired more boldly
+        (nlu.homophone.SpokenRepairer), which typed text does not need."""
+        try:
+            return self._parse(text if isinstance(text, str) else str(text), spoken=True)
+        except Exception:  # the contract is a result for every input
+            return Parse(text=str(text), normalized="", intent="out_of_scope", confidence=0.0)
+
+    def _parse(self, text: str, spoken: bool = False) -> Parse:
         norm = self.bundle.normalizer
         surface = norm.surface(text)
-        normalized = norm.from_surface(surface)
+        normalized = norm.from_surface(surface, spoken)
         if not core(normalized):
             return Parse(text, normalized, "out_of_scope", confidence=1.0)
         if digit := find_digit(surface):

@@ -41,6 +41,7 @@ class Resources:
     risk: RiskLexicon | None = None
     complaint: tuple[str, ...] = ()  # markers of a complaint's shape (domain.yaml)
     complaint_min_chars: int = 14
+    spoken_words: tuple[str, ...] = ()  # more words for the repair of recognized speech (domain.yaml)
 
     def category_of(self, item: str | None) -> str | None:
         found = self.items.get(item or "")
@@ -108,4 +109,5 @@ def load_resources(catalog_path: str | Path, lexicon_dir: str | Path = LEXICON_D
         risk,
         tuple(str(w) for w in domain.get("complaint", [])),
         int(domain.get("COMPLAINT_MIN_CHARS", 14)),
+        tuple(str(w) for w in domain.get("spoken", [])),
     )

@@ -41,6 +41,14 @@ class Transcript:
     logprob: float | None = None  # `text`'s average log-probability per token, comparable with alternatives
 
 
+def relative_alternatives(result: Transcript) -> tuple[tuple[str, float], ...]:
+    """The other readings as (text, log-probability per token minus the first reading's), as
+    core.messages.Inbound.asr_alternatives carries them; () when the recognizer gave none."""
+    if result.logprob is None:
+        return ()
+    return tuple((h.text, round(min(0.0, h.logprob - result.logprob), 4)) for h in result.alternatives)
+
+
 @dataclass(frozen=True)
 class NotRecognized:
     reason: str  # silence | filler | no_text | empty | too_long | corrupt | error
@@ -92,6 +100,7 @@ def load_transcriber(
     threads: int = 2,
     beam_size: int = 1,
     narrowband_beam_size: int = 1,
+    nbest: int = 1,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -102,7 +111,7 @@ def load_transcriber(
         from voice.asr_whisper import WhisperTranscriber
 
         return WhisperTranscriber(
-            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size
+            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size, nbest
         )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber

@@ -24,7 +24,16 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from opencc import OpenCC
 
-from voice.asr import NotRecognized, Recognition, Segment, Transcriber, Transcript, is_filler, strip_punct
+from voice.asr import (
+    Hypothesis,
+    NotRecognized,
+    Recognition,
+    Segment,
+    Transcriber,
+    Transcript,
+    is_filler,
+    strip_punct,
+)
 from voice.vad import speech_span
 from voice.vocabulary import initial_prompt
 
@@ -46,6 +55,9 @@ HALLUCINATIONS = (
 )
 _ASCII_PUNCT = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "："})
 _REPEAT = re.compile(r"(.{1,4}?)\1{3,}")  # the same 1-4 characters four or more times in a row
+# One decoded window: start, end, text, average log-probability per token, no-speech probability, and
+# the beam's other readings of the same window as (text, average log-probability), best first.
+Raw = tuple[float, float, str, float, float, tuple[tuple[str, float], ...]]
 
 
 class WhisperTranscriber(Transcriber):
@@ -60,6 +72,7 @@ class WhisperTranscriber(Transcriber):
         threads: int = 2,
         beam_size: int = 1,
         narrowband_beam_size: int = 1,
+        nbest: int = 1,
     ) -> None:
         self.model = WhisperModel(
             str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1
@@ -68,6 +81,7 @@ class WhisperTranscriber(Transcriber):
         self.vocabulary = vocabulary
         self.beam_size = beam_size
         self.narrowband_beam_size = narrowband_beam_size
+        self.nbest = max(1, nbest)  # readings asked of the beam (at most the beam size)
         self._t2s = OpenCC("t2s")
 
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
@@ -88,7 +102,7 @@ class WhisperTranscriber(Transcriber):
         else:
             raw = self._long(audio, prompt, offset, beam)
         kept = []
-        for start, end, text, avg_logprob, no_speech in raw:
+        for start, end, text, avg_logprob, no_speech, _alts in raw:
             text = self._clean(text)
             if text and not _is_hallucination(text, no_speech, avg_logprob, _compression(text)):
                 conf = math.exp(avg_logprob) * (1.0 - 0.5 * no_speech)
@@ -100,12 +114,33 @@ class WhisperTranscriber(Transcriber):
             return NotRecognized("filler")
         weights = [max(1, len(s.text)) for s in kept]
         confidence = sum(s.confidence * w for s, w in zip(kept, weights, strict=True)) / sum(weights)
-        return Transcript(text, round(confidence, 3), tuple(kept))
+        if len(raw) != 1 or len(kept) != 1:
+            return Transcript(text, round(confidence, 3), tuple(kept))
+        no_speech = raw[0][4]
+        alternatives = self._alternatives(text, raw[0][5], no_speech)
+        return Transcript(text, round(confidence, 3), tuple(kept), alternatives, round(raw[0][3], 4))
 
-    def _short(
-        self, audio: np.ndarray, prompt: str, offset: float, beam: int
-    ) -> tuple[float, float, str, float, float]:
-        """One decode (beam `beam`) over a window of the speech plus PAD_S seconds of silence."""
+    def _alternatives(
+        self, top: str, readings: tuple[tuple[str, float], ...], no_speech: float
+    ) -> tuple[Hypothesis, ...]:
+        """The beam's other readings, cleaned as the top one is; duplicates (by their words, punctuation
+        aside), hallucinations and filler-only readings dropped."""
+        seen = {strip_punct(top)}
+        out = []
+        for raw_text, logprob in readings:
+            text = self._clean(raw_text)
+            key = strip_punct(text)
+            if not key or key in seen or is_filler(text):
+                continue
+            if _is_hallucination(text, no_speech, logprob, _compression(text)):
+                continue
+            seen.add(key)
+            out.append(Hypothesis(text, round(logprob, 4)))
+        return tuple(out)
+
+    def _short(self, audio: np.ndarray, prompt: str, offset: float, beam: int) -> Raw:
+        """One decode (beam `beam`, and its n-best when beam > 1) over a window of the speech plus PAD_S
+        seconds of silence."""
         frames = min(3000, int(audio.size / 160 + PAD_S * 100))
         mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
         mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
@@ -118,19 +153,17 @@ class WhisperTranscriber(Transcriber):
             encoded,
             [tokens],
             beam_size=beam,
+            num_hypotheses=min(beam, self.nbest) if beam > 1 else 1,
             max_length=min(MAX_TOKENS, len(tokens) + int(audio.size / 1600) + 12),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
         )[0]
-        ids = [t for t in result.sequences_ids[0] if t < tok.eot]
-        avg_logprob = result.scores[0] * len(ids) / (len(ids) + 1) if ids else -10.0
-        return offset, offset + audio.size / 16000, tok.decode(ids), avg_logprob, result.no_speech_prob
+        (text, avg_logprob), *others = readings(result, tok)
+        return offset, offset + audio.size / 16000, text, avg_logprob, result.no_speech_prob, tuple(others)
 
-    def _long(
-        self, audio: np.ndarray, prompt: str, offset: float, beam: int
-    ) -> list[tuple[float, float, str, float, float]]:
+    def _long(self, audio: np.ndarray, prompt: str, offset: float, beam: int) -> list[Raw]:
         segments, _info = self.model.transcribe(
             audio,
             language="zh",
@@ -143,7 +176,9 @@ class WhisperTranscriber(Transcriber):
             vad_filter=False,
             max_new_tokens=MAX_TOKENS - len(self.tokenizer.encode(" " + prompt)) - 8,
         )
-        return [(offset + s.start, offset + s.end, s.text, s.avg_logprob, s.no_speech_prob) for s in segments]
+        return [
+            (offset + s.start, offset + s.end, s.text, s.avg_logprob, s.no_speech_prob, ()) for s in segments
+        ]
 
     def transcribe_plain(self, pcm16k: bytes) -> Recognition:
         """faster-whisper's own defaults (beam 5, temperature fallback, no prompt, no VAD gate), in
@@ -161,6 +196,16 @@ class WhisperTranscriber(Transcriber):
         text = self._t2s.convert(text.strip()).translate(_ASCII_PUNCT)
         text = re.sub(r"(?<=[\u4e00-\u9fff])\.(?=$|[\u4e00-\u9fff])", "。", text)
         return _REPEAT.sub(r"\1", text)
+
+
+def readings(result: ctranslate2.models.WhisperGenerationResult, tok: Tokenizer) -> list[tuple[str, float]]:
+    """Every hypothesis of one generate() result as (raw text, average log-probability per token),
+    best first; each score rescaled as the single reading's always was."""
+    out = []
+    for seq, score in zip(result.sequences_ids, result.scores, strict=True):
+        ids = [t for t in seq if t < tok.eot]
+        out.append((tok.decode(ids), score * len(ids) / (len(ids) + 1) if ids else -10.0))
+    return out
 
 
 def _compression(text: str) -> float:

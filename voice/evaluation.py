@@ -22,7 +22,7 @@ from typing import Any
 
 from core.errors import VoiceError
 from voice import codecs
-from voice.asr import NotRecognized, Recognition, Transcriber, is_filler
+from voice.asr import NotRecognized, Recognition, Transcriber, Transcript, is_filler, relative_alternatives
 
 TABLE = "transcripts.tsv"
 _DIGITS = "零一二三四五六七八九"
@@ -31,6 +31,8 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 Classify = Callable[[str], tuple[str, str | None]]  # text -> (intent, item)
 Recognize = Callable[[bytes, bool], Recognition]  # 16 kHz PCM, was it 8 kHz -> recognition
+# The reading understanding takes: first reading, other readings (text, relative log-probability) -> text.
+Pick = Callable[[str, tuple[tuple[str, float], ...]], str]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class ClipResult:
     seconds: float
     spoken_ok: bool | None = None  # classified right from what was heard (None: no classifier/label)
     typed_ok: bool | None = None  # classified right from the reference text itself
+    chosen: str = ""  # the reading understanding took (n-best), when not the first
+    chosen_errors: int | None = None  # its edit distance to the reference
 
 
 @dataclass
@@ -64,6 +68,12 @@ class EvalReport:
         out: dict[str, Any] = {
             "clips": len(self.results),
             "cer": round(errors / max(1, length), 4),
+            "cer_chosen": round(
+                sum(r.errors if r.chosen_errors is None else r.chosen_errors for r in self.results)
+                / max(1, length),
+                4,
+            ),
+            "chose_other": sum(1 for r in self.results if r.chosen),
             "not_recognized": sum(1 for r in self.results if not r.heard),
             "seconds_per_clip": round(sum(r.seconds for r in self.results) / max(1, len(self.results)), 3),
         }
@@ -209,8 +219,13 @@ def evaluate(
     recognize: Recognize,
     classify: Classify | None = None,
     limit: int | None = None,
+    pick: Pick | None = None,
+    classify_heard: Classify | None = None,
 ) -> EvalReport:
-    """Recognize every clip the table lists and score it (and classify it, given a classifier)."""
+    """Recognize every clip the table lists and score it (and classify it, given a classifier: the
+    reading `pick` takes among the recognizer's n-best, else the first; with `classify_heard` when
+    recognized speech is understood differently from typed text)."""
+    classify_heard = classify_heard or classify
     report = EvalReport()
     for clip in read_table(directory)[:limit]:
         pcm, narrowband = read_clip_rate(directory / clip.file)
@@ -219,9 +234,13 @@ def evaluate(
         seconds = time.perf_counter() - started
         heard = "" if isinstance(result, NotRecognized) else result.text
         confidence = 0.0 if isinstance(result, NotRecognized) else result.confidence
+        chosen = heard
+        if pick is not None and isinstance(result, Transcript) and result.alternatives:
+            chosen = pick(heard, relative_alternatives(result))
         spoken_ok = typed_ok = None
         if classify is not None and clip.intent:
-            spoken_ok = _matches(clip, classify(heard)) if heard else False
+            assert classify_heard is not None
+            spoken_ok = _matches(clip, classify_heard(chosen)) if chosen else False
             typed_ok = _matches(clip, classify(clip.transcript))
         report.results.append(
             ClipResult(
@@ -233,6 +252,8 @@ def evaluate(
                 seconds,
                 spoken_ok,
                 typed_ok,
+                chosen if chosen != heard else "",
+                _errors(clip.transcript, chosen) if chosen != heard else None,
             )
         )
     return report
@@ -259,6 +280,7 @@ def details(report: EvalReport) -> list[dict[str, Any]]:
             "heard": r.heard,
             "cer": round(r.errors / max(1, r.length), 3),
             "confidence": r.confidence,
+            **({"chosen": r.chosen} if r.chosen else {}),
             **({} if r.spoken_ok is None else {"spoken_ok": r.spoken_ok, "typed_ok": r.typed_ok}),
         }
         for r in report.results

@@ -132,6 +132,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         threads=asr.whisper_threads,
         beam_size=asr.whisper_beam_size,
         narrowband_beam_size=asr.whisper_phone_beam_size,
+        nbest=asr.whisper_nbest,
     )
 
 

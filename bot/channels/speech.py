@@ -18,6 +18,7 @@ from bot.app import App
 from bot.guard import AudioCache, Busy, Gate
 from core.messages import Inbound, Reply
 from core.render import OutMessage, Rendered
+from voice.asr import Transcript, relative_alternatives
 
 log = logging.getLogger("lianhu.channels.speech")
 RECOGNITIONS_AT_ONCE = 2  # as voice.service runs them
@@ -67,7 +68,12 @@ class SpeechBridge:
         if not text:
             return self.app.engine.render(Reply(result.reply_key))
         return replace(
-            inbound, text=text, asr_confidence=float(result.confidence), spoken=True, audio_format=fmt
+            inbound,
+            text=text,
+            asr_confidence=float(result.confidence),
+            asr_alternatives=relative_alternatives(result) if isinstance(result, Transcript) else (),
+            spoken=True,
+            audio_format=fmt,
         )
 
     async def say(self, messages: list[OutMessage], fmt: str, who: str = "") -> bytes | None:

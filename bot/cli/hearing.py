@@ -17,24 +17,44 @@ from core.settings import Settings
 
 def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import load_parser
+    from bot.engine import spoken_parse
+    from nlu.nbest import choose
+    from nlu.types import Parse
     from voice.evaluation import details, evaluate, recognizer
     from voice.service import build_transcriber
 
     parser = load_parser(settings, str(settings.path(settings.paths.catalog)))
 
-    def classify(text: str) -> tuple[str, str | None]:
-        parse = parser.parse(text)
+    heard = parser.parse if args.typed_rules else spoken_parse(parser)
+
+    def outcome(parse: Parse) -> tuple[str, str | None]:
         if parse.risk == "emergency":
             return "emergency", None
         return parse.intent, parse.item
 
+    def pick(text: str, alternatives: tuple[tuple[str, float], ...]) -> str:
+        return choose(heard, text, () if args.first_only else alternatives).text
+
     transcriber = build_transcriber(settings)
     try:
-        report = evaluate(Path(args.dir), recognizer(transcriber, args.decoder), classify, limit=args.limit)
+        report = evaluate(
+            Path(args.dir),
+            recognizer(transcriber, args.decoder),
+            lambda text: outcome(parser.parse(text)),
+            args.limit,
+            pick,
+            lambda text: outcome(heard(text)),
+        )
     except VoiceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    summary = {"dir": str(args.dir), "decoder": args.decoder, **report.summary(settings.asr.min_confidence)}
+    summary = {
+        "dir": str(args.dir),
+        "decoder": args.decoder,
+        "nbest": not args.first_only,
+        "spoken_rules": not args.typed_rules,
+        **report.summary(settings.asr.min_confidence),
+    }
     if args.details:
         summary["details"] = details(report)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -45,6 +65,14 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     from voice.evaluation import eval_arguments
 
     eval_arguments(parser)
+    parser.add_argument(
+        "--first-only", action="store_true", help="understand the first reading only (ignore the n-best)"
+    )
+    parser.add_argument(
+        "--typed-rules",
+        action="store_true",
+        help="understand what was heard as typed text (no spoken repair)",
+    )
 
 
 COMMANDS = [

@@ -116,3 +116,27 @@ def test_long_note_uses_full_windows(whisper: Transcriber, voice_parser) -> None
     assert isinstance(result, Transcript)
     assert "装修" in result.text and len(result.text) > 40
     assert result.segments[-1].end > 25
+
+
+def test_beam_two_gives_cleaned_alternatives(whisper: Transcriber) -> None:
+    """With beam 2 the beam's second reading comes back (simplified, distinct, no more likely than the
+    first); greedy decoding gives none."""
+    from tests.voice.conftest import fixture_pcm
+    from voice.asr import relative_alternatives
+
+    pcm = fixture_pcm("danger02_stranger.ogg")
+    greedy = whisper.transcribe(pcm)
+    assert isinstance(greedy, Transcript) and greedy.alternatives == ()
+    saved = whisper.beam_size, whisper.nbest  # type: ignore[attr-defined]
+    whisper.beam_size, whisper.nbest = 2, 2  # type: ignore[attr-defined]
+    try:
+        result = whisper.transcribe(pcm)
+    finally:
+        whisper.beam_size, whisper.nbest = saved  # type: ignore[attr-defined]
+    assert isinstance(result, Transcript) and result.logprob is not None and result.alternatives
+    for alt in result.alternatives:
+        assert (
+            alt.text != result.text and alt.logprob <= result.logprob + 0.05
+        )  # sorted by score (length-normalized)
+    assert "站着" in result.text + "".join(a.text for a in result.alternatives)
+    assert all(lp <= 0.0 for _, lp in relative_alternatives(result))

@@ -25,7 +25,7 @@ from core.messages import Choice
 from core.render import Rendered, says_choices
 from handlers.menus import PHONE_MAIN
 from voice import codecs, recordings
-from voice.asr import NotRecognized, Recognition
+from voice.asr import NotRecognized, Recognition, relative_alternatives
 from voice.telephony.call import RATE, CallChannel, Digit, HungUp, NoInput, Speech
 
 log = logging.getLogger("lianhu.phone")
@@ -232,12 +232,15 @@ class CallFlow:
             self.record.heard.append(f"unrecognized:{result.reason}")
             return None
         self.record.heard.append(f"speech:{result.text}")
-        return await self._turn(result.text, result.confidence)
+        return await self._turn(result.text, result.confidence, relative_alternatives(result))
 
-    async def _turn(self, text: str, confidence: float | None = None) -> Answer:
+    async def _turn(
+        self, text: str, confidence: float | None = None, alternatives: tuple[tuple[str, float], ...] = ()
+    ) -> Answer:
         self._turns += 1
         t0 = time.perf_counter()
-        answer = await self.hl.handle(self.caller, f"{self.ch.call_id}:{self._turns}", text, confidence)
+        call_turn = f"{self.ch.call_id}:{self._turns}"
+        answer = await self.hl.handle(self.caller, call_turn, text, confidence, alternatives)
         self.record.engine_seconds.append(time.perf_counter() - t0)
         self.state = answer.state or State.IDLE
         for m in answer.messages:

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from bot.engine import Answer
+from bot.engine import Answer, spoken_parse
 from core.conversation import DialogueState
 from core.messages import Inbound
 from core.render import Part, Rendered, join
@@ -144,7 +144,15 @@ class Hotline:
         if number:
             await asyncio.to_thread(write)
 
-    async def handle(self, caller: Caller, msg_id: str, text: str, confidence: float | None = None) -> Answer:
+    async def handle(
+        self,
+        caller: Caller,
+        msg_id: str,
+        text: str,
+        confidence: float | None = None,
+        alternatives: tuple[tuple[str, float], ...] = (),
+    ) -> Answer:
+        """One turn of a call; `alternatives` are the recognizer's other readings (n-best)."""
         inbound = Inbound(
             CHANNEL,
             caller.number or "withheld",
@@ -152,6 +160,7 @@ class Hotline:
             text,
             received_at=self.app.clock.now(),
             asr_confidence=confidence,
+            asr_alternatives=alternatives,
             spoken=confidence is not None,
             keypad=True,
         )
@@ -172,7 +181,7 @@ class Hotline:
         """A recorded message → a call-back ticket (item and address understood from the transcript)."""
         if not caller.number:
             return None
-        parse = self.app.engine.parser.parse(transcript) if transcript else None
+        parse = spoken_parse(self.app.engine.parser)(transcript) if transcript else None
         item = self.app.catalog.place(
             parse.item if parse else None, parse.category if parse else None, fallback=True
         )
