@@ -43,11 +43,12 @@ class Transcript:
 
 @dataclass(frozen=True)
 class NotRecognized:
-    reason: str  # silence | filler | no_text | empty | too_long | corrupt | error
+    reason: str  # silence | filler | no_text | empty | too_long | corrupt | error | busy
 
     @property
     def reply_key(self) -> str:
-        return {"too_long": "error.audio_too_long", "empty": "help.empty"}.get(self.reason, "error.audio_bad")
+        keys = {"too_long": "error.audio_too_long", "empty": "help.empty", "busy": "guard.busy"}
+        return keys.get(self.reason, "error.audio_bad")
 
 
 Recognition = Transcript | NotRecognized
@@ -92,6 +93,7 @@ def load_transcriber(
     threads: int = 2,
     beam_size: int = 1,
     narrowband_beam_size: int = 1,
+    workers: int = 1,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -102,7 +104,7 @@ def load_transcriber(
         from voice.asr_whisper import WhisperTranscriber
 
         return WhisperTranscriber(
-            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size
+            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size, workers
         )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber

@@ -85,8 +85,8 @@ class LongJob:
         return 3000
 
     @property
-    def group(self) -> tuple[int, int]:
-        return -1, -1  # never batched
+    def group(self) -> None:
+        return None  # never batched
 
 
 Job = ShortJob | LongJob
@@ -104,9 +104,15 @@ class WhisperTranscriber(Transcriber):
         threads: int = 2,
         beam_size: int = 1,
         narrowband_beam_size: int = 1,
+        workers: int = 1,
     ) -> None:
+        # `workers` replicas (decodes at once, voice.batching), sharing `threads` between them.
         self.model = WhisperModel(
-            str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1
+            str(model_dir),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=max(1, threads // max(1, workers)),
+            num_workers=max(1, workers),
         )
         self.tokenizer = Tokenizer(self.model.hf_tokenizer, True, task="transcribe", language="zh")
         self.vocabulary = vocabulary
