@@ -109,7 +109,7 @@ class AsrSettings:
     batch_max: int = 1  # recognitions decoded together at most (voice/batching.py)
     batch_pad_seconds: float = 1.0  # clips differing more in length are not batched together
     queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are "busy"
-    workers: int = 1  # recognitions decoded at once, each on whisper_threads / workers threads
+    workers: int = 2  # recognitions decoded at once, each on whisper_threads / workers threads
     vosk_model_dir: str = ""
     min_confidence: float = 0.6
     max_seconds: float = 60.0
