@@ -66,15 +66,7 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
     endpoint = SipEndpoint(hotline, settings.phone.sip_listen)
     await endpoint.start()
     uri = f"sip:lianhu@127.0.0.1:{port}"
-    out: dict[str, Any] = {
-        "targets": {
-            "reply_latency_p50_s": 1.2,
-            "simultaneous_calls": 10,
-            # With 10 callers speaking at once (the first wave):
-            "load_reply_latency_p50_s": 1.5,
-            "load_reply_latency_p95_s": 2.5,
-        }
-    }
+    out: dict[str, Any] = {"targets": {"reply_latency_p50_s": 1.2, "simultaneous_calls": 10}}
     try:
         # 1. Latency: real baresip callers speak a request; timing is taken on our side of the line.
         latencies: list[float] = []
@@ -177,6 +169,8 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
                     "wall_s": round(time.monotonic() - t0, 1),
                 }
             )
+            if n == 10:  # ten callers speaking at once
+                waves[-1]["targets"] = {"reply_latency_p50_s": 1.5, "reply_latency_p95_s": 2.5}
         out["load"] = waves
         held = [
             w["offered"]
