@@ -164,26 +164,28 @@ class Batcher:
                     return
                 batch = self._take()
                 self._running += len(batch)
+            outcomes: list[tuple[_Request, Recognition | BaseException]] = []
             try:
                 if batch:
                     self.batch_sizes.append(len(batch))
-                    self._decode(batch)
+                    outcomes = self._decode(batch)
             finally:
                 with self._cond:
                     self._running -= len(batch)
+            for req, outcome in outcomes:  # after `pending` dropped: a caller woken sees it so
+                if isinstance(outcome, BaseException):
+                    req.future.set_exception(outcome)
+                else:
+                    req.future.set_result(outcome)
 
-    def _decode(self, batch: list[_Request]) -> None:
+    def _decode(self, batch: list[_Request]) -> list[tuple[_Request, Recognition | BaseException]]:
         try:
             results = self.decoder.decode([r.job for r in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"{len(results)} results for {len(batch)} jobs")
         except Exception as err:  # noqa: BLE001 - one bad request must not lose the others: each alone
-            if len(batch) > 1:
-                log.warning("batch of %d failed; decoding each alone", len(batch), exc_info=True)
-                for req in batch:
-                    self._decode([req])
-            else:
-                batch[0].future.set_exception(err)
-            return
-        for req, result in zip(batch, results, strict=True):
-            req.future.set_result(result)
+            if len(batch) == 1:
+                return [(batch[0], err)]
+            log.warning("batch of %d failed; decoding each alone", len(batch), exc_info=True)
+            return [outcome for req in batch for outcome in self._decode([req])]
+        return list(zip(batch, results, strict=True))
