@@ -1,18 +1,18 @@
-"""Micro-batching: one worker thread owns the recognizer; requests wait in a priority queue.
+"""Micro-batching: `workers` threads own the recognizer; requests wait in one priority queue.
 
-Whenever the worker is free it takes the most urgent request (incoming calls, then outbound calls,
+Whenever a worker is free it takes the most urgent request (incoming calls, then outbound calls,
 then voice notes, then background work; oldest first) plus every queued request that can share its
 batch (same group — beam and prompt length — and windows within `pad_s` of each other), up to
 `batch_max`, and decodes them in one call. A lone request never waits for a window: whatever queued
-while the previous batch ran forms the next one. One worker, so the model's threads never compete
-with a second inference for the two cores (`workers` > 1 runs that many, each on its own share of
-the model's threads).
+while the previous batch ran forms the next one. Each worker has its own model replica and its share
+of the model's threads, so inferences never oversubscribe the cores.
 
 Measured on two cores (README): batching saves nothing there — the decoder's cost is mostly the
 ~300-token vocabulary prompt, which does not amortize across a batch, and a batched encoder costs
-more per clip — while every request in a batch waits for the slowest. So `asr.batch_max` is 1
-by default and the gain comes from the queue: calls first, no thread held per waiting request,
-abandoned guesses dropped before they are decoded.
+more per clip — while every request in a batch waits for the slowest. So `asr.batch_max` is 1 and
+the gain comes from two one-thread workers (twice the throughput of one two-thread decode) and the
+queue: calls first, no thread held per waiting request, abandoned guesses dropped undecoded.
+Long clips (over SHORT_MAX_S) are decoded alone by a worker, at their priority.
 """
 
 from __future__ import annotations
