@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -157,14 +158,19 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
                     "recognitions": sum(len(r.recognize_seconds) for r in recs),
                     "recognized_calls": sum(any(h.startswith("speech:") for h in r.heard) for r in recs),
                     "recognize_p50_s": _pct([x for r in recs for x in r.recognize_seconds], 0.5),
+                    "recognize_p95_s": _pct([x for r in recs for x in r.recognize_seconds], 0.95),
                     "recognize_max_s": _pct([x for r in recs for x in r.recognize_seconds], 1.0),
                     "reply_latency_p50_s": _pct([x for r in recs for x in r.reply_latencies], 0.5),
+                    "reply_latency_p95_s": _pct([x for r in recs for x in r.reply_latencies], 0.95),
                     "reply_latency_max_s": _pct([x for r in recs for x in r.reply_latencies], 1.0),
                     "max_tick_lag_s": round(lag, 3),
+                    "load_average": round(os.getloadavg()[0], 2),
                     "errors": sum(r.outcome == "error" for r in recs),
                     "wall_s": round(time.monotonic() - t0, 1),
                 }
             )
+            if n == 10:  # ten callers speaking at once
+                waves[-1]["targets"] = {"reply_latency_p50_s": 1.5, "reply_latency_p95_s": 2.5}
         out["load"] = waves
         held = [
             w["offered"]

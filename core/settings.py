@@ -109,6 +109,10 @@ class AsrSettings:
     whisper_nbest: int = (
         2  # readings of the beam handed to understanding (at most the beam size; 1 = top only)
     )
+    batch_max: int = 1  # recognitions decoded together at most (voice/batching.py)
+    batch_pad_seconds: float = 1.0  # clips differing more in length are not batched together
+    queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are "busy"
+    workers: int = 2  # recognitions decoded at once, each on whisper_threads / workers threads
     vosk_model_dir: str = ""
     min_confidence: float = 0.6
     max_seconds: float = 60.0

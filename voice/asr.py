@@ -51,11 +51,12 @@ def relative_alternatives(result: Transcript) -> tuple[tuple[str, float], ...]:
 
 @dataclass(frozen=True)
 class NotRecognized:
-    reason: str  # silence | filler | no_text | empty | too_long | corrupt | error
+    reason: str  # silence | filler | no_text | empty | too_long | corrupt | error | busy
 
     @property
     def reply_key(self) -> str:
-        return {"too_long": "error.audio_too_long", "empty": "help.empty"}.get(self.reason, "error.audio_bad")
+        keys = {"too_long": "error.audio_too_long", "empty": "help.empty", "busy": "guard.busy"}
+        return keys.get(self.reason, "error.audio_bad")
 
 
 Recognition = Transcript | NotRecognized
@@ -101,6 +102,7 @@ def load_transcriber(
     beam_size: int = 1,
     narrowband_beam_size: int = 1,
     nbest: int = 1,
+    workers: int = 1,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -111,7 +113,14 @@ def load_transcriber(
         from voice.asr_whisper import WhisperTranscriber
 
         return WhisperTranscriber(
-            model_path, tuple(vocabulary), compute_type, threads, beam_size, narrowband_beam_size, nbest
+            model_path,
+            tuple(vocabulary),
+            compute_type,
+            threads,
+            beam_size,
+            narrowband_beam_size,
+            nbest,
+            workers,
         )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber

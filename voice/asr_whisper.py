@@ -16,6 +16,7 @@ import math
 import re
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import ctranslate2
@@ -55,9 +56,51 @@ HALLUCINATIONS = (
 )
 _ASCII_PUNCT = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "："})
 _REPEAT = re.compile(r"(.{1,4}?)\1{3,}")  # the same 1-4 characters four or more times in a row
+
+
 # One decoded window: start, end, text, average log-probability per token, no-speech probability, and
 # the beam's other readings of the same window as (text, average log-probability), best first.
-Raw = tuple[float, float, str, float, float, tuple[tuple[str, float], ...]]
+RawSegment = tuple[float, float, str, float, float, tuple[tuple[str, float], ...]]
+
+
+@dataclass(frozen=True)
+class ShortJob:
+    """A clip up to SHORT_MAX_S, ready for the model: log-mel features and the prompt's tokens."""
+
+    mel: np.ndarray  # (n_mels, frames): the speech plus PAD_S seconds of silence
+    tokens: tuple[int, ...]
+    beam: int
+    offset: float  # where the speech starts in the clip, seconds
+    seconds: float  # speech length
+
+    @property
+    def frames(self) -> int:
+        return int(self.mel.shape[1])
+
+    @property
+    def group(self) -> tuple[int, int]:
+        """Jobs that can share a generate: same beam, and CTranslate2 needs the start-of-transcript
+        token at the same position, so prompts of the same length."""
+        return self.beam, len(self.tokens)
+
+
+@dataclass(frozen=True)
+class LongJob:
+    audio: np.ndarray
+    prompt: str
+    offset: float
+    beam: int
+
+    @property
+    def frames(self) -> int:
+        return 3000
+
+    @property
+    def group(self) -> None:
+        return None  # never batched
+
+
+Job = ShortJob | LongJob
 
 
 class WhisperTranscriber(Transcriber):
@@ -73,34 +116,71 @@ class WhisperTranscriber(Transcriber):
         beam_size: int = 1,
         narrowband_beam_size: int = 1,
         nbest: int = 1,
+        workers: int = 1,
     ) -> None:
+        # `workers` replicas (decodes at once, voice.batching), sharing `threads` between them.
         self.model = WhisperModel(
-            str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1
+            str(model_dir),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=max(1, threads // max(1, workers)),
+            num_workers=max(1, workers),
         )
         self.tokenizer = Tokenizer(self.model.hf_tokenizer, True, task="transcribe", language="zh")
         self.vocabulary = vocabulary
         self.beam_size = beam_size
         self.narrowband_beam_size = narrowband_beam_size
-        self.nbest = max(1, nbest)  # readings asked of the beam (at most the beam size)
+        self.nbest = max(1, nbest)
         self._t2s = OpenCC("t2s")
 
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
-        return self._transcribe(pcm16k, hints, self.beam_size)
+        return self._one(self.plan(pcm16k, hints))
 
     def transcribe_narrowband(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
-        return self._transcribe(pcm16k, hints, self.narrowband_beam_size)
+        return self._one(self.plan(pcm16k, hints, narrowband=True))
 
-    def _transcribe(self, pcm16k: bytes, hints: Sequence[str], beam: int) -> Recognition:
+    def _one(self, planned: Recognition | Job) -> Recognition:
+        if isinstance(planned, ShortJob | LongJob):
+            return self.decode([planned])[0]
+        return planned
+
+    # -- batching (voice.batching): plan in the caller's thread, decode many at once in one worker --
+    def plan(self, pcm16k: bytes, hints: Sequence[str] = (), narrowband: bool = False) -> Recognition | Job:
+        """The cheap part: VAD, features and prompt; silence is answered here without the model."""
         span = speech_span(pcm16k)
         if span is None:
             return NotRecognized("silence")
         audio = np.frombuffer(pcm16k[span[0] : span[1]], dtype="<i2").astype(np.float32) / 32768.0
+        beam = self.narrowband_beam_size if narrowband else self.beam_size
         prompt = initial_prompt(self.vocabulary, tuple(hints))
         offset = span[0] / 32000
-        if audio.size / 16000 <= SHORT_MAX_S:
-            raw = [self._short(audio, prompt, offset, beam)]
-        else:
-            raw = self._long(audio, prompt, offset, beam)
+        if audio.size / 16000 > SHORT_MAX_S:
+            return LongJob(audio, prompt, offset, beam)
+        frames = min(3000, int(audio.size / 160 + PAD_S * 100))
+        mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
+        mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
+        tok = self.tokenizer
+        tokens = (tok.sot_prev, *tok.encode(" " + prompt), *tok.sot_sequence, tok.no_timestamps)
+        return ShortJob(mel, tokens, beam, offset, audio.size / 16000)
+
+    def decode(self, jobs: Sequence[Job]) -> list[Recognition]:
+        """Recognitions for jobs in order: short jobs of one (beam, prompt length) group share one
+        encode and one generate; a long job is decoded alone."""
+        results: dict[int, Recognition] = {}
+        short: dict[tuple[int, int], list[int]] = {}
+        for i, job in enumerate(jobs):
+            if isinstance(job, LongJob):
+                results[i] = self._finish(self._long(job.audio, job.prompt, job.offset, job.beam))
+            else:
+                short.setdefault(job.group, []).append(i)
+        for members in short.values():
+            raws = self._short([jobs[i] for i in members])  # type: ignore[misc]
+            for i, raw in zip(members, raws, strict=True):
+                results[i] = self._finish([raw])
+        return [results[i] for i in range(len(jobs))]
+
+    def _finish(self, raw: list[RawSegment]) -> Recognition:
+        """Cleaning and the hallucination filter over a decode's segments."""
         kept = []
         for start, end, text, avg_logprob, no_speech, _alts in raw:
             text = self._clean(text)
@@ -138,32 +218,36 @@ class WhisperTranscriber(Transcriber):
             out.append(Hypothesis(text, round(logprob, 4)))
         return tuple(out)
 
-    def _short(self, audio: np.ndarray, prompt: str, offset: float, beam: int) -> Raw:
-        """One decode (beam `beam`, and its n-best when beam > 1) over a window of the speech plus PAD_S
-        seconds of silence."""
-        frames = min(3000, int(audio.size / 160 + PAD_S * 100))
-        mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
-        mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
+    def _short(self, jobs: Sequence[ShortJob]) -> list[RawSegment]:
+        """One encode and one decode (beam jobs[0].beam) over windows of speech plus at least PAD_S
+        seconds of silence; the batch's windows are padded to the longest."""
+        frames = max(j.frames for j in jobs)
+        mels = np.stack([np.pad(j.mel, ((0, 0), (0, frames - j.mel.shape[1]))) for j in jobs])
         encoded = self.model.model.encode(
-            ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None])), to_cpu=False
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(mels)), to_cpu=False
         )
-        tok = self.tokenizer
-        tokens = [tok.sot_prev, *tok.encode(" " + prompt), *tok.sot_sequence, tok.no_timestamps]
-        result = self.model.model.generate(
+        longest = max(j.seconds for j in jobs)
+        results = self.model.model.generate(
             encoded,
-            [tokens],
-            beam_size=beam,
-            num_hypotheses=min(beam, self.nbest) if beam > 1 else 1,
-            max_length=min(MAX_TOKENS, len(tokens) + int(audio.size / 1600) + 12),
+            [list(j.tokens) for j in jobs],
+            beam_size=jobs[0].beam,
+            num_hypotheses=min(jobs[0].beam, self.nbest),
+            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + int(longest * 10) + 12),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
-        )[0]
-        (text, avg_logprob), *others = readings(result, tok)
-        return offset, offset + audio.size / 16000, text, avg_logprob, result.no_speech_prob, tuple(others)
+        )
+        return [self._segment(job, result) for job, result in zip(jobs, results, strict=True)]
 
-    def _long(self, audio: np.ndarray, prompt: str, offset: float, beam: int) -> list[Raw]:
+    def _segment(self, job: ShortJob, result: ctranslate2.models.WhisperGenerationResult) -> RawSegment:
+        """One request's share of a batched generate."""
+        # Output is capped by this clip's own length, as when it was decoded alone.
+        (text, avg_logprob), *others = readings(result, self.tokenizer, int(job.seconds * 10) + 12)
+        end = job.offset + job.seconds
+        return job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)
+
+    def _long(self, audio: np.ndarray, prompt: str, offset: float, beam: int) -> list[RawSegment]:
         segments, _info = self.model.transcribe(
             audio,
             language="zh",
@@ -198,12 +282,14 @@ class WhisperTranscriber(Transcriber):
         return _REPEAT.sub(r"\1", text)
 
 
-def readings(result: ctranslate2.models.WhisperGenerationResult, tok: Tokenizer) -> list[tuple[str, float]]:
+def readings(
+    result: ctranslate2.models.WhisperGenerationResult, tok: Tokenizer, max_tokens: int
+) -> list[tuple[str, float]]:
     """Every hypothesis of one generate() result as (raw text, average log-probability per token),
-    best first; each score rescaled as the single reading's always was."""
+    best first, each cut at `max_tokens` and its score rescaled as the single reading's always was."""
     out = []
     for seq, score in zip(result.sequences_ids, result.scores, strict=True):
-        ids = [t for t in seq if t < tok.eot]
+        ids = [t for t in seq if t < tok.eot][:max_tokens]
         out.append((tok.decode(ids), score * len(ids) / (len(ids) + 1) if ids else -10.0))
     return out
 

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,8 @@ from typing import Any, Protocol
 from core.errors import AudioError, AudioTooLong, EmptyAudio
 from core.render import Rendered
 from voice import codecs
-from voice.asr import NotRecognized, Recognition, Transcriber, load_transcriber
+from voice.asr import NotRecognized, Recognition, Transcriber, Transcript, load_transcriber
+from voice.batching import BatchDecoder, Batcher, Priority, QueueFull
 from voice.prompts import PROMPT_DIR, PromptLibrary
 from voice.speech import SpeechAssembler
 from voice.tts import load_synthesizer
@@ -39,8 +41,19 @@ class RecognitionObserver(Protocol):
     def recognized(self, seconds: float) -> None: ...
 
 
+@dataclass(frozen=True)
+class Batching:
+    batch_max: int = 1  # recognitions decoded together at most
+    pad_s: float = 1.0  # clips whose windows differ by more are not batched together
+    queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are refused
+    workers: int = 1  # decoding threads (the model gets as many replicas)
+
+
 class VoiceService:
-    """transcribe(bytes) → Transcript | NotRecognized; speak(Rendered) → encoded audio."""
+    """transcribe(bytes) → Transcript | NotRecognized; speak(Rendered) → encoded audio.
+
+    A recognizer that can batch (voice.batching.BatchDecoder, i.e. Whisper) gets one worker thread
+    and a priority queue; others (Vosk) run in at most `max_parallel` threads."""
 
     def __init__(
         self,
@@ -49,6 +62,7 @@ class VoiceService:
         limits: VoiceLimits = VoiceLimits(),
         max_parallel: int = 2,
         observer: RecognitionObserver | None = None,
+        batching: Batching = Batching(),
     ) -> None:
         self.transcriber = transcriber
         self.assembler = assembler
@@ -56,17 +70,67 @@ class VoiceService:
         # At most this many inferences at once; a thread semaphore binds to no event loop.
         self._slots = threading.BoundedSemaphore(max_parallel)
         self._max_parallel = max_parallel
-        self._pending = 0  # recognitions running or waiting for a slot
+        self.batcher: Batcher | None = None
+        if isinstance(transcriber, BatchDecoder):
+            self.batcher = Batcher(
+                transcriber, batching.batch_max, batching.pad_s, batching.queue_max, batching.workers
+            )
+            # Room for a speculative guess: as many as two decodes' worth waiting (as with two slots).
+            self._max_parallel = max(2, batching.batch_max * batching.workers)
+        self._pending = 0  # recognitions running or waiting
         self._count = threading.Lock()
         self.observer = observer
 
     @property
     def has_spare_capacity(self) -> bool:
-        """True when a recognition started now would not wait for a slot."""
+        """True when a recognition started now would not wait behind a full batch or slot."""
         return self._pending < self._max_parallel
 
-    def recognize(self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()) -> Recognition:
+    def recognize(
+        self,
+        data: bytes,
+        fmt_hint: str | None = None,
+        hints: Sequence[str] = (),
+        priority: Priority = Priority.NOTE,
+    ) -> Recognition:
         """Blocking: decode any supported audio and recognize it; bad audio becomes NotRecognized."""
+        planned = self._plan(data, fmt_hint, hints)
+        if isinstance(planned, Transcript | NotRecognized):
+            return planned
+        if isinstance(planned, bytes):
+            return self._unbatched(planned, fmt_hint, hints)
+        future = self._submit(planned, priority)
+        if isinstance(future, NotRecognized):
+            return future
+        return self._outcome(future)
+
+    async def transcribe(
+        self,
+        data: bytes,
+        fmt_hint: str | None = None,
+        hints: Sequence[str] = (),
+        priority: Priority = Priority.NOTE,
+    ) -> Recognition:
+        """recognize() without holding a thread while the request waits for its batch."""
+        planned = await asyncio.to_thread(self._plan, data, fmt_hint, hints)
+        if isinstance(planned, Transcript | NotRecognized):
+            return planned
+        if isinstance(planned, bytes):
+            return await asyncio.to_thread(self._unbatched, planned, fmt_hint, hints)
+        future = self._submit(planned, priority)
+        if isinstance(future, NotRecognized):
+            return future
+        try:
+            await asyncio.wait(  # shielded: a cancelled caller leaves the batch alone
+                [asyncio.wrap_future(future)], return_when=asyncio.ALL_COMPLETED
+            )
+        except asyncio.CancelledError:
+            future.cancel()  # still queued: dropped unseen; already decoding: the result is unused
+            raise
+        return self._outcome(future)
+
+    def _plan(self, data: bytes, fmt_hint: str | None, hints: Sequence[str]) -> Recognition | bytes | Any:
+        """Decoded audio → a NotRecognized, the PCM (no batching here) or the recognizer's job."""
         try:
             pcm = codecs.decode(
                 data, fmt_hint, max_seconds=self.limits.max_seconds, max_bytes=self.limits.max_bytes
@@ -78,6 +142,40 @@ class VoiceService:
         except AudioError as err:
             log.info("undecodable audio (%s): %s", fmt_hint, err)
             return NotRecognized("corrupt")
+        if self.batcher is None:
+            return pcm
+        try:
+            return self.batcher.decoder.plan(pcm, hints, codecs.is_narrowband(fmt_hint))
+        except Exception:  # an engine fault must not take the conversation down
+            log.exception("recognizer %s failed", self.transcriber.name)
+            return NotRecognized("error")
+
+    def _submit(self, job: Any, priority: Priority) -> Future[Recognition] | NotRecognized:
+        assert self.batcher is not None
+        try:
+            future = self.batcher.submit(job, priority)
+        except QueueFull:
+            log.info("recognition queue full: refused (priority %s)", priority.name)
+            return NotRecognized("busy")
+        self._waiting(+1)
+        started = time.perf_counter()
+
+        def done(_: Future[Recognition]) -> None:
+            self._waiting(-1)
+            if self.observer is not None:
+                self.observer.recognized(time.perf_counter() - started)
+
+        future.add_done_callback(done)
+        return future
+
+    def _outcome(self, future: Future[Recognition]) -> Recognition:
+        try:
+            return future.result()
+        except Exception:  # an engine fault must not take the conversation down
+            log.exception("recognizer %s failed", self.transcriber.name)
+            return NotRecognized("error")
+
+    def _unbatched(self, pcm: bytes, fmt_hint: str | None, hints: Sequence[str]) -> Recognition:
         self._waiting(+1)
         started = time.perf_counter()
         try:
@@ -103,11 +201,6 @@ class VoiceService:
         """Blocking: assemble speech for a reply and encode it (mp3 | amr | ogg | wav | mulaw8k | pcm16k)."""
         return codecs.encode(self.assembler.assemble(reply).pcm, fmt)
 
-    async def transcribe(
-        self, data: bytes, fmt_hint: str | None = None, hints: Sequence[str] = ()
-    ) -> Recognition:
-        return await asyncio.to_thread(self.recognize, data, fmt_hint, hints)
-
     async def speak(self, rendered: Rendered | str, fmt: str = "mp3") -> bytes:
         return await asyncio.to_thread(self.render_audio, rendered, fmt)
 
@@ -130,6 +223,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         vocabulary=vocabulary,
         compute_type=asr.whisper_compute_type,
         threads=asr.whisper_threads,
+        workers=asr.workers,
         beam_size=asr.whisper_beam_size,
         narrowband_beam_size=asr.whisper_phone_beam_size,
         nbest=asr.whisper_nbest,
@@ -162,5 +256,6 @@ def build_voice_service(
     """Everything voice needs, loaded once (settings is core.settings.Settings: asr, tts, paths)."""
     asr = settings.asr
     limits = VoiceLimits(asr.max_seconds, asr.max_bytes, asr.min_confidence)
+    batching = Batching(asr.batch_max, asr.batch_pad_seconds, asr.queue_max, asr.workers)
     assembler = build_assembler(settings, prompt_dir, warm)
-    return VoiceService(build_transcriber(settings), assembler, limits, observer=observer)
+    return VoiceService(build_transcriber(settings), assembler, limits, observer=observer, batching=batching)

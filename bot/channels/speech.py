@@ -18,10 +18,10 @@ from bot.app import App
 from bot.guard import AudioCache, Busy, Gate
 from core.messages import Inbound, Reply
 from core.render import OutMessage, Rendered
-from voice.asr import Transcript, relative_alternatives
+from voice.asr import NotRecognized, Transcript, relative_alternatives
+from voice.batching import Priority
 
 log = logging.getLogger("lianhu.channels.speech")
-RECOGNITIONS_AT_ONCE = 2  # as voice.service runs them
 
 
 class TooLong(Exception):  # noqa: N818 - a refusal
@@ -36,7 +36,9 @@ class SpeechBridge:
         lim = app.settings.limits
         self.max_chars = lim.speak_max_chars
         self.speaking = Gate(lim.speak_in_flight, lim.speak_per_identity, lim.speak_queue)
-        self.hearing = Gate(RECOGNITIONS_AT_ONCE, RECOGNITIONS_AT_ONCE, lim.recognition_queue)
+        # As many voice notes as the recognizer decodes in one batch reach its queue; more wait here.
+        at_once = app.settings.asr.batch_max
+        self.hearing = Gate(at_once, at_once, lim.recognition_queue)
         self.cache = AudioCache(lim.speak_cache_mb * 1024 * 1024)
 
     async def service(self) -> Any | None:
@@ -60,7 +62,9 @@ class SpeechBridge:
             return self.app.engine.render(Reply("channel.voice_unavailable"))
         try:
             async with self.hearing.enter():
-                result = await svc.transcribe(data, fmt)
+                result = await svc.transcribe(data, fmt, priority=Priority.NOTE)
+            if isinstance(result, NotRecognized) and result.reason == "busy":
+                raise Busy("recognizer")
         except Busy:
             self.app.metrics.refused(inbound.channel, "recognition_busy")
             return self.app.engine.render(Reply("guard.busy"))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.channels.speech import SpeechBridge
 from bot.guard import AudioCache, Busy, Gate, Window
+from core.messages import Reply
 from core.render import OutMessage
 from data.models import AuditLog, OutboxMessage, Ticket
 
@@ -153,3 +154,22 @@ def test_espeak_failure_does_not_carry_the_words() -> None:
     with pytest.raises(SynthesisError) as caught:
         EspeakSynthesizer(binary="/nonexistent/espeak-ng").synthesize("王秀英家 3 栋 2 单元 502")
     assert "王秀英" not in str(caught.value) and caught.value.__cause__ is None
+
+
+class QueueFullVoice:
+    """A voice service whose recognition queue is full (voice.batching refused the request)."""
+
+    async def transcribe(self, data: bytes, fmt: str | None = None, hints=(), priority=None):  # type: ignore[no-untyped-def]
+        from voice.asr import NotRecognized
+
+        return NotRecognized("busy")
+
+
+def test_a_full_recognition_queue_answers_busy(app: App) -> None:
+    from core.messages import Inbound
+
+    app.voice = QueueFullVoice()  # type: ignore[assignment]
+    bridge = SpeechBridge(app)
+    out = asyncio.run(bridge.hear(Inbound("web", "tok-1", audio=b"x"), b"x", "amr"))
+    assert isinstance(out, OutMessage)
+    assert out.text == app.engine.render(Reply("guard.busy")).text

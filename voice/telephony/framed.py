@@ -132,6 +132,7 @@ class FramedChannel(CallChannel):
                 if early is not None and event is None and detector.in_speech:
                     silent = detector.trailing_silence_ms
                     if silent == 0 and guess is not None:
+                        guess.cancel()  # still queued: it leaves the recognizer's queue undecoded
                         guess = None  # they went on talking: that guess is for a shorter utterance
                         self.timings.early_dropped += 1
                     elif guess is None and silent >= self.early_ms:
@@ -149,6 +150,8 @@ class FramedChannel(CallChannel):
                     kept = guess if event.kind == "speech_end" else None
                     self.timings.early_kept += kept is not None
                     self.timings.early_dropped += guess is not None and kept is None
+                    if guess is not None and kept is None:
+                        guess.cancel()
                     return Speech(event.audio, last_voiced, barged, barged_at, early=kept)
             if deadline is not None and not heard_voice and time.monotonic() >= deadline:
                 return NoInput()

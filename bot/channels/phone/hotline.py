@@ -23,6 +23,7 @@ from data.services.messages import attach_recording
 from data.services.phone import address_hints, bind_caller, file_callback_ticket
 from voice import codecs
 from voice.asr import Recognition
+from voice.batching import Priority
 from voice.service import VoiceService
 from voice.telephony.call import RATE
 
@@ -231,6 +232,8 @@ class Hotline:
         speech = self.voice.assembler.assemble(rendered)
         return codecs.resample(speech.pcm, codecs.RATE, RATE)
 
-    async def recognize(self, pcm8k: bytes, hints: tuple[str, ...] = ()) -> Recognition:
-        """Caller audio → text, off the event loop (the voice service bounds parallel inferences)."""
-        return await self.voice.transcribe(pcm8k, "pcm8k", hints)
+    async def recognize(
+        self, pcm8k: bytes, hints: tuple[str, ...] = (), priority: Priority = Priority.CALL
+    ) -> Recognition:
+        """Caller audio → text, off the event loop; incoming calls go first in the recognizer's queue."""
+        return await self.voice.transcribe(pcm8k, "pcm8k", hints, priority)

@@ -17,6 +17,7 @@ from core.render import Rendered
 from data.services.consultations import cast_vote
 from data.services.notice_calls import CallJob, stop_calls
 from voice.asr import Transcript
+from voice.batching import Priority
 from voice.telephony.call import CallChannel, Digit, Heard, Speech
 
 # The key for 「不要再打了」, offered last. Not 0: everywhere else on the line 0 is 转人工, and a caller
@@ -103,7 +104,7 @@ class NoticeTalk:
             return heard.key
         if not isinstance(heard, Speech):
             return ""
-        result = await self.hotline.recognize(heard.pcm, STOP_HINTS)
+        result = await self.hotline.recognize(heard.pcm, STOP_HINTS, Priority.OUTBOUND)
         text = result.text if isinstance(result, Transcript) else ""
         record.heard.append(text)
         return STOP if stop_calls_spoken(text) else "?"
