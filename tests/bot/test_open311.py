@@ -220,7 +220,7 @@ def test_public_get_has_no_personal_data(app: App, http: httpx.Client) -> None:
         description="王秀英家 502 室水管爆了，电话 13800000502",
     ).json()[0]["service_request_id"]
     for path in (f"{V2}/requests.json", f"{V2}/requests/{rid}.json", f"{V2}/requests/{rid}.xml"):
-        text = http.get(path).text
+        text = http.get(path).text.replace(rid, "<id>")  # a random id may itself hold 502
         for personal in ("王秀英", "13800000502", "502", "john"):
             assert personal not in text, (path, personal)
         assert "3 栋 2 单元" in text

@@ -94,8 +94,9 @@ def test_a_client_follows_a_request_to_closed(app: App, http: httpx.Client, rece
     assert events(receiver, secret) == [("created", "open"), ("accepted", "open"), ("resolved", "closed")]
     assert len({c.headers[DELIVERY] for c in receiver.calls}) == 3
     for call in receiver.calls:  # the payload is a public view: no names, phones or rooms
+        public = call.body.decode().replace(f'"{rid}"', '"<id>"')  # a random id may itself hold 502
         for personal in ("王秀英", "13800000502", "502"):
-            assert personal not in call.body.decode()
+            assert personal not in public
     resident_inbox = " ".join(chat("demo:resident1").inbox())
     assert rid in resident_inbox  # the resident matched by phone hears progress like any report
 

@@ -37,7 +37,9 @@ class Voice:
     async def speak(self, rendered: object, fmt: str) -> bytes:
         return b"ID3 audio"
 
-    async def transcribe(self, data: bytes, fmt: str | None = None, hints: object = ()) -> object:
+    async def transcribe(
+        self, data: bytes, fmt: str | None = None, hints: object = (), priority: object = None
+    ) -> object:
         from voice.asr import NotRecognized
 
         return NotRecognized("corrupt")
