@@ -109,10 +109,12 @@ class AsrSettings:
     whisper_nbest: int = (
         2  # readings of the beam handed to understanding (at most the beam size; 1 = top only)
     )
+    whisper_full_window: bool = False  # 16 kHz clips in Whisper's full 30 s window (phone: speech + 10 s)
     batch_max: int = 1  # recognitions decoded together at most (voice/batching.py)
     batch_pad_seconds: float = 1.0  # clips differing more in length are not batched together
     queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are "busy"
     workers: int = 2  # recognitions decoded at once, each on whisper_threads / workers threads
+    greedy_when_waiting: int = 2  # this many still queued: decode greedily, not with the beam (0: never)
     vosk_model_dir: str = ""
     min_confidence: float = 0.6
     max_seconds: float = 60.0

@@ -103,6 +103,7 @@ def load_transcriber(
     narrowband_beam_size: int = 1,
     nbest: int = 1,
     workers: int = 1,
+    full_window: bool = False,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -121,6 +122,7 @@ def load_transcriber(
             narrowband_beam_size,
             nbest,
             workers,
+            full_window,
         )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber

@@ -16,7 +16,7 @@ import math
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ctranslate2
@@ -83,6 +83,10 @@ class ShortJob:
         token at the same position, so prompts of the same length."""
         return self.beam, len(self.tokens)
 
+    def hurried(self) -> ShortJob:
+        """The same clip decoded greedily (when the queue is long)."""
+        return replace(self, beam=1)
+
 
 @dataclass(frozen=True)
 class LongJob:
@@ -98,6 +102,9 @@ class LongJob:
     @property
     def group(self) -> None:
         return None  # never batched
+
+    def hurried(self) -> LongJob:
+        return replace(self, beam=1)
 
 
 Job = ShortJob | LongJob
@@ -117,6 +124,7 @@ class WhisperTranscriber(Transcriber):
         narrowband_beam_size: int = 1,
         nbest: int = 1,
         workers: int = 1,
+        full_window: bool = False,
     ) -> None:
         # `workers` replicas (decodes at once, voice.batching), sharing `threads` between them.
         self.model = WhisperModel(
@@ -131,6 +139,7 @@ class WhisperTranscriber(Transcriber):
         self.beam_size = beam_size
         self.narrowband_beam_size = narrowband_beam_size
         self.nbest = max(1, nbest)
+        self.full_window = full_window  # wideband clips in Whisper's own 30 s window (see the docstring)
         self._t2s = OpenCC("t2s")
 
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
@@ -156,8 +165,10 @@ class WhisperTranscriber(Transcriber):
         offset = span[0] / 32000
         if audio.size / 16000 > SHORT_MAX_S:
             return LongJob(audio, prompt, offset, beam)
-        frames = min(3000, int(audio.size / 160 + PAD_S * 100))
-        mel = self.model.feature_extractor(audio, padding=int(PAD_S * 16000) + 160)[:, :frames]
+        window_s = 30.0 if self.full_window and not narrowband else audio.size / 16000 + PAD_S
+        frames = min(3000, int(window_s * 100))
+        padding = max(int(PAD_S * 16000), int(window_s * 16000) - audio.size) + 160
+        mel = self.model.feature_extractor(audio, padding=padding)[:, :frames]
         mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
         tok = self.tokenizer
         tokens = (tok.sot_prev, *tok.encode(" " + prompt), *tok.sot_sequence, tok.no_timestamps)

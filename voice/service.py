@@ -47,6 +47,7 @@ class Batching:
     pad_s: float = 1.0  # clips whose windows differ by more are not batched together
     queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are refused
     workers: int = 1  # decoding threads (the model gets as many replicas)
+    hurry_at: int = 0  # requests still waiting from which a request is decoded greedily (0: never)
 
 
 class VoiceService:
@@ -73,7 +74,12 @@ class VoiceService:
         self.batcher: Batcher | None = None
         if isinstance(transcriber, BatchDecoder):
             self.batcher = Batcher(
-                transcriber, batching.batch_max, batching.pad_s, batching.queue_max, batching.workers
+                transcriber,
+                batching.batch_max,
+                batching.pad_s,
+                batching.queue_max,
+                batching.workers,
+                batching.hurry_at,
             )
             # Room for a speculative guess: as many as two decodes' worth waiting (as with two slots).
             self._max_parallel = max(2, batching.batch_max * batching.workers)
@@ -227,6 +233,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         beam_size=asr.whisper_beam_size,
         narrowband_beam_size=asr.whisper_phone_beam_size,
         nbest=asr.whisper_nbest,
+        full_window=asr.whisper_full_window,
     )
 
 
@@ -256,6 +263,8 @@ def build_voice_service(
     """Everything voice needs, loaded once (settings is core.settings.Settings: asr, tts, paths)."""
     asr = settings.asr
     limits = VoiceLimits(asr.max_seconds, asr.max_bytes, asr.min_confidence)
-    batching = Batching(asr.batch_max, asr.batch_pad_seconds, asr.queue_max, asr.workers)
+    batching = Batching(
+        asr.batch_max, asr.batch_pad_seconds, asr.queue_max, asr.workers, asr.greedy_when_waiting
+    )
     assembler = build_assembler(settings, prompt_dir, warm)
     return VoiceService(build_transcriber(settings), assembler, limits, observer=observer, batching=batching)

@@ -140,3 +140,22 @@ def test_beam_two_gives_cleaned_alternatives(whisper: Transcriber) -> None:
         )  # sorted by score (length-normalized)
     assert "站着" in result.text + "".join(a.text for a in result.alternatives)
     assert all(lp <= 0.0 for _, lp in relative_alternatives(result))
+
+
+def test_full_window_option_pads_notes_not_calls(
+    whisper: Transcriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`asr.whisper_full_window`: a voice note is decoded in Whisper's own 30 s window (as plain
+    decoding does) and still heard; phone audio keeps the short window (its latency matters more)."""
+    from tests.voice.conftest import fixture_pcm
+    from voice.asr_whisper import ShortJob, WhisperTranscriber
+
+    assert isinstance(whisper, WhisperTranscriber)
+    pcm = fixture_pcm("req02_lighting.ogg")
+    short = whisper.plan(pcm)
+    monkeypatch.setattr(whisper, "full_window", True)
+    note, call = whisper.plan(pcm), whisper.plan(pcm, (), narrowband=True)
+    assert isinstance(short, ShortJob) and isinstance(note, ShortJob) and isinstance(call, ShortJob)
+    assert note.frames == 3000 > short.frames == call.frames  # speech + 10 s on the phone
+    (heard,) = whisper.decode([note])
+    assert isinstance(heard, Transcript) and "楼道" in heard.text

@@ -219,3 +219,29 @@ def test_a_cancelled_request_is_never_decoded(whisper: Transcriber) -> None:
     _text(kept.result(120))
     batcher.close()
     assert len(held.batches) == 2 and held.batches[1] == [kept_job]
+
+
+def test_a_long_queue_is_decoded_greedily_until_it_shortens(
+    whisper: Transcriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `hurry_at` requests still waiting, a worker decodes the one it takes with beam 1: the
+    same text greedy decoding gives alone, no n-best readings; the last one waits for no one."""
+    assert isinstance(whisper, WhisperTranscriber)
+    monkeypatch.setattr(whisper, "nbest", 2)  # as configured: a beam's second reading is kept
+    held = Held(whisper)
+    batcher = Batcher(held, batch_max=1, hurry_at=1)
+    running = batcher.submit(_job(whisper, NOTES[0]), Priority.NOTE)
+    assert held.started.wait(30)
+    calls = [dataclasses.replace(_job(whisper, n, narrowband=True), beam=2) for n in NOTES[1:]]
+    futures = [batcher.submit(j, Priority.CALL) for j in calls]
+    held.release()
+    _text(running.result(120))
+    heard = [f.result(120) for f in futures]
+    batcher.close()
+    assert batcher.hurried == 2
+    assert [b[0].beam for b in held.batches] == [2, 1, 1, 2]
+    for job, result in zip(calls[:2], heard[:2], strict=True):
+        (alone,) = whisper.decode([dataclasses.replace(job, beam=1)])
+        assert _text(result) == _text(alone)
+        assert isinstance(result, Transcript) and not result.alternatives
+    assert _text(heard[2]) == _text(whisper.decode([calls[2]])[0])
