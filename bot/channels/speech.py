@@ -18,6 +18,7 @@ from bot.app import App
 from bot.guard import AudioCache, Busy, Gate
 from core.messages import Inbound, Reply
 from core.render import OutMessage, Rendered
+from data.services.phone import note_hints
 from voice.asr import NotRecognized, Transcript, relative_alternatives
 from voice.batching import Priority
 
@@ -55,14 +56,24 @@ class SpeechBridge:
                     self._failed = True
         return self.app.voice
 
+    def hints(self, inbound: Inbound) -> tuple[str, ...]:
+        """What the sender is likely to say, for the recognizer (their addresses while one is asked)."""
+        try:
+            with self.app.db.session() as session:
+                return note_hints(self.app.context(session), inbound.channel, inbound.sender_ref)
+        except Exception as err:  # noqa: BLE001 - hints only help; the note is heard without them
+            log.warning("recognition hints unavailable (%s)", type(err).__name__)
+            return ()
+
     async def hear(self, inbound: Inbound, data: bytes, fmt: str) -> Inbound | OutMessage:
         """The inbound with recognized text, or a reply asking to repeat/type (or to try later)."""
         svc = await self.service()
         if svc is None:
             return self.app.engine.render(Reply("channel.voice_unavailable"))
+        hints = await asyncio.to_thread(self.hints, inbound)
         try:
             async with self.hearing.enter():
-                result = await svc.transcribe(data, fmt, priority=Priority.NOTE)
+                result = await svc.transcribe(data, fmt, hints=hints, priority=Priority.NOTE)
             if isinstance(result, NotRecognized) and result.reason == "busy":
                 raise Busy("recognizer")
         except Busy:

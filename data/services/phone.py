@@ -1,14 +1,15 @@
 """What the phone line writes outside a dialogue turn: a recorded message becomes a call-back ticket,
-and the registry's addresses become recognition hints while an address is being asked for."""
+and the registry's addresses become recognition hints while an address is being asked for (on the
+phone and in voice notes)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.conversation import DialogueState
-from data.models import Household, Resident
+from core.conversation import DialogueState, State
+from data.models import Household, Identity, Resident
 from data.services import ServiceContext
-from data.services.conversations import save_state
+from data.services.conversations import load_state, save_state
 from data.services.directory import actor_for, find_household, get_or_create_identity
 from data.services.tickets import add_event, create_ticket
 
@@ -32,12 +33,45 @@ def bind_caller(ctx: ServiceContext, channel: str, number: str) -> tuple[bool, s
     return ident.resident_id is not None or ident.staff_id is not None, name
 
 
+def _said(h: Household) -> str:
+    return f"{h.building}栋{h.entrance}单元{h.room}" if h.entrance else f"{h.building}栋{h.room}"
+
+
 def address_hints(ctx: ServiceContext, limit: int = 12) -> tuple[str, ...]:
     """Registered addresses written as callers say them ("3栋2单元502"), for the recognizer's prompt."""
-    rows = ctx.session.scalars(select(Household).order_by(Household.id).limit(limit))
-    return tuple(
-        f"{h.building}栋{h.entrance}单元{h.room}" if h.entrance else f"{h.building}栋{h.room}" for h in rows
+    return tuple(_said(h) for h in ctx.session.scalars(select(Household).order_by(Household.id).limit(limit)))
+
+
+def own_address_hints(
+    ctx: ServiceContext, channel: str, external_id: str, limit: int = 12
+) -> tuple[str, ...]:
+    """Addresses the sender is likely to say: their own registered address first, then their unit's
+    neighbours (a resident mostly reports what is near); the registry's for someone not registered."""
+    ident = ctx.session.scalar(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
     )
+    home = ctx.session.get(Resident, ident.resident_id) if ident and ident.resident_id is not None else None
+    own = ctx.session.get(Household, home.household_id) if home is not None else None
+    if own is None:
+        return address_hints(ctx, limit)
+    near = ctx.session.scalars(
+        select(Household)
+        .where(Household.unit_id == own.unit_id, Household.id != own.id)
+        .order_by(Household.id)
+        .limit(limit - 1)
+    )
+    return (_said(own), *(_said(h) for h in near))
+
+
+def note_hints(ctx: ServiceContext, channel: str, external_id: str) -> tuple[str, ...]:
+    """Recognition hints for a voice note: the sender's addresses while their dialogue waits for an
+    address, else none."""
+    ident = ctx.session.scalar(
+        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    )
+    if ident is None or load_state(ctx, ident.id).name is not State.REPORT_ADDRESS:
+        return ()
+    return own_address_hints(ctx, channel, external_id)
 
 
 def file_callback_ticket(

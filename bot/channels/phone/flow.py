@@ -221,7 +221,7 @@ class CallFlow:
 
     async def _recognize(self, pcm: bytes) -> Recognition:
         t0 = time.perf_counter()
-        hints = await self.hl.address_hints() if self.state == State.REPORT_ADDRESS else ()
+        hints = await self.hl.address_hints(self.caller.number) if self.state == State.REPORT_ADDRESS else ()
         result = await self.hl.recognize(pcm, hints)
         self.record.recognize_seconds.append(time.perf_counter() - t0)
         return result

@@ -20,7 +20,7 @@ from core.render import Part, Rendered, join
 from data.services.conversations import load_state, save_state
 from data.services.directory import get_or_create_identity
 from data.services.messages import attach_recording
-from data.services.phone import address_hints, bind_caller, file_callback_ticket
+from data.services.phone import bind_caller, file_callback_ticket, own_address_hints
 from voice import codecs
 from voice.asr import Recognition
 from voice.batching import Priority
@@ -75,7 +75,6 @@ class Hotline:
         self._cache_size = cache_size
         self.records: list[Any] = []  # finished CallRecords (bounded), for tests, bench and operators
         self.live: dict[str, Any] = {}  # CallRecords of calls in progress, by call id
-        self._hints: tuple[str, ...] | None = None
         self.caller: Any = None  # the NoticeCaller placing notice calls on this line, when running
 
     # -- admission ----------------------------------------------------------------------------------
@@ -167,16 +166,15 @@ class Hotline:
         )
         return await self.app.turn(inbound, unverified_caller=not caller.known)
 
-    async def address_hints(self) -> tuple[str, ...]:
-        """Registered addresses as recognition hints (read once: the registry changes rarely)."""
-        if self._hints is None:
+    async def address_hints(self, number: str) -> tuple[str, ...]:
+        """Registered addresses as recognition hints: the caller's own and their unit's first (the
+        registry's when the number is not a resident's)."""
 
-            def read() -> tuple[str, ...]:
-                with self.app.db.session() as s:
-                    return address_hints(self.app.context(s))
+        def read() -> tuple[str, ...]:
+            with self.app.db.session() as s:
+                return own_address_hints(self.app.context(s), CHANNEL, number)
 
-            self._hints = await asyncio.to_thread(read)
-        return self._hints
+        return await asyncio.to_thread(read)
 
     async def file_message(self, caller: Caller, transcript: str, recording: str) -> str | None:
         """A recorded message → a call-back ticket (item and address understood from the transcript)."""
