@@ -42,14 +42,13 @@ def address_hints(ctx: ServiceContext, limit: int = 12) -> tuple[str, ...]:
     return tuple(_said(h) for h in ctx.session.scalars(select(Household).order_by(Household.id).limit(limit)))
 
 
-def own_address_hints(
-    ctx: ServiceContext, channel: str, external_id: str, limit: int = 12
-) -> tuple[str, ...]:
-    """Addresses the sender is likely to say: their own registered address first, then their unit's
-    neighbours (a resident mostly reports what is near); the registry's for someone not registered."""
-    ident = ctx.session.scalar(
+def _identity(ctx: ServiceContext, channel: str, external_id: str) -> Identity | None:
+    return ctx.session.scalar(
         select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
     )
+
+
+def _near_home(ctx: ServiceContext, ident: Identity | None, limit: int) -> tuple[str, ...]:
     home = ctx.session.get(Resident, ident.resident_id) if ident and ident.resident_id is not None else None
     own = ctx.session.get(Household, home.household_id) if home is not None else None
     if own is None:
@@ -63,15 +62,21 @@ def own_address_hints(
     return (_said(own), *(_said(h) for h in near))
 
 
-def note_hints(ctx: ServiceContext, channel: str, external_id: str) -> tuple[str, ...]:
-    """Recognition hints for a voice note: the sender's addresses while their dialogue waits for an
-    address, else none."""
-    ident = ctx.session.scalar(
-        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
-    )
+def own_address_hints(
+    ctx: ServiceContext, channel: str, external_id: str, limit: int = 12
+) -> tuple[str, ...]:
+    """Addresses the sender is likely to say: their own registered address first, then their unit's
+    neighbours (a resident mostly reports what is near); the registry's for someone not registered."""
+    return _near_home(ctx, _identity(ctx, channel, external_id), limit)
+
+
+def note_hints(ctx: ServiceContext, channel: str, external_id: str, limit: int = 12) -> tuple[str, ...]:
+    """Recognition hints for a voice note: the sender's addresses (own_address_hints) while their
+    dialogue waits for an address, else none."""
+    ident = _identity(ctx, channel, external_id)
     if ident is None or load_state(ctx, ident.id).name is not State.REPORT_ADDRESS:
         return ()
-    return own_address_hints(ctx, channel, external_id)
+    return _near_home(ctx, ident, limit)
 
 
 def file_callback_ticket(
