@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import secrets
 import time
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from data.services.channels import enqueue_late_reply
 from data.services.risk import CONFIRMED, DECLINED, NO_ANSWER, UNCLEAR, record_answer
 from data.services.turns import close_turn, open_turn, touch
 from handlers.base import Result, Turn, TurnOptions
-from nlu.nbest import choose
+from nlu.nbest import choose, heard_confidence
 from nlu.types import Parse
 
 log = logging.getLogger("lianhu.engine")
@@ -204,18 +203,21 @@ class Engine:
     def _understand(self, inbound: Inbound, text: str) -> tuple[Parse, Inbound]:
         """Parse the message; speech with n-best readings goes through the chooser (nlu.nbest), and a
         reading other than the first becomes the message's text, its confidence lowered by how much
-        less likely the recognizer found it (so a doubtful choice is read back)."""
+        less likely the recognizer found it, and below the read-back threshold when a likely other
+        reading means something else (so a doubtful hearing is read back)."""
         parse = spoken_parse(self.parser) if inbound.spoken else self.parser.parse
         if not inbound.asr_alternatives:
             return parse(text), inbound
         alternatives = tuple((t.strip()[:MAX_TEXT], lp) for t, lp in inbound.asr_alternatives)
         reading = choose(parse, text, alternatives)
-        if reading.text == text:
+        if reading.text == text and not reading.disputed:
             return reading.parse, inbound
-        log.info("n-best: took another reading (%.3f)", reading.logprob)
-        conf = inbound.asr_confidence
-        lowered = None if conf is None else round(conf * math.exp(reading.logprob), 3)
-        return reading.parse, replace(inbound, text=reading.text, asr_confidence=lowered)
+        if reading.text != text:
+            log.info("n-best: took another reading (%.3f)", reading.logprob)
+        if reading.disputed:
+            log.info("n-best: another likely reading means something else; reading back")
+        conf = heard_confidence(inbound.asr_confidence, reading, self.settings.asr.min_confidence)
+        return reading.parse, replace(inbound, text=reading.text, asr_confidence=conf)
 
     def _replay(
         self,

@@ -7,10 +7,15 @@ when none parses better by more than its acoustic deficit) nothing changes.
 Fail safe: a reading the recognizer found nearly as likely (relative log-probability at least
 RISK_MIN_LOGPROB) that carries a risk cue the chosen one lacks makes the chosen parse at least
 "suspected", with the cue (marked "nbest:") so the dialogue asks the safety question.
+
+Doubt: a reading nearly as likely (at least DISPUTE_MIN_LOGPROB) that is understood differently (another
+intent, item or emergency) makes the chosen one `disputed`; `heard_confidence` then puts it below the
+read-back threshold, so a report is read back word for word before it is filed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -19,6 +24,7 @@ from nlu.types import Parse
 
 ACOUSTIC_WEIGHT = 4.0  # score points per nat of average log-probability per token
 RISK_MIN_LOGPROB = -0.5  # an alternative at least this likely (relative) is heard for the fail safe
+DISPUTE_MIN_LOGPROB = -1.0  # an alternative at least this likely (relative) that means otherwise: doubt
 KNOWN_ITEM_BONUS = 0.15  # a report that names a demand item parses better than one that does not
 _PLAIN = ("out_of_scope",)
 
@@ -29,6 +35,7 @@ class Reading:
     logprob: float  # average log-probability per token relative to the first reading (0 for it)
     parse: Parse
     score: float
+    disputed: bool = False  # a likely other reading is understood differently
 
 
 def parse_quality(parse: Parse) -> float:
@@ -75,7 +82,27 @@ def choose(
     if not scored:
         return Reading(text, 0.0, parse(text), 0.0)
     best = max(scored, key=lambda r: r.score)  # max keeps the first of equals: the recognizer's order
-    return replace(best, parse=fail_safe(best.parse, [r for r in scored if r is not best]))
+    others = [r for r in scored if r is not best]
+    disputed = any(
+        r.logprob >= DISPUTE_MIN_LOGPROB and meaning(r.parse) != meaning(best.parse) for r in others
+    )
+    return replace(best, parse=fail_safe(best.parse, others), disputed=disputed)
+
+
+def meaning(parse: Parse) -> tuple[str, str | None, bool]:
+    """What a reading would make the dialogue do: its intent, its item, whether it is an emergency."""
+    return parse.intent, parse.item, parse.intent == EMERGENCY or parse.risk == EMERGENCY
+
+
+def heard_confidence(confidence: float | None, reading: Reading, read_back_below: float) -> float | None:
+    """The recognizer's confidence in what understanding took: lowered by how much less likely the
+    chosen reading was than the first, and below `read_back_below` when the reading is disputed."""
+    if confidence is None:
+        return None
+    heard = confidence * math.exp(reading.logprob)
+    if reading.disputed:
+        heard = min(heard, read_back_below / 2)
+    return round(heard, 3)
 
 
 def fail_safe(chosen: Parse, others: Sequence[Reading], min_logprob: float = RISK_MIN_LOGPROB) -> Parse:

@@ -31,8 +31,9 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 Classify = Callable[[str], tuple[str, str | None]]  # text -> (intent, item)
 Recognize = Callable[[bytes, bool], Recognition]  # 16 kHz PCM, was it 8 kHz -> recognition
-# The reading understanding takes: first reading, other readings (text, relative log-probability) -> text.
-Pick = Callable[[str, tuple[tuple[str, float], ...]], str]
+# The reading understanding takes and the confidence it reads back by: first reading, its confidence,
+# other readings (text, relative log-probability) -> (text, confidence).
+Pick = Callable[[str, float, tuple[tuple[str, float], ...]], tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class ClipResult:
     typed_ok: bool | None = None  # classified right from the reference text itself
     chosen: str = ""  # the reading understanding took (n-best), when not the first
     chosen_errors: int | None = None  # its edit distance to the reference
+    understood_confidence: float | None = None  # what the read-back goes by, when `pick` changed it
+
+    @property
+    def read_back_confidence(self) -> float:
+        return self.confidence if self.understood_confidence is None else self.understood_confidence
 
 
 @dataclass
@@ -86,10 +92,10 @@ class EvalReport:
             out["of_typed"] = round(spoken / max(1, typed), 4)
             # A wrong transcript: the typed sentence is understood, the heard one is not.
             wrong = [r for r in labelled if r.typed_ok and not r.spoken_ok]
-            out["wrong_read_back"] = sum(1 for r in wrong if r.confidence < min_confidence)
+            out["wrong_read_back"] = sum(1 for r in wrong if r.read_back_confidence < min_confidence)
             out["wrong_slipped_through"] = len(wrong) - out["wrong_read_back"]
             right = [r for r in labelled if r.spoken_ok]
-            out["right_read_back"] = sum(1 for r in right if r.confidence < min_confidence)
+            out["right_read_back"] = sum(1 for r in right if r.read_back_confidence < min_confidence)
         out["confusions"] = [[ref, hyp, n] for (ref, hyp), n in self.confusions().most_common(top)]
         return out
 
@@ -234,9 +240,9 @@ def evaluate(
         seconds = time.perf_counter() - started
         heard = "" if isinstance(result, NotRecognized) else result.text
         confidence = 0.0 if isinstance(result, NotRecognized) else result.confidence
-        chosen = heard
+        chosen, understood = heard, confidence
         if pick is not None and isinstance(result, Transcript) and result.alternatives:
-            chosen = pick(heard, relative_alternatives(result))
+            chosen, understood = pick(heard, confidence, relative_alternatives(result))
         spoken_ok = typed_ok = None
         if classify is not None and clip.intent:
             assert classify_heard is not None
@@ -254,6 +260,7 @@ def evaluate(
                 typed_ok,
                 chosen if chosen != heard else "",
                 _errors(clip.transcript, chosen) if chosen != heard else None,
+                understood if understood != confidence else None,
             )
         )
     return report
@@ -281,6 +288,7 @@ def details(report: EvalReport) -> list[dict[str, Any]]:
             "cer": round(r.errors / max(1, r.length), 3),
             "confidence": r.confidence,
             **({"chosen": r.chosen} if r.chosen else {}),
+            **({} if r.understood_confidence is None else {"read_back_by": r.understood_confidence}),
             **({} if r.spoken_ok is None else {"spoken_ok": r.spoken_ok, "typed_ok": r.typed_ok}),
         }
         for r in report.results

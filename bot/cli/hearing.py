@@ -18,7 +18,7 @@ from core.settings import Settings
 def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import load_parser
     from bot.engine import spoken_parse
-    from nlu.nbest import choose
+    from nlu.nbest import choose, heard_confidence
     from nlu.types import Parse
     from voice.evaluation import details, evaluate, recognizer
     from voice.service import build_transcriber
@@ -32,8 +32,10 @@ def _voice_eval(settings: Settings, args: argparse.Namespace) -> int:
             return "emergency", None
         return parse.intent, parse.item
 
-    def pick(text: str, alternatives: tuple[tuple[str, float], ...]) -> str:
-        return choose(heard, text, () if args.first_only else alternatives).text
+    def pick(text: str, confidence: float, alternatives: tuple[tuple[str, float], ...]) -> tuple[str, float]:
+        reading = choose(heard, text, () if args.first_only else alternatives)
+        understood = heard_confidence(confidence, reading, settings.asr.min_confidence)
+        return reading.text, confidence if understood is None else understood
 
     transcriber = build_transcriber(settings)
     try:

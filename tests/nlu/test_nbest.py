@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from nlu.nbest import choose, parse_quality
+import math
+
+from nlu.nbest import choose, heard_confidence, parse_quality
 from nlu.types import Parse
 
 
@@ -96,3 +98,52 @@ def test_quality_orders_parses() -> None:
     assert parse_quality(report("a", "lighting", 0.5)) > parse_quality(
         Parse("a", "a", "report", confidence=0.5)
     )
+
+
+def test_a_likely_reading_that_means_something_else_disputes_the_choice() -> None:
+    parse = fake(
+        {
+            "厨房水管漏了": report("厨房水管漏了", "water_pipe", 0.8),
+            "厨房水关了": report("厨房水关了", "water_supply", 0.6),
+        }
+    )
+    chosen = choose(parse, "厨房水管漏了", [("厨房水关了", -0.4)])
+    assert chosen.text == "厨房水管漏了" and chosen.disputed
+    # the same meaning in other words is no doubt, nor is a far less likely reading
+    same = fake(
+        {"楼道灯坏了": report("楼道灯坏了", "lighting", 0.9), "楼道等坏了": report("x", "lighting", 0.7)}
+    )
+    assert not choose(same, "楼道灯坏了", [("楼道等坏了", -0.1)]).disputed
+    assert not choose(parse, "厨房水管漏了", [("厨房水关了", -1.5)]).disputed
+    assert not choose(parse, "厨房水管漏了").disputed
+
+
+def test_a_reading_out_of_scope_next_to_a_report_is_doubt() -> None:
+    parse = fake({"楼道灯坏了": report("楼道灯坏了", "lighting", 0.9)})
+    assert choose(parse, "楼道灯坏了", [("楼到底怪了", -0.6)]).disputed
+
+
+def test_heard_confidence_reads_back_a_disputed_or_unlikely_reading() -> None:
+    parse = fake(
+        {
+            "厨房水管漏了": report("厨房水管漏了", "water_pipe", 0.8),
+            "厨房水关了": report("厨房水关了", "water_supply", 0.6),
+        }
+    )
+    disputed = choose(parse, "厨房水管漏了", [("厨房水关了", -0.4)])
+    assert heard_confidence(0.9, disputed, 0.6) == 0.3  # below the read-back threshold
+    plain = choose(parse, "厨房水管漏了")
+    assert heard_confidence(0.9, plain, 0.6) == 0.9
+    assert heard_confidence(None, disputed, 0.6) is None
+    # another reading taken that means the same: the confidence falls by how much less likely it was
+    lights = fake(
+        {"楼道灯坏了": report("楼道灯坏了", "lighting", 0.95), "楼到灯坏了": report("y", "lighting", 0.5)}
+    )
+    took = choose(lights, "楼到灯坏了", [("楼道灯坏了", -0.05)])
+    assert took.text == "楼道灯坏了" and not took.disputed
+    assert heard_confidence(0.9, took, 0.6) == round(0.9 * math.exp(-0.05), 3)
+    # taken over a first reading that understood nothing: doubtful, read back
+    gas = fake({"煤气味道好大": report("煤气味道好大", "gas", 0.8)})
+    took = choose(gas, "没去为道好大", [("煤气味道好大", -0.1)])
+    assert took.text == "煤气味道好大" and took.disputed
+    assert heard_confidence(0.9, took, 0.6) == 0.3
