@@ -104,11 +104,12 @@ class AsrSettings:
     whisper_model: str = "whisper-base"
     whisper_compute_type: str = "int8"
     whisper_threads: int = 2
-    whisper_beam_size: int = 2  # 1 = greedy decoding
-    whisper_phone_beam_size: int = 2  # for 8 kHz phone audio (n-best keeps the danger phrase beam 2 lost)
+    whisper_beam_size: int = 5  # 1 = greedy decoding
+    whisper_phone_beam_size: int = 5  # for 8 kHz phone audio
     whisper_nbest: int = (
         2  # readings of the beam handed to understanding (at most the beam size; 1 = top only)
     )
+    whisper_catalog_prompt: bool = False  # catalog words in every prompt (off: hints only, else none)
     whisper_full_window: bool = False  # 16 kHz clips in Whisper's full 30 s window (phone: speech + 10 s)
     batch_max: int = 1  # recognitions decoded together at most (voice/batching.py)
     batch_pad_seconds: float = 1.0  # clips differing more in length are not batched together

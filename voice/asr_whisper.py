@@ -41,6 +41,12 @@ from voice.vocabulary import initial_prompt
 SHORT_MAX_S = 20.0
 MAX_TOKENS = 448  # Whisper's decoder context: prompt + output must fit
 PAD_S = 10.0
+# Output cap against loops: tokens a second of speech, plus slack. A Chinese character is often two
+# byte-level tokens, so fast real speech needs ~15 a second (10 cut real clips short).
+TOKENS_PER_S = 20
+CAP_SLACK = 12
+TIMESTAMPS = False
+SPAN_PAD_MS = 1000  # speech kept around the VAD span: WebRTC misses quiet onsets and trailing words
 # Phrases Whisper hallucinates from subtitle training data.
 HALLUCINATIONS = (
     "字幕",
@@ -156,7 +162,7 @@ class WhisperTranscriber(Transcriber):
     # -- batching (voice.batching): plan in the caller's thread, decode many at once in one worker --
     def plan(self, pcm16k: bytes, hints: Sequence[str] = (), narrowband: bool = False) -> Recognition | Job:
         """The cheap part: VAD, features and prompt; silence is answered here without the model."""
-        span = speech_span(pcm16k)
+        span = speech_span(pcm16k, pad_ms=SPAN_PAD_MS)
         if span is None:
             return NotRecognized("silence")
         audio = np.frombuffer(pcm16k[span[0] : span[1]], dtype="<i2").astype(np.float32) / 32768.0
@@ -171,7 +177,8 @@ class WhisperTranscriber(Transcriber):
         mel = self.model.feature_extractor(audio, padding=padding)[:, :frames]
         mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
         tok = self.tokenizer
-        tokens = (tok.sot_prev, *tok.encode(" " + prompt), *tok.sot_sequence, tok.no_timestamps)
+        previous = (tok.sot_prev, *tok.encode(" " + prompt)) if prompt else ()
+        tokens = (*previous, *tok.sot_sequence, *(() if TIMESTAMPS else (tok.no_timestamps,)))
         return ShortJob(mel, tokens, beam, offset, audio.size / 16000)
 
     def decode(self, jobs: Sequence[Job]) -> list[Recognition]:
@@ -243,7 +250,7 @@ class WhisperTranscriber(Transcriber):
             [list(j.tokens) for j in jobs],
             beam_size=jobs[0].beam,
             num_hypotheses=min(jobs[0].beam, self.nbest),
-            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + int(longest * 10) + 12),
+            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + int(longest * TOKENS_PER_S) + CAP_SLACK),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -254,7 +261,7 @@ class WhisperTranscriber(Transcriber):
     def _segment(self, job: ShortJob, result: ctranslate2.models.WhisperGenerationResult) -> RawSegment:
         """One request's share of a batched generate."""
         # Output is capped by this clip's own length, as when it was decoded alone.
-        (text, avg_logprob), *others = readings(result, self.tokenizer, int(job.seconds * 10) + 12)
+        (text, avg_logprob), *others = readings(result, self.tokenizer, int(job.seconds * TOKENS_PER_S) + CAP_SLACK)
         end = job.offset + job.seconds
         return job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)
 
@@ -265,11 +272,11 @@ class WhisperTranscriber(Transcriber):
             task="transcribe",
             beam_size=beam,
             temperature=0.0,
-            initial_prompt=prompt,
+            initial_prompt=prompt or None,
             condition_on_previous_text=False,
             without_timestamps=True,
             vad_filter=False,
-            max_new_tokens=MAX_TOKENS - len(self.tokenizer.encode(" " + prompt)) - 8,
+            max_new_tokens=MAX_TOKENS - (len(self.tokenizer.encode(" " + prompt)) if prompt else 0) - 8,
         )
         return [
             (offset + s.start, offset + s.end, s.text, s.avg_logprob, s.no_speech_prob, ()) for s in segments

@@ -219,6 +219,8 @@ def build_transcriber(settings: Any) -> Transcriber:
     """Load the configured recognizer with the catalog's vocabulary (once, at start-up)."""
     asr, paths = settings.asr, settings.paths
     vocabulary = catalog_vocabulary(settings.path(paths.catalog))
+    if asr.backend == "whisper" and not asr.whisper_catalog_prompt:
+        vocabulary = ()  # Whisper's prompt then holds only the hints (voice/vocabulary.py)
     if asr.backend == "whisper":
         model_dir = settings.path(paths.model_cache) / asr.whisper_model
     else:

@@ -19,12 +19,14 @@ def catalog_names(catalog_path: str | Path) -> tuple[str, ...]:
 
 
 def initial_prompt(vocabulary: Sequence[str], hints: Sequence[str] = (), max_words: int = 30) -> str:
-    """A short simplified-Chinese prompt that nudges Whisper toward the community's words.
+    """A short simplified-Chinese prompt that nudges Whisper toward the community's words, or ""
+    (no prompt) when there are no words: on real recordings any prompt, even a plain sentence, cost
+    characters (voice/evalsets/README.md).
 
-    Long comma lists make Whisper copy the list or emit broken tokens; a dozen words joined
-    with 、 after a plain sentence helps without hurting general speech.
+    Long comma lists make Whisper copy the list or emit broken tokens; words joined with 、 after a
+    plain sentence.
     """
     words = list(dict.fromkeys([*hints, *vocabulary]))[:max_words]
     if not words:
-        return "以下是普通话的句子。"
+        return ""
     return "以下是普通话的句子，关于社区服务：" + "、".join(words) + "。"

@@ -83,10 +83,14 @@ def caller_speech(name: str, lead_s: float = 1.5, tail_s: float = 40.0) -> bytes
 
 
 def recognize_heard(voice_service, pcm8k: bytes) -> str:  # type: ignore[no-untyped-def]
+    """What a listener who knows the community's words makes of Lianhu's side of a call (the catalog's
+    words as hints: the product decodes residents without them, see voice/evalsets/README.md)."""
     from voice import codecs
     from voice.asr import Transcript
+    from voice.vocabulary import catalog_vocabulary
 
-    result = voice_service.transcriber.transcribe(codecs.resample(pcm8k, 8000, 16000))
+    hints = catalog_vocabulary(Path(__file__).resolve().parents[2] / "data" / "catalog" / "demands.yaml")
+    result = voice_service.transcriber.transcribe(codecs.resample(pcm8k, 8000, 16000), hints)
     return result.text if isinstance(result, Transcript) else ""
 
 
