@@ -261,7 +261,9 @@ class WhisperTranscriber(Transcriber):
     def _segment(self, job: ShortJob, result: ctranslate2.models.WhisperGenerationResult) -> RawSegment:
         """One request's share of a batched generate."""
         # Output is capped by this clip's own length, as when it was decoded alone.
-        (text, avg_logprob), *others = readings(result, self.tokenizer, int(job.seconds * TOKENS_PER_S) + CAP_SLACK)
+        (text, avg_logprob), *others = readings(
+            result, self.tokenizer, int(job.seconds * TOKENS_PER_S) + CAP_SLACK
+        )
         end = job.offset + job.seconds
         return job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)
 
