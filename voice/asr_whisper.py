@@ -61,6 +61,9 @@ HALLUCINATIONS = (
     "由 Amara",
 )
 _ASCII_PUNCT = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "："})
+# OpenCC leaves 著 alone (it is also simplified, as in 著名); Whisper without a prompt often writes it for
+# the particle 着 (站著不走, 带著). Kept only where it is zhù: 著名, 著作, 显著, 名著, 土著...
+_ZHE = re.compile(r"(?<![显土卓编原名专昭巨遗论译合撰新拙大所])著(?![名作称述书录者])")
 _REPEAT = re.compile(r"(.{1,4}?)\1{3,}")  # the same 1-4 characters four or more times in a row
 
 
@@ -298,6 +301,7 @@ class WhisperTranscriber(Transcriber):
 
     def _clean(self, text: str) -> str:
         text = self._t2s.convert(text.strip()).translate(_ASCII_PUNCT)
+        text = _ZHE.sub("着", text)
         text = re.sub(r"(?<=[\u4e00-\u9fff])\.(?=$|[\u4e00-\u9fff])", "。", text)
         return _REPEAT.sub(r"\1", text)
 

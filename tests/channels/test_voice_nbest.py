@@ -14,7 +14,7 @@ from core.messages import Inbound
 from tests.channels.conftest import web_token
 
 ROOT = Path(__file__).resolve().parents[2]
-# Heard with beam 2 as 「门口有个难得一直站着不走」, its second reading 「…占着不走」.
+# Heard (no prompt, beam 5) as 「门口有更难的一直站着步走」, its second reading 「门口有个难的…」.
 FIXTURE = ROOT / "tests/voice/fixtures/danger02_stranger.ogg"
 
 

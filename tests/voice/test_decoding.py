@@ -11,7 +11,7 @@ from core.settings import load_settings
 from tests.voice.conftest import FIXTURES
 from voice import codecs
 from voice.asr import Transcriber, Transcript
-from voice.asr_whisper import ShortJob, WhisperTranscriber
+from voice.asr_whisper import _ZHE, ShortJob, WhisperTranscriber
 from voice.service import build_transcriber
 from voice.vocabulary import catalog_vocabulary
 
@@ -73,3 +73,10 @@ def test_a_fast_talker_is_heard_to_the_end(shipped: WhisperTranscriber, tempo: f
     assert "打扫卫生" in heard.text or "上门" in heard.text, heard.text
     assert "门口" in heard.text and "挡住" in heard.text, heard.text
     assert heard.text.rstrip("。？！?").endswith(("怎么样了", "怎么样呢", "怎么样")), heard.text
+
+
+def test_the_particle_zhe_in_simplified_characters() -> None:
+    """Whisper writes the particle 着 as 著, which OpenCC keeps (著 is simplified too, as in 著名)."""
+    said = {"一直站著不走": "一直站着不走", "带著孩子": "带着孩子", "著名作家": "著名作家", "显著": "显著"}
+    assert {text: _ZHE.sub("着", text) for text in said} == said
+    assert _ZHE.sub("着", "他所著的书是名著") == "他所著的书是名著"
