@@ -45,7 +45,6 @@ PAD_S = 10.0
 # byte-level tokens, so fast real speech needs ~15 a second (10 cut real clips short).
 TOKENS_PER_S = 20
 CAP_SLACK = 12
-TIMESTAMPS = False
 SPAN_PAD_MS = 1000  # speech kept around the VAD span: WebRTC misses quiet onsets and trailing words
 # Phrases Whisper hallucinates from subtitle training data.
 HALLUCINATIONS = (
@@ -181,7 +180,7 @@ class WhisperTranscriber(Transcriber):
         mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
         tok = self.tokenizer
         previous = (tok.sot_prev, *tok.encode(" " + prompt)) if prompt else ()
-        tokens = (*previous, *tok.sot_sequence, *(() if TIMESTAMPS else (tok.no_timestamps,)))
+        tokens = (*previous, *tok.sot_sequence, tok.no_timestamps)  # timestamp mode read real speech worse
         return ShortJob(mel, tokens, beam, offset, audio.size / 16000)
 
     def decode(self, jobs: Sequence[Job]) -> list[Recognition]:
