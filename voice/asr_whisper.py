@@ -252,7 +252,7 @@ class WhisperTranscriber(Transcriber):
             [list(j.tokens) for j in jobs],
             beam_size=jobs[0].beam,
             num_hypotheses=min(jobs[0].beam, self.nbest),
-            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + int(longest * TOKENS_PER_S) + CAP_SLACK),
+            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + _max_output(longest)),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -263,9 +263,7 @@ class WhisperTranscriber(Transcriber):
     def _segment(self, job: ShortJob, result: ctranslate2.models.WhisperGenerationResult) -> RawSegment:
         """One request's share of a batched generate."""
         # Output is capped by this clip's own length, as when it was decoded alone.
-        (text, avg_logprob), *others = readings(
-            result, self.tokenizer, int(job.seconds * TOKENS_PER_S) + CAP_SLACK
-        )
+        (text, avg_logprob), *others = readings(result, self.tokenizer, _max_output(job.seconds))
         end = job.offset + job.seconds
         return job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)
 
@@ -315,6 +313,10 @@ def readings(
         ids = [t for t in seq if t < tok.eot][:max_tokens]
         out.append((tok.decode(ids), score * len(ids) / (len(ids) + 1) if ids else -10.0))
     return out
+
+
+def _max_output(seconds: float) -> int:
+    return int(seconds * TOKENS_PER_S) + CAP_SLACK
 
 
 def _compression(text: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -82,15 +83,21 @@ def caller_speech(name: str, lead_s: float = 1.5, tail_s: float = 40.0) -> bytes
     return silence(lead_s) + fixture_pcm8k(name) + silence(tail_s)
 
 
+@functools.cache
+def _listener_hints() -> tuple[str, ...]:
+    from tests.voice.conftest import CATALOG
+    from voice.vocabulary import catalog_vocabulary
+
+    return catalog_vocabulary(CATALOG)
+
+
 def recognize_heard(voice_service, pcm8k: bytes) -> str:  # type: ignore[no-untyped-def]
     """What a listener who knows the community's words makes of Lianhu's side of a call (the catalog's
     words as hints: the product decodes residents without them, see voice/evalsets/README.md)."""
     from voice import codecs
     from voice.asr import Transcript
-    from voice.vocabulary import catalog_vocabulary
 
-    hints = catalog_vocabulary(Path(__file__).resolve().parents[2] / "data" / "catalog" / "demands.yaml")
-    result = voice_service.transcriber.transcribe(codecs.resample(pcm8k, 8000, 16000), hints)
+    result = voice_service.transcriber.transcribe(codecs.resample(pcm8k, 8000, 16000), _listener_hints())
     return result.text if isinstance(result, Transcript) else ""
 
 
