@@ -1,0 +1,81 @@
+"""The risk layer on its own (nlu/lexicon/risk.yaml): cues composed from parts, and the negation, hedge,
+past-tense and framing rules that keep stories, plans and jokes from raising an alarm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlu.risk import EMERGENCY, SUSPECTED, RiskLayer, RiskLexicon
+
+LEXICON = Path(__file__).resolve().parents[2] / "nlu" / "lexicon" / "risk.yaml"
+
+
+@pytest.fixture(scope="module")
+def risk() -> RiskLayer:
+    return RiskLayer(RiskLexicon.load(LEXICON))
+
+
+@pytest.mark.parametrize(
+    ("said", "kind"),
+    [
+        ("我男人又动手了，把我脑壳打破了", "violence"),
+        ("有人在撬我家的门", "intruder"),
+        ("老人家喘不上气，嘴唇都紫了", "medical"),
+        ("电线在冒火花，墙都烫了", "electric"),
+        ("小孩把手卡在门缝里拔不出来了", "trapped"),
+        ("厨房里煤气味好大", "gas"),
+        # a pipe dug open and gas blowing out: no 漏 or 味 said
+        ("施工队把燃气管挖破了，正在呼呼往外喷", "gas"),
+        # a threat to jump said with a place that is not in the old list (凉台 is a balcony)
+        ("这日子过不下去了 我就从凉台上跳下去 哪个都莫管我", "self_harm"),
+        ("我明天就从楼顶跳下去", "self_harm"),
+        # words split by spaces, as a resident without punctuation types them
+        ("想跳 楼顶", "self_harm"),
+    ],
+)
+def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
+    found = risk.assess(said)
+    assert found.level == EMERGENCY, found
+    assert kind in {c.kind for c in found.cues if c.live}, found
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "这日子过不下去了",  # despair without a plan: ask
+        "消防警铃一直在响，还闻到烟味",  # a sign of fire, not a fire seen
+        "我外公午觉起来就出门了，手机都在屋里，现在天黑了还在下雨",  # an old man out after dark
+    ],
+)
+def test_a_sign_of_danger_asks_the_safety_question(risk: RiskLayer, said: str) -> None:
+    assert risk.assess(said).level == SUSPECTED
+
+
+def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
+    """The layer alone stays quiet (the parser may still ask, by similarity to messages about danger)."""
+    found = risk.assess("我不会从阳台跳下去的，放心")
+    assert found.level != EMERGENCY and not any(c.live for c in found.cues), found
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "猫从凉台上跳下去了",  # no person
+        "我妈出去跳舞了，天黑才回来",  # comes back at dark, as every day
+        "燃气管道老化了，想申请更换",  # a standing matter to fix
+        "电视上说有个人从桥上跳下去了",  # media
+        "万一煤气泄漏了怎么办",  # a hedge
+        "没有着火，是邻居在烧烤",  # negated
+        "楼道的灯坏了好几天了",
+    ],
+)
+def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
+    found = risk.assess(said)
+    assert found.level != EMERGENCY, found
+
+
+def test_a_past_danger_is_asked_about_not_alarmed(risk: RiskLayer) -> None:
+    found = risk.assess("小时候我从阳台上跳下去过，摔断了腿")
+    assert found.level != EMERGENCY, found
