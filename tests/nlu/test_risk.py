@@ -69,6 +69,13 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "万一煤气泄漏了怎么办",  # a hedge
         "没有着火，是邻居在烧烤",  # negated
         "楼道的灯坏了好几天了",
+        # things named after a danger: a device, a story, a drill, a blocked car
+        "我妈前年走丢过一回 想给她办个防走失的手环",
+        "能不能给独居老人发那种一按就能呼救的手环",
+        "刚看完一本小说 主人公最后跳楼了 哭了一晚上",
+        "有没有那种培训 教老年人遇到火灾往哪里跑",
+        "有人把车停在我家车库门口，打电话也不接，我车出不去",
+        "楼上电钻钻了一上午 我脑壳都要爆炸了",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -79,3 +86,8 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
 def test_a_past_danger_is_asked_about_not_alarmed(risk: RiskLayer) -> None:
     found = risk.assess("小时候我从阳台上跳下去过，摔断了腿")
     assert found.level != EMERGENCY, found
+
+
+def test_a_red_flag_years_ago_is_no_alarm(parser) -> None:  # type: ignore[no-untyped-def]
+    """The model's red flags read past markers too (前几年 … 爆炸 is history)."""
+    assert parser.parse("前几年我们这片闹过一回天然气爆炸 到现在一闻到怪味道心里就发慌").risk != EMERGENCY
