@@ -74,7 +74,14 @@ class HomophoneRepairer:
                     self._anchors.setdefault(ch, []).append((word, j, keys))
         self._chars = char_table(sounds)
         self._common: frozenset[str] = frozenset()
-        self._common = frozenset(w for w in _dictionary_words(COMMON_FREQ) if self._misread(w))
+        self._bound: frozenset[str] = frozenset()
+        common = _dictionary_words(COMMON_FREQ)
+        self._common = frozenset(w for w in common if self._misread(w))
+        # Two-character words a changed character could belong to with its neighbour outside the window:
+        # 钱包手机 holds 钱包, so its 包手 is not 扶手 (包 has a rare reading fú).
+        self._bound = frozenset(
+            w for w in common if len(w) == 2 and (w[0] in self._chars or w[1] in self._chars)
+        )
 
     def keys(self, ch: str) -> frozenset[str]:
         return self._chars.get(ch, frozenset())
@@ -117,9 +124,16 @@ class HomophoneRepairer:
                 verdict = seen.get((seg, word))
                 if verdict is None:
                     verdict = seen[(seg, word)] = self._sounds_like(seg, word, keys)
-                if verdict:
+                if verdict and not self._bound_outside(text, start, seg, word):
                     best[start] = word
         return best
+
+    def _bound_outside(self, text: str, start: int, seg: str, word: str) -> bool:
+        """A character the repair would change forms a common word with its neighbour outside the window."""
+        end = start + len(seg)
+        if seg[0] != word[0] and start > 0 and text[start - 1 : start + 1] in self._bound:
+            return True
+        return seg[-1] != word[-1] and end < len(text) and text[end - 1 : end + 1] in self._bound
 
     def repair(self, text: str) -> str:
         starts = self._starts(text)

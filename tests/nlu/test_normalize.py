@@ -76,6 +76,9 @@ def test_dialect_lexicon(raw: str, expected: str) -> None:
     ("水果沙拉怎么做", "水果沙拉怎么做"),
     ("养家糊口", "养家糊口"),
     ("还手", "还手"),
+    # 包 has a rare reading fú, but in 钱包手机 it belongs to 钱包: not 钱扶手机
+    ("钱包手机都在屋里", "钱包手机都在家里"),
+    ("包手坏了", "扶手坏了"),
 ])  # fmt: skip
 def test_homophone_repair(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
