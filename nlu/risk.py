@@ -21,7 +21,10 @@ import yaml
 EMERGENCY = "emergency"
 SUSPECTED = "suspected"
 EXPOSED = "exposed"  # people in the way of a hazard: counts only beside another cue
-_CLAUSE = re.compile(r"[,.!?;，。！？；\s]")
+# Where an unpunctuated message turns to something else (…开好没有啊等一下外面出事了): a hedge or past
+# marker before such a turn belongs to the earlier topic.
+_TURN = re.compile(r"[,.!?;，。！？；\s]|(?<=[啊呀嘛哦])|等一下|还有|另外|对了")
+_NOT = ("不", "没", "莫", "还没")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
 
@@ -63,6 +66,7 @@ class RiskLexicon:
     negations: tuple[str, ...]
     chronic: tuple[str, ...] = ()
     after: tuple[str, ...] = ()
+    future: tuple[str, ...] = ()
     figurative: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
@@ -94,6 +98,7 @@ class RiskLexicon:
             chronic=words("chronic"),
             negations=tuple(sorted(words("negations"), key=len, reverse=True)),
             after=words("after"),
+            future=words("future"),
             figurative=tuple(re.compile(p) for p in words("figurative")),
         )
 
@@ -142,9 +147,12 @@ class RiskLayer:
     def _live(self, text: str, start: int, end: int) -> bool:
         if text.startswith(self.lex.after, end):
             return False
-        clause_start = max((m.end() for m in _CLAUSE.finditer(text, 0, start)), default=0)
+        clause_start = max((m.end() for m in _TURN.finditer(text, 0, start)), default=0)
         before = text[clause_start:start]
-        if any(w in before for w in self.lex.hedges) or any(w in before for w in self.lex.past):
+        past = before
+        for w in self.lex.future:
+            past = past.replace(w, "")
+        if any(w in before for w in self.lex.hedges) or any(w in past for w in self.lex.past):
             return False
         return not any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
 
@@ -160,7 +168,7 @@ class RiskLayer:
             ("resolved", lex.resolved),
             ("chronic", lex.chronic),
         ):
-            if any(w in text for w in words):
+            if any(_said(text, w) for w in words):
                 return name
         return ""
 
@@ -173,3 +181,13 @@ def _apart(cues: list[Cue]) -> list[Cue]:
         if not any(k.span[0] == form and k.span[1] < end and start < k.span[2] for k in kept):
             kept.append(cue)
     return kept
+
+
+def _said(text: str, word: str) -> bool:
+    """`word` occurs in `text` and is not denied right before it (今天就不落屋了 is not 落屋了)."""
+    at = text.find(word)
+    while at >= 0:
+        if not text[:at].endswith(_NOT):
+            return True
+        at = text.find(word, at + 1)
+    return False

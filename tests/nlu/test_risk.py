@@ -33,6 +33,26 @@ def risk() -> RiskLayer:
         ("我明天就从楼顶跳下去", "self_harm"),
         # words split by spaces, as a resident without punctuation types them
         ("想跳 楼顶", "self_harm"),
+        # signs described, not named: blood coughed up, a face dropping, someone lying still
+        ("我妈刚才咳了一大口血，人有点迷糊", "medical"),
+        ("我爸嘴巴一下歪了，话都说不清楚", "medical"),
+        ("有个人在路边躺着不动", "medical"),
+        ("那个男的拿皮带往她身上抽", "violence"),
+        ("有个生人在我屋头翻东西", "intruder"),
+        # coal smoke and a headache: carbon monoxide, whichever is said first
+        ("我婆婆屋头烧的蜂窝煤，她说头晕想吐", "gas"),
+        ("她说头晕想吐，屋头烧的蜂窝煤，门窗都关着", "gas"),
+        ("地下车库进水了，水都淹到腰了", "trapped"),
+        ("外墙砖掉下来砸中了一个路过的老人", "structural"),
+        # a farewell in two halves; 以后 looking ahead is not the past
+        ("钥匙放在门口地垫下面，以后不用来看我了", "self_harm"),
+        ("绳子都准备好了，以后也用不着你们了", "self_harm"),
+        # 今天就不落屋了 is not 落屋了 (home again)
+        ("活起没得啥子意思了 今天就不落屋了", "self_harm"),
+        # an unpunctuated message that turns to something else: the earlier 上次 is not this clause's
+        ("上次那个证明开好没有啊等一下楼下出事了快叫人", "alarm"),
+        # nobody seen for days is a sign only beside another
+        ("三天没看到隔壁婆婆了，敲门也没人应", "alarm"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -76,11 +96,37 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "有没有那种培训 教老年人遇到火灾往哪里跑",
         "有人把车停在我家车库门口，打电话也不接，我车出不去",
         "楼上电钻钻了一上午 我脑壳都要爆炸了",
+        # heating, a how-to question, a broadcast, a figure of speech, a wheelchair, a lift with nobody in it
+        "冬天烧炭盆取暖会不会中毒",
+        "怎么判断家里天然气是不是漏了",
+        "听广播说雷雨天好多人触电",
+        "三缺一，哪个来救个场",
+        "想借个轮椅推他出去晒太阳",
+        "电梯又停了，还好没关到人",
+        "电梯停在两层中间不动了，里面没得人",
+        "我老汉儿中风以后半边身子动不了，想给他办个残疾证",
+        # described as things, not as danger now
+        "昨晚上打雷打得好吓人",
+        "电视突然没得声音了咋个办",
+        "楼上的独居婆婆好几天没出门了，能不能去看看",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
     found = risk.assess(said)
     assert found.level != EMERGENCY, found
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "刚才闻到煤气味，是阀门没拧紧，已经关好了，现在没味了",
+        "孙子刚才摸插座被电了一下，现在好好的",
+        "我爸在楼梯上摔了一跤，已经扶起来了，没伤到骨头",
+    ],
+)
+def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
+    found = risk.assess(said)
+    assert found.level != EMERGENCY and found.framing == "resolved", found
 
 
 def test_a_past_danger_is_asked_about_not_alarmed(risk: RiskLayer) -> None:
