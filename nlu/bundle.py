@@ -8,6 +8,7 @@ import pickle
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,15 @@ from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
 from nlu.semantic import DangerBank
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 SAFETY_TUNING = tuple(PACKAGE_DIR / "evalsets" / name for name in ("safety_dev.yml", "safety_check.yml"))
+# The danger model learns from four writers' tuning lines (never the final half, never writer E's lines).
+DANGER_TRAINING = tuple(
+    PACKAGE_DIR / "evalsets" / name
+    for name in ("safety_dev.yml", "safety_check.yml", "safety_check3.yml", "safety_check4.yml")
+)
+DANGER_REPEAT = 3  # a line written apart counts three times a training line (chosen leaving one writer out)
+DANGER_C = 2.0
 CORE_CATALOG = Path(catalog_module.__file__)  # the catalog's types are pickled in the bundle
 _CORE_STRIP = re.compile(r"[\W_]+")
 _PARTICLES = "嘛吧呢啊呀哦哈噻嘞咯啰喔"
@@ -66,13 +74,18 @@ class Bundle:
     persons: dict[str, str]  # surface -> canonical person (Rasa synonyms)
     train_seconds: float
     danger: DangerBank | None = None  # example lines the semantic risk check compares with
+    danger_model: LinearModel | None = None  # emergency or not, learned from how other writers say danger
 
 
 def fingerprint(catalog_path: str | Path, training_dir: str | Path, lexicon_dir: Path = LEXICON_DIR) -> str:
     """Hash of every input of training: catalog, training files, lexicon, word vectors and this package's code."""
     digest = hashlib.sha256(f"v{FORMAT_VERSION}\t{source_id()}".encode())
     paths = [Path(catalog_path), *training_files(training_dir), *sorted(Path(lexicon_dir).glob("*.yaml"))]
-    paths += [*sorted(PACKAGE_DIR.glob("*.py")), CORE_CATALOG, *(p for p in SAFETY_TUNING if p.exists())]
+    paths += [
+        *sorted(PACKAGE_DIR.glob("*.py")),
+        CORE_CATALOG,
+        *(p for p in dict.fromkeys(SAFETY_TUNING + DANGER_TRAINING) if p.exists()),
+    ]
     for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -124,9 +137,35 @@ def build(
         if semantic
         else None
     )
+    danger_model = (
+        fit_danger(bags, texts, labels, normalizer, featurizer, vectors, DANGER_TRAINING)
+        if semantic
+        else None
+    )
     fp = fingerprint(catalog_path, training_dir, lexicon_dir)
     return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, vectors, model, intent_model, memory,
-                  persons, time.perf_counter() - started, danger)  # fmt: skip
+                  persons, time.perf_counter() - started, danger, danger_model)  # fmt: skip
+
+
+def fit_danger(
+    bags: Sequence[Counter[str]],
+    texts: Sequence[str],
+    labels: Sequence[str],
+    normalizer: Normalizer,
+    featurizer: Featurizer,
+    vectors: WordVectors,
+    paths: Sequence[Path],
+) -> LinearModel:
+    """Emergency or not, on the training lines (normalized `texts`, their `bags`) and the lines written
+    apart in `paths`, each of those counted DANGER_REPEAT times."""
+    apart = safety_examples(paths)
+    surfaces = [normalizer.surface(text) for text, _ in apart]
+    apart_texts = [normalizer.from_surface(s) for s in surfaces]
+    apart_bags = [featurizer(t, s) for t, s in zip(apart_texts, surfaces, strict=True)]
+    ys = ["emergency" if label == "emergency" else "other" for label in labels]
+    ys += ["emergency" if danger else "other" for _, danger in apart] * DANGER_REPEAT
+    embeddings = np.vstack([vectors(t) for t in [*texts, *apart_texts * DANGER_REPEAT]])
+    return fit([*bags, *apart_bags * DANGER_REPEAT], ys, embeddings, c=DANGER_C)
 
 
 def safety_examples(paths: Sequence[Path]) -> list[tuple[str, bool]]:

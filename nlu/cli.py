@@ -1,4 +1,4 @@
-"""Command line: python -m nlu parse | train [--if-stale] | eval [--ood | --set FILE]."""
+"""Command line: python -m nlu parse | train [--if-stale] | eval [--ood | --set FILE | --leave-writer-out]."""
 
 from __future__ import annotations
 
@@ -61,7 +61,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from nlu import evaluate
 
-    if args.set:
+    if args.leave_writer_out:
+        from nlu import safety_eval
+
+        report = safety_eval.leave_writer_out(
+            load_parser(args.catalog, args.training, args.cache), args.training
+        )
+        if not args.json:
+            print(safety_eval.format_writers(report))
+            return 0
+    elif args.set:
         from nlu import safety_eval
 
         report = safety_eval.run(load_parser(args.catalog, args.training, args.cache), Path(args.set))
@@ -100,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         "--set", help="a labelled YAML set: emergency recall, false alarms, confusion per outcome"
     )
     ev.add_argument("--verbose", action="store_true", help="with --set: list the misses and false alarms")
+    ev.add_argument(
+        "--leave-writer-out",
+        action="store_true",
+        help="each tuning set scored with the danger model fitted without it",
+    )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_cmd_eval)
     args = ap.parse_args(argv)

@@ -16,6 +16,10 @@ from nlu.training import split_label
 from nlu.types import Alternative, Entities, Parse
 
 EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
+# The danger model (emergency or not, learned with other writers' lines): an alert at this probability,
+# the safety question at the lower one; chosen leaving one writer out (nlu/evalsets/README.md).
+DANGER_ALERT_P = 0.7
+DANGER_ASK_P = 0.35
 ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
 RISK_ITEM_MIN_P = 0.5
 PLAIN_ANSWERS = ("confirm", "deny", "greet", "thanks", "goodbye", "rate")  # too plain to compare
@@ -57,6 +61,8 @@ class Parser:
         self._labels = bundle.model.labels
         self._split = [split_label(label, res.items) for label in self._labels]
         self._emergency_index = self._labels.index(EMERGENCY) if EMERGENCY in self._labels else -1
+        danger = bundle.danger_model
+        self._danger_index = danger.labels.index(EMERGENCY) if danger is not None else -1
         if not bundle.model.same_features(bundle.intent_model):
             raise ValueError("the bundle's two models must be fitted on the same features (nlu.bundle.build)")
         # The intent decision as array sums: intents in order of first appearance (ties go to the
@@ -122,7 +128,13 @@ class Parser:
         intent_probs = intent_model.from_vector(*vector, embedding)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
-        return self._decide(text, normalized, probs, intent_probs, hit, remembered, entities, risk, embedding)
+        danger = self.bundle.danger_model
+        p_danger = 0.0
+        if danger is not None and not muted and remembered is None:
+            p_danger = float(danger.probabilities(feats, embedding)[self._danger_index])
+        return self._decide(
+            text, normalized, probs, intent_probs, hit, remembered, entities, risk, embedding, p_danger
+        )
 
     def _knows(self, feats: Counter[str]) -> bool:
         vocab = self.bundle.model.vocab
@@ -159,14 +171,18 @@ class Parser:
         entities: Entities,
         risk: Risk,
         embedding: np.ndarray,
+        p_danger: float = 0.0,
     ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
         model_says = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
-        level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says)
+        danger_says = not model_says and p_danger >= DANGER_ALERT_P
+        level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
         cues = tuple(c.label for c in risk.cues if c.live)
         if model_says and not cues:
             cues = (f"model:{hit.text}" if hit else "model:emergency",)
+        elif danger_says and not cues:
+            cues = (f"danger:{p_danger:.2f}",)
         alternatives = tuple(
             Alternative(self._split[i][0], *self._item_of(i), round(float(probs[i]), 4)) for i in order[:3]
         )
@@ -193,6 +209,15 @@ class Parser:
             best, confidence = self._best_label(probs, intent_probs, order)
         intent, _ = self._split[best]
         category, item = self._item_of(best)
+        unframed = not risk.framing and (not risk.cues or any(c.live for c in risk.cues))
+        if (
+            level is None
+            and remembered is None
+            and intent not in PLAIN_ANSWERS
+            and p_danger >= DANGER_ASK_P
+            and unframed
+        ):
+            level, cues = SUSPECTED, (f"danger:{p_danger:.2f}",)  # sounds like other writers' danger
         if level is None and remembered is None and intent not in PLAIN_ANSWERS and self.bundle.danger:
             near = self.bundle.danger.nearest_danger(text, embedding)
             if near is not None:  # says what messages about danger say: ask

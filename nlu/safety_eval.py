@@ -102,6 +102,47 @@ def score(parser: Parser, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def leave_writer_out(parser: Parser, training_dir: str | Path) -> dict[str, Any]:
+    """The danger model's generalization to a writer it has not read: for each tuning set, the model is
+    fitted again without that set and the set scored with it (the rest of understanding unchanged; the
+    risk lexicon has read every tuning set, so only the danger model is held out)."""
+    from nlu.bundle import DANGER_TRAINING, fit_danger
+    from nlu.training import load_training
+
+    bundle = parser.bundle
+    norm = bundle.normalizer
+    examples = load_training(training_dir).examples
+    surfaces = [norm.surface(text) for text, _ in examples]
+    texts = [norm.from_surface(s) for s in surfaces]
+    bags = [bundle.featurizer(t, s) for t, s in zip(texts, surfaces, strict=True)]
+    labels = [label for _, label in examples]
+    kept = bundle.danger_model
+    out: dict[str, Any] = {}
+    try:
+        for held in DANGER_TRAINING:
+            others = [p for p in DANGER_TRAINING if p != held]
+            bundle.danger_model = fit_danger(
+                bags, texts, labels, norm, bundle.featurizer, bundle.vectors, others
+            )
+            out[held.name] = score(parser, yaml.safe_load(held.read_text(encoding="utf-8")) or [])
+    finally:
+        bundle.danger_model = kept
+    return out
+
+
+def format_writers(report: dict[str, Any]) -> str:
+    lines = [
+        "set held out: alert at once / alert or safety question / false alarms / safety question on others"
+    ]
+    for name, r in report.items():
+        em, other = r["emergency"], r["not_emergency"]
+        lines.append(
+            f"  {name:<20} {em['alert_recall']:>5}% / {em['alert_or_ask']:>5}% / {other['false_alarms']:>4}% / "
+            f"{other['asked']:>4}%"
+        )
+    return "\n".join(lines)
+
+
 def run(parser: Parser, path: Path) -> dict[str, Any]:
     rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return {"set": str(path), **score(parser, rows)}
