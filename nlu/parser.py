@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.bundle import Bundle, build, core, fingerprint, load_cached, recall, save
+from nlu.bundle import Bundle, build, core, danger_bag, fingerprint, load_cached, recall, save
 from nlu.emergency import Hit, RedFlagDetector
 from nlu.entities import PersonFinder, extract, find_digit
 from nlu.features import LENGTH_FEATURE
@@ -131,7 +131,8 @@ class Parser:
         danger = self.bundle.danger_model
         p_danger = 0.0
         if danger is not None and not muted and remembered is None:
-            p_danger = float(danger.probabilities(feats, embedding)[self._danger_index])
+            bag = danger_bag(self.bundle.featurizer, normalized, surface)
+            p_danger = float(danger.probabilities(bag, embedding)[self._danger_index])
         return self._decide(
             text, normalized, probs, intent_probs, hit, remembered, entities, risk, embedding, p_danger
         )

@@ -114,7 +114,6 @@ def leave_writer_out(parser: Parser, training_dir: str | Path) -> dict[str, Any]
     examples = load_training(training_dir).examples
     surfaces = [norm.surface(text) for text, _ in examples]
     texts = [norm.from_surface(s) for s in surfaces]
-    bags = [bundle.featurizer(t, s) for t, s in zip(texts, surfaces, strict=True)]
     labels = [label for _, label in examples]
     kept = bundle.danger_model
     out: dict[str, Any] = {}
@@ -122,7 +121,7 @@ def leave_writer_out(parser: Parser, training_dir: str | Path) -> dict[str, Any]
         for held in DANGER_TRAINING:
             others = [p for p in DANGER_TRAINING if p != held]
             bundle.danger_model = fit_danger(
-                bags, texts, labels, norm, bundle.featurizer, bundle.vectors, others
+                surfaces, texts, labels, norm, bundle.featurizer, bundle.vectors, others
             )
             out[held.name] = score(parser, yaml.safe_load(held.read_text(encoding="utf-8")) or [])
     finally:
