@@ -147,13 +147,15 @@ def build(
                   persons, time.perf_counter() - started, danger, danger_model)  # fmt: skip
 
 
-_END = ".!?,;~。！？，；～ "
+_STOPS = re.compile(r"[.!?;~。！？；～]+")
+_END = ",，、 "
 
 
 def danger_bag(featurizer: Featurizer, text: str, surface: str) -> Counter[str]:
-    """The danger model's features: the message's, without its closing punctuation (a full stop is
-    no sign of danger, yet the writers' emergencies ended with one more often than the rest)."""
-    return featurizer(text.rstrip(_END), surface)
+    """The danger model's features: the message's, with every full stop read as a comma and none at the
+    end (a full stop is no sign of danger, yet the writers' emergencies, longer than the rest, held
+    more of them: 「就在我家门口。3栋2单元502」 was an alert, with a comma it is not)."""
+    return featurizer(_STOPS.sub(",", text).rstrip(_END), surface)
 
 
 def fit_danger(
