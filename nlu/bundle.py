@@ -27,7 +27,7 @@ from nlu.training import TrainingData, load_training, split_label, training_file
 
 FORMAT_VERSION = 7
 SAFETY_TUNING = tuple(PACKAGE_DIR / "evalsets" / name for name in ("safety_dev.yml", "safety_check.yml"))
-# The danger model learns from four writers' tuning lines (never the final half, never writer E's lines).
+# The danger model learns from four writers' tuning lines (never the final half, nor writers E and F).
 DANGER_TRAINING = tuple(
     PACKAGE_DIR / "evalsets" / name
     for name in ("safety_dev.yml", "safety_check.yml", "safety_check3.yml", "safety_check4.yml")
