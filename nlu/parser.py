@@ -36,10 +36,9 @@ def _level(risk: Risk, model_says: bool) -> str | None:
     question, and then it is asked about instead; a confident other label never overrides a cue."""
     if risk.framing in ("media", "joke", "question"):
         return None
-    read_as_history = bool(risk.cues) and not any(c.live for c in risk.cues)
-    if risk.level == EMERGENCY or (model_says and not risk.framing and not read_as_history):
+    if risk.level == EMERGENCY or (model_says and not risk.framing and not risk.historical):
         return EMERGENCY
-    if risk.level == SUSPECTED or (model_says and not risk.framing and not read_as_history):
+    if risk.level == SUSPECTED or (model_says and not risk.framing and not risk.historical):
         return SUSPECTED
     return None
 
@@ -210,13 +209,13 @@ class Parser:
             best, confidence = self._best_label(probs, intent_probs, order)
         intent, _ = self._split[best]
         category, item = self._item_of(best)
-        unframed = not risk.framing and (not risk.cues or any(c.live for c in risk.cues))
         if (
             level is None
             and remembered is None
             and intent not in PLAIN_ANSWERS
             and p_danger >= DANGER_ASK_P
-            and unframed
+            and not risk.framing
+            and not risk.historical
         ):
             level, cues = SUSPECTED, (f"danger:{p_danger:.2f}",)  # sounds like other writers' danger
         if level is None and remembered is None and intent not in PLAIN_ANSWERS and self.bundle.danger:

@@ -48,6 +48,11 @@ class Risk:
     framing: str = ""  # media | joke | question | resolved | chronic, when the message is told that way
 
     @property
+    def historical(self) -> bool:
+        """Cues were found, but none is live: told as past, hedged or denied."""
+        return bool(self.cues) and not any(c.live for c in self.cues)
+
+    @property
     def kind(self) -> str | None:
         """The kind of danger of the strongest live cue (or the first cue)."""
         ranked = sorted(self.cues, key=lambda c: (not c.live, c.strength != "strong"))
