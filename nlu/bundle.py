@@ -22,15 +22,17 @@ from nlu.features import Featurizer
 from nlu.model import LinearModel, fit
 from nlu.normalize import Normalizer
 from nlu.resources import LEXICON_DIR, PACKAGE_DIR, Resources, load_resources
+from nlu.risk import RiskLayer
 from nlu.semantic import DangerBank
 from nlu.training import TrainingData, load_training, split_label, training_files
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 SAFETY_TUNING = tuple(PACKAGE_DIR / "evalsets" / name for name in ("safety_dev.yml", "safety_check.yml"))
-# The danger model learns from four writers' tuning lines (never the final half, nor writers E and F).
+# The danger and live models learn from six writers' tuning lines (never the final half, nor writers G
+# and H, which measure them).
 DANGER_TRAINING = tuple(
-    PACKAGE_DIR / "evalsets" / name
-    for name in ("safety_dev.yml", "safety_check.yml", "safety_check3.yml", "safety_check4.yml")
+    PACKAGE_DIR / "evalsets" / f"safety_{name}.yml"
+    for name in ("dev", "check", "check3", "check4", "check5", "check6")
 )
 DANGER_REPEAT = 3  # a line written apart counts three times a training line (chosen leaving one writer out)
 DANGER_C = 2.0
@@ -75,6 +77,7 @@ class Bundle:
     train_seconds: float
     danger: DangerBank | None = None  # example lines the semantic risk check compares with
     danger_model: LinearModel | None = None  # emergency or not, learned from how other writers say danger
+    live_model: LinearModel | None = None  # the same, only on messages where the risk layer found a cue
 
 
 def fingerprint(catalog_path: str | Path, training_dir: str | Path, lexicon_dir: Path = LEXICON_DIR) -> str:
@@ -137,14 +140,16 @@ def build(
         if semantic
         else None
     )
-    danger_model = (
-        fit_danger(surfaces, texts, labels, normalizer, featurizer, vectors, DANGER_TRAINING)
-        if semantic
-        else None
-    )
+    danger_model = live_model = None
+    if semantic:
+        assert resources.risk is not None
+        lines = DangerLines.of(
+            surfaces, texts, labels, normalizer, featurizer, vectors, RiskLayer(resources.risk)
+        )
+        danger_model, live_model = lines.fit(DANGER_TRAINING)
     fp = fingerprint(catalog_path, training_dir, lexicon_dir)
     return Bundle(FORMAT_VERSION, fp, resources, normalizer, featurizer, vectors, model, intent_model, memory,
-                  persons, time.perf_counter() - started, danger, danger_model)  # fmt: skip
+                  persons, time.perf_counter() - started, danger, danger_model, live_model)  # fmt: skip
 
 
 _STOPS = re.compile(r"[.!?;~。！？；～]+")
@@ -158,26 +163,53 @@ def danger_bag(featurizer: Featurizer, text: str, surface: str) -> Counter[str]:
     return featurizer(_STOPS.sub(",", text).rstrip(_END), surface)
 
 
-def fit_danger(
-    training_surfaces: Sequence[str],
-    texts: Sequence[str],
-    labels: Sequence[str],
-    normalizer: Normalizer,
-    featurizer: Featurizer,
-    vectors: WordVectors,
-    paths: Sequence[Path],
-) -> LinearModel:
-    """Emergency or not, on the training lines (normalized `texts` and their surfaces) and the lines
-    written apart in `paths`, each of those counted DANGER_REPEAT times."""
-    apart = safety_examples(paths)
-    surfaces = [normalizer.surface(text) for text, _ in apart]
-    apart_texts = [normalizer.from_surface(s) for s in surfaces]
-    bags = [danger_bag(featurizer, t, s) for t, s in zip(texts, training_surfaces, strict=True)]
-    apart_bags = [danger_bag(featurizer, t, s) for t, s in zip(apart_texts, surfaces, strict=True)]
-    ys = ["emergency" if label == "emergency" else "other" for label in labels]
-    ys += ["emergency" if danger else "other" for _, danger in apart] * DANGER_REPEAT
-    embeddings = np.vstack([vectors(t) for t in [*texts, *apart_texts * DANGER_REPEAT]])
-    return fit([*bags, *apart_bags * DANGER_REPEAT], ys, embeddings, c=DANGER_C)
+@dataclass
+class DangerLines:
+    """What the danger and live models learn from: the training lines and the lines written apart, each
+    as its danger bag, word vector, whether it is an emergency and whether the risk layer found a cue."""
+
+    normalizer: Normalizer
+    featurizer: Featurizer
+    vectors: WordVectors
+    risk: RiskLayer
+    base: list[tuple[Counter[str], np.ndarray, bool, bool]]
+
+    @classmethod
+    def of(
+        cls,
+        training_surfaces: Sequence[str],
+        texts: Sequence[str],
+        labels: Sequence[str],
+        normalizer: Normalizer,
+        featurizer: Featurizer,
+        vectors: WordVectors,
+        risk: RiskLayer,
+    ) -> DangerLines:
+        lines = cls(normalizer, featurizer, vectors, risk, [])
+        lines.base = [
+            lines._line(s, t, label == "emergency")
+            for s, t, label in zip(training_surfaces, texts, labels, strict=True)
+        ]
+        return lines
+
+    def _line(self, surface: str, text: str, danger: bool) -> tuple[Counter[str], np.ndarray, bool, bool]:
+        cued = bool(self.risk.assess(surface, text).cues)
+        return danger_bag(self.featurizer, text, surface), self.vectors(text), danger, cued
+
+    def fit(self, paths: Sequence[Path]) -> tuple[LinearModel, LinearModel]:
+        """The danger model (every line) and the live model (lines with a risk cue); a line written apart
+        counts DANGER_REPEAT times a training line."""
+        apart = []
+        for text, danger in safety_examples(paths):
+            surface = self.normalizer.surface(text)
+            apart.append(self._line(surface, self.normalizer.from_surface(surface), danger))
+        rows = [*self.base, *apart * DANGER_REPEAT]
+
+        def fit_on(chosen: list[tuple[Counter[str], np.ndarray, bool, bool]]) -> LinearModel:
+            ys = ["emergency" if danger else "other" for _, _, danger, _ in chosen]
+            return fit([bag for bag, *_ in chosen], ys, np.vstack([vec for _, vec, *_ in chosen]), c=DANGER_C)
+
+        return fit_on(rows), fit_on([row for row in rows if row[3]])
 
 
 def safety_examples(paths: Sequence[Path]) -> list[tuple[str, bool]]:

@@ -11,7 +11,7 @@ from nlu.bundle import Bundle, build, core, danger_bag, fingerprint, load_cached
 from nlu.emergency import Hit, RedFlagDetector
 from nlu.entities import PersonFinder, extract, find_digit
 from nlu.features import LENGTH_FEATURE
-from nlu.risk import EMERGENCY, SUSPECTED, Risk, RiskLayer
+from nlu.risk import EMERGENCY, HOW_TO, SUSPECTED, Risk, RiskLayer
 from nlu.training import split_label
 from nlu.types import Alternative, Entities, Parse
 
@@ -20,6 +20,11 @@ EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
 # the safety question at the lower one; chosen leaving one writer out (nlu/evalsets/README.md).
 DANGER_ALERT_P = 0.7
 DANGER_ASK_P = 0.35
+# The live model (the same, learned only on messages with a risk cue): below this, the risk layer's alert
+# becomes the safety question; the danger words are there, but other writers use them this way when
+# nobody is in danger (a question about what to do, a video, a past stay in hospital). Chosen leaving
+# one writer out.
+LIVE_VETO_P = 0.1
 ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
 RISK_ITEM_MIN_P = 0.5
 PLAIN_ANSWERS = ("confirm", "deny", "greet", "thanks", "goodbye", "rate")  # too plain to compare
@@ -38,7 +43,7 @@ def _level(risk: Risk, model_says: bool) -> str | None:
         return None
     if risk.level == EMERGENCY or (model_says and not risk.framing and not risk.historical):
         return EMERGENCY
-    if risk.level == SUSPECTED or (model_says and not risk.framing and not risk.historical):
+    if risk.level == SUSPECTED or (model_says and risk.framing == HOW_TO):
         return SUSPECTED
     return None
 
@@ -62,6 +67,8 @@ class Parser:
         self._emergency_index = self._labels.index(EMERGENCY) if EMERGENCY in self._labels else -1
         danger = bundle.danger_model
         self._danger_index = danger.labels.index(EMERGENCY) if danger is not None else -1
+        live = bundle.live_model
+        self._live_index = live.labels.index(EMERGENCY) if live is not None else -1
         if not bundle.model.same_features(bundle.intent_model):
             raise ValueError("the bundle's two models must be fitted on the same features (nlu.bundle.build)")
         # The intent decision as array sums: intents in order of first appearance (ties go to the
@@ -127,13 +134,29 @@ class Parser:
         intent_probs = intent_model.from_vector(*vector, embedding)
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
-        danger = self.bundle.danger_model
+        danger, live = self.bundle.danger_model, self.bundle.live_model
         p_danger = 0.0
-        if danger is not None and not muted and remembered is None:
+        p_live: float | None = None
+        score_danger = danger is not None and not muted
+        score_live = live is not None and bool(risk.cues)
+        if remembered is None and (score_danger or score_live):
             bag = danger_bag(self.bundle.featurizer, normalized, surface)
-            p_danger = float(danger.probabilities(bag, embedding)[self._danger_index])
+            if danger is not None and score_danger:
+                p_danger = float(danger.probabilities(bag, embedding)[self._danger_index])
+            if live is not None and score_live:
+                p_live = float(live.probabilities(bag, embedding)[self._live_index])
         return self._decide(
-            text, normalized, probs, intent_probs, hit, remembered, entities, risk, embedding, p_danger
+            text,
+            normalized,
+            probs,
+            intent_probs,
+            hit,
+            remembered,
+            entities,
+            risk,
+            embedding,
+            p_danger,
+            p_live,
         )
 
     def _knows(self, feats: Counter[str]) -> bool:
@@ -172,6 +195,7 @@ class Parser:
         risk: Risk,
         embedding: np.ndarray,
         p_danger: float = 0.0,
+        p_live: float | None = None,
     ) -> Parse:
         order = [int(i) for i in np.argsort(-probs)]
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
@@ -179,6 +203,8 @@ class Parser:
         danger_says = not model_says and p_danger >= DANGER_ALERT_P
         level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
         cues = tuple(c.label for c in risk.cues if c.live)
+        if level == EMERGENCY and remembered is None and p_live is not None and p_live < LIVE_VETO_P:
+            level, cues = SUSPECTED, (*cues, f"unlike:{p_live:.2f}")  # ask: others say this when safe
         if model_says and not cues:
             cues = (f"model:{hit.text}" if hit else "model:emergency",)
         elif danger_says and not cues:
@@ -214,7 +240,7 @@ class Parser:
             and remembered is None
             and intent not in PLAIN_ANSWERS
             and p_danger >= DANGER_ASK_P
-            and not risk.framing
+            and risk.framing in ("", HOW_TO)
             and not risk.historical
         ):
             level, cues = SUSPECTED, (f"danger:{p_danger:.2f}",)  # sounds like other writers' danger

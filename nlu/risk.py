@@ -6,11 +6,13 @@ past marker before it in its clause, no negation right before it. A message told
 something already over brings strong cues down to a safety question and drops weak ones.
 
     emergency   a strong live cue, or two weak ones of different kinds
-    suspected   one weak cue, or a strong one that is hedged, past or told as over
+    suspected   one weak cue, or a strong one that is hedged, past or told as over, or any cue in a message
+                asking what to do (老人噎住了应该怎么做 may be asked in the middle of it)
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ import yaml
 EMERGENCY = "emergency"
 SUSPECTED = "suspected"
 EXPOSED = "exposed"  # people in the way of a hazard: counts only beside another cue
+HOW_TO = "how_to"  # asking what to do: maybe in the middle of the danger, so asked about, never dropped
 # Where an unpunctuated message turns to something else (…开好没有啊等一下外面出事了): a hedge or past
 # marker before such a turn belongs to the earlier topic.
 _TURN = re.compile(r"[,.!?;，。！？；\s]|(?<=[啊呀嘛哦])|等一下|还有|另外|对了")
@@ -45,7 +48,7 @@ class Cue:
 class Risk:
     level: str | None  # emergency | suspected | None
     cues: tuple[Cue, ...] = ()
-    framing: str = ""  # media | joke | question | resolved | chronic, when the message is told that way
+    framing: str = ""  # how the message is told: media, joke, question, resolved, chronic or how_to
 
     @property
     def historical(self) -> bool:
@@ -73,6 +76,8 @@ class RiskLexicon:
     after: tuple[str, ...] = ()
     future: tuple[str, ...] = ()
     figurative: tuple[re.Pattern[str], ...] = ()
+    how_to: tuple[str, ...] = ()
+    how_to_patterns: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: str | Path) -> RiskLexicon:
@@ -105,6 +110,8 @@ class RiskLexicon:
             after=words("after"),
             future=words("future"),
             figurative=tuple(re.compile(p) for p in words("figurative")),
+            how_to=words("how_to"),
+            how_to_patterns=tuple(re.compile(p) for p in words("how_to_patterns")),
         )
 
 
@@ -125,6 +132,8 @@ class RiskLayer:
             return Risk(None, tuple(cues), framing)  # a story or a joke: nobody is in danger now
         if framing == "question":  # what one would do if ...: nobody is in danger now
             return Risk(None, tuple(cues), framing)
+        if framing == HOW_TO:  # even about what might happen (要是他再打我咋办): ask
+            return Risk(SUSPECTED if cues else None, tuple(cues), framing)
         if framing:  # told as already over, or as a standing hazard: ask at most
             return Risk(SUSPECTED if strong else None, tuple(cues), framing)
         if strong or len(weak) >= 2 or (weak and exposed):
@@ -162,6 +171,7 @@ class RiskLayer:
         return not any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
 
     def _framing(self, forms: Iterable[str]) -> str:
+        forms = tuple(forms)
         text = " ".join(forms)
         lex = self.lex
         if any(p.search(text) for p in lex.figurative):
@@ -172,9 +182,12 @@ class RiskLayer:
             ("question", lex.question),
             ("resolved", lex.resolved),
             ("chronic", lex.chronic),
+            (HOW_TO, lex.how_to),
         ):
-            if any(_said(text, w) for w in words):
+            if _any_of(words).search(text) and any(_said(text, w) for w in words):
                 return name
+        if any(p.search(form) for p in lex.how_to_patterns for form in forms):
+            return HOW_TO
         return ""
 
 
@@ -186,6 +199,12 @@ def _apart(cues: list[Cue]) -> list[Cue]:
         if not any(k.span[0] == form and k.span[1] < end and start < k.span[2] for k in kept):
             kept.append(cue)
     return kept
+
+
+@functools.lru_cache(maxsize=32)
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One search for a list of words: most messages hold none of them, and then `_said` is not run."""
+    return re.compile("|".join(map(re.escape, words)) or "(?!)")
 
 
 def _said(text: str, word: str) -> bool:

@@ -103,10 +103,11 @@ def score(parser: Parser, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def leave_writer_out(parser: Parser, training_dir: str | Path) -> dict[str, Any]:
-    """The danger model's generalization to a writer it has not read: for each tuning set, the model is
-    fitted again without that set and the set scored with it (the rest of understanding unchanged; the
+    """The danger and live models' generalization to a writer they have not read: for each tuning set,
+    both are fitted again without that set and the set scored with them (the rest of understanding unchanged; the
     risk lexicon has read every tuning set, so only the danger model is held out)."""
-    from nlu.bundle import DANGER_TRAINING, fit_danger
+    from nlu.bundle import DANGER_TRAINING, DangerLines
+    from nlu.risk import RiskLayer
     from nlu.training import load_training
 
     bundle = parser.bundle
@@ -115,17 +116,18 @@ def leave_writer_out(parser: Parser, training_dir: str | Path) -> dict[str, Any]
     surfaces = [norm.surface(text) for text, _ in examples]
     texts = [norm.from_surface(s) for s in surfaces]
     labels = [label for _, label in examples]
-    kept = bundle.danger_model
+    assert bundle.resources.risk is not None
+    lines = DangerLines.of(
+        surfaces, texts, labels, norm, bundle.featurizer, bundle.vectors, RiskLayer(bundle.resources.risk)
+    )
+    kept = bundle.danger_model, bundle.live_model
     out: dict[str, Any] = {}
     try:
         for held in DANGER_TRAINING:
-            others = [p for p in DANGER_TRAINING if p != held]
-            bundle.danger_model = fit_danger(
-                surfaces, texts, labels, norm, bundle.featurizer, bundle.vectors, others
-            )
+            bundle.danger_model, bundle.live_model = lines.fit([p for p in DANGER_TRAINING if p != held])
             out[held.name] = score(parser, yaml.safe_load(held.read_text(encoding="utf-8")) or [])
     finally:
-        bundle.danger_model = kept
+        bundle.danger_model, bundle.live_model = kept
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlu.parser import DANGER_ALERT_P
+from nlu.parser import DANGER_ALERT_P, LIVE_VETO_P
 
 
 @pytest.mark.parametrize(
@@ -36,9 +36,45 @@ def test_the_danger_model_does_not_alert_on_stories_or_requests(parser, said: st
     assert parser.parse(said).risk != "emergency"
 
 
-def test_the_bundle_holds_a_danger_model_fitted_on_the_tuning_sets_only(parser) -> None:  # type: ignore[no-untyped-def]
+def test_the_bundle_holds_danger_and_live_models_fitted_on_the_tuning_sets_only(parser) -> None:  # type: ignore[no-untyped-def]
     from nlu.bundle import DANGER_TRAINING
 
     names = {p.name for p in DANGER_TRAINING}
-    assert parser.bundle.danger_model is not None
-    assert "safety_final.yml" not in names and not any("check5" in n or "check6" in n for n in names)
+    assert parser.bundle.danger_model is not None and parser.bundle.live_model is not None
+    # the final half and the two writers kept for measuring are never learned from
+    assert not names & {"safety_final.yml", "safety_check7.yml", "safety_check8.yml"}
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "社区能不能搞个讲座，讲下老人中风了家属要做啥子",
+        "我孙子说要杀了他哥，因为他哥抢他玩具",
+        "楼下麻将馆天天吵，吵得我想跳楼",
+    ],
+)
+def test_danger_words_used_as_safe_messages_use_them_ask_instead_of_alerting(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    """The live model: other writers use these words this way when nobody is in danger."""
+    got = parser.parse(said)
+    assert got.risk == "suspected", got
+    unlike = [c for c in got.risk_cues if c.startswith("unlike:")]
+    assert unlike and float(unlike[0].split(":")[1]) < LIVE_VETO_P, got.risk_cues
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "我外婆中风了",
+        "有人打我",
+        "救命",
+        "着火了",
+        "老人晕倒了",
+        "煤气泄漏了",
+        "我妈摔倒了起不来",
+        "我爸喘不上气了",
+    ],
+)
+def test_a_plain_emergency_keeps_its_alert(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    got = parser.parse(said)
+    assert got.risk == "emergency", got
+    assert not any(c.startswith("unlike:") for c in got.risk_cues)

@@ -53,6 +53,10 @@ def risk() -> RiskLayer:
         ("上次那个证明开好没有啊等一下楼下出事了快叫人", "alarm"),
         # nobody seen for days is a sign only beside another
         ("三天没看到隔壁婆婆了，敲门也没人应", "alarm"),
+        # someone climbing in mid-message, a score to settle tonight, a farewell as relief
+        ("楼道灯啥时候修 等等 有个人从窗户爬进来了", "intruder"),
+        ("他们说今晚就来我家算账", "violence"),
+        ("想了好久还是觉得走了好，莫找我", "self_harm"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -67,6 +71,7 @@ def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) ->
         "这日子过不下去了",  # despair without a plan: ask
         "消防警铃一直在响，还闻到烟味",  # a sign of fire, not a fire seen
         "我外公午觉起来就出门了，手机都在屋里，现在天黑了还在下雨",  # an old man out after dark
+        "这边情况不太好，能不能派个人过来",  # a plea without saying what
     ],
 )
 def test_a_sign_of_danger_asks_the_safety_question(risk: RiskLayer, said: str) -> None:
@@ -109,6 +114,14 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "昨晚上打雷打得好吓人",
         "电视突然没得声音了咋个办",
         "楼上的独居婆婆好几天没出门了，能不能去看看",
+        # a feed, a school essay, a figure of speech, history
+        "刷到个视频，一个老人被车撞倒了，好吓人",
+        "刚在抖音看到有人被困电梯",
+        "我女儿写作文，题目叫《一场大火》",
+        "火锅太辣了，吃得我喉咙都冒烟了",
+        "厨房乱得跟杀人现场一样",
+        "十年前这栋楼燃气爆炸过",
+        "帮我看下医保报销到哪一步了，我心梗那回花了好几万",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -122,6 +135,8 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
         "刚才闻到煤气味，是阀门没拧紧，已经关好了，现在没味了",
         "孙子刚才摸插座被电了一下，现在好好的",
         "我爸在楼梯上摔了一跤，已经扶起来了，没伤到骨头",
+        "我妈刚才摔倒了，救护车已经接走了，检查没大问题",
+        "煤气味没了，阀门拧紧了，不用来了",
     ],
 )
 def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
@@ -137,3 +152,21 @@ def test_a_past_danger_is_asked_about_not_alarmed(risk: RiskLayer) -> None:
 def test_a_red_flag_years_ago_is_no_alarm(parser) -> None:  # type: ignore[no-untyped-def]
     """The model's red flags read past markers too (前几年 … 爆炸 is history)."""
     assert parser.parse("前几年我们这片闹过一回天然气爆炸 到现在一闻到怪味道心里就发慌").risk != EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "老人噎住了应该怎么做",  # maybe asked in the middle of it
+        "孩子被电到了，能不能直接用手去拉",
+        "着火了打119还是110",
+        "要是他再打我咋办",  # about what might happen: still asked
+    ],
+)
+def test_asking_what_to_do_is_asked_about_not_alarmed_nor_dropped(risk: RiskLayer, said: str) -> None:
+    found = risk.assess(said)
+    assert found.level == SUSPECTED and found.framing == "how_to", found
+
+
+def test_an_urge_to_send_someone_is_no_sign_of_danger(risk: RiskLayer) -> None:
+    assert risk.assess("麻烦快点派人来，水管漏了两天了").level is None
