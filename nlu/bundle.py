@@ -185,11 +185,17 @@ class DangerLines:
         vectors: WordVectors,
         risk: RiskLayer,
     ) -> DangerLines:
+        """The training lines, and the answers to the dialogue's own questions (nlu/lexicon/answers.yaml)
+        as lines that are not an emergency."""
         lines = cls(normalizer, featurizer, vectors, risk, [])
         lines.base = [
             lines._line(s, t, label == "emergency")
             for s, t, label in zip(training_surfaces, texts, labels, strict=True)
         ]
+        raw = yaml.safe_load((LEXICON_DIR / "answers.yaml").read_text(encoding="utf-8"))
+        for text in raw["lines"]:
+            surface = normalizer.surface(str(text))
+            lines.base.append(lines._line(surface, normalizer.from_surface(surface), False))
         return lines
 
     def _line(self, surface: str, text: str, danger: bool) -> tuple[Counter[str], np.ndarray, bool, bool]:

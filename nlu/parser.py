@@ -18,7 +18,7 @@ from nlu.types import Alternative, Entities, Parse
 EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
 # The danger model (emergency or not, learned with other writers' lines): an alert at this probability,
 # the safety question at the lower one; chosen leaving one writer out (nlu/evalsets/README.md).
-DANGER_ALERT_P = 0.7
+DANGER_ALERT_P = 0.5
 DANGER_ASK_P = 0.35
 # The live model (the same, learned only on messages with a risk cue): below this, the risk layer's alert
 # becomes the safety question; the danger words are there, but other writers use them this way when

@@ -39,16 +39,16 @@ def test_danger_said_plainly_raises_the_alarm(app, chat, text: str) -> None:  # 
 
 def test_suspected_risk_asks_the_safety_question_and_yes_raises_the_alarm(app, chat) -> None:  # type: ignore[no-untyped-def]
     me = chat("demo:resident1")
-    question = me.say("楼下有个男的在我家门口转来转去")
+    question = me.say("这日子过不下去了")
     assert "您现在有危险吗" in question and "按 1" in question
     assert urgent_tickets(app) == []
     alarm = me.say("1")
     assert "紧急" in alarm
     [ticket] = urgent_tickets(app)
-    assert "门口转来转去" in ticket.description  # the alert carries the words that raised the question
+    assert "日子过不下去" in ticket.description  # the alert carries the words that raised the question
     with app.db.session() as s:
         check = s.scalars(select(RiskCheck)).one()
-        assert (check.outcome, check.ticket_id) == ("confirmed", ticket.id) and "intruder" in check.cues
+        assert (check.outcome, check.ticket_id) == ("confirmed", ticket.id) and "self_harm" in check.cues
 
 
 def test_no_danger_lets_the_message_go_on_as_meant(app, chat) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +63,7 @@ def test_no_danger_lets_the_message_go_on_as_meant(app, chat) -> None:  # type: 
 
 def test_an_unclear_answer_is_asked_once_more_then_counts_as_yes(app, chat) -> None:  # type: ignore[no-untyped-def]
     me = chat("demo:resident1")
-    me.say("楼下有个男的在我家门口转来转去")
+    me.say("这日子过不下去了")
     again = me.say("啊？你说啥子")
     assert "有危险请按 1" in again
     assert "紧急" in me.say("嗯嗯")
@@ -147,9 +147,9 @@ def test_the_weekly_report_counts_safety_questions(app, chat) -> None:  # type: 
     from data.reports import build_report, format_report
 
     me = chat("demo:resident1")
-    me.say("楼下有个男的在我家门口转来转去")
+    me.say("这日子过不下去了")
     me.say("2")
-    chat("demo:resident2").say("楼下有个男的在我家门口转来转去")
+    chat("demo:resident2").say("这日子过不下去了")
     chat("demo:resident2").say("1")
     with app.db.session() as s:
         report = build_report(

@@ -43,7 +43,7 @@ def kinds(app: App) -> list[tuple[str, bool]]:
 def test_web_api_alerts_asks_passes_on_and_keeps_what_was_pending(app, base_url) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     li = token_for(app, "demo:resident2")
     assert "紧急" in say(base_url, li, "我男人又动手了，把我脑壳打破了")
-    assert "您现在有危险吗" in say(base_url, li, "楼下有个男的在我家门口转来转去")
+    assert "您现在有危险吗" in say(base_url, li, "这日子过不下去了")
     assert "紧急" in say(base_url, li, "1")
     wang = token_for(app, "demo:resident1")
     assert "水管漏水" in say(base_url, wang, "我家水管漏水了")
