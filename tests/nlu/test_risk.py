@@ -57,6 +57,9 @@ def risk() -> RiskLayer:
         ("楼道灯啥时候修 等等 有个人从窗户爬进来了", "intruder"),
         ("他们说今晚就来我家算账", "violence"),
         ("想了好久还是觉得走了好，莫找我", "self_harm"),
+        # pushed down the steps mid-question; an old woman lying still
+        ("物业费咋个算 哦对了楼下那个男的刚把他妈推下梯坎了", "violence"),
+        ("老人家躺起没动", "medical"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
