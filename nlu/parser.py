@@ -202,7 +202,7 @@ class Parser:
         model_says = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
         danger_says = not model_says and p_danger >= DANGER_ALERT_P
         level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
-        cues = tuple(c.label for c in risk.cues if c.live)
+        cues = tuple(c.label for c in risk.cues if c.live or c.ongoing)
         if level == EMERGENCY and remembered is None and p_live is not None and p_live < LIVE_VETO_P:
             level, cues = SUSPECTED, (*cues, f"unlike:{p_live:.2f}")  # ask: others say this when safe
         if model_says and not cues:

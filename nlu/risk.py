@@ -6,7 +6,8 @@ past marker before it in its clause, no negation right before it. A message told
 something already over brings strong cues down to a safety question and drops weak ones.
 
     emergency   a strong live cue, or two weak ones of different kinds
-    suspected   one weak cue, or a strong one that is hedged, past or told as over, or any cue in a message
+    suspected   one weak cue, or a strong one that is hedged, past or told as over, violence or self-harm
+                said as a habit (他老是打我), or any cue in a message
                 asking what to do (老人噎住了应该怎么做 may be asked in the middle of it)
 """
 
@@ -38,6 +39,7 @@ class Cue:
     text: str
     live: bool
     span: tuple[int, int, int] = (0, 0, 0)  # (which form, start, end): overlapping cues count once
+    ongoing: bool = False  # not now but as a habit (他老是打我, 我经常想跳楼): still someone at risk
 
     @property
     def label(self) -> str:
@@ -78,6 +80,8 @@ class RiskLexicon:
     figurative: tuple[re.Pattern[str], ...] = ()
     how_to: tuple[str, ...] = ()
     how_to_patterns: tuple[re.Pattern[str], ...] = ()
+    habitual: tuple[str, ...] = ()
+    ongoing_kinds: tuple[tuple[str, str], ...] = ()  # (kind, weakest strength that counts)
 
     @classmethod
     def load(cls, path: str | Path) -> RiskLexicon:
@@ -111,6 +115,8 @@ class RiskLexicon:
             future=words("future"),
             figurative=tuple(re.compile(p) for p in words("figurative")),
             how_to=words("how_to"),
+            habitual=words("habitual"),
+            ongoing_kinds=tuple((str(k), str(v)) for k, v in (mods.get("ongoing_kinds") or {}).items()),
             how_to_patterns=tuple(re.compile(p) for p in words("how_to_patterns")),
         )
 
@@ -128,6 +134,7 @@ class RiskLayer:
         strong = {c.kind for c in live if c.strength == "strong"}
         weak = _apart([c for c in live if c.strength == "weak" and c.kind != EXPOSED])
         exposed = any(c.kind == EXPOSED for c in live)
+        ongoing = any(c.ongoing for c in cues)
         if framing in ("media", "joke"):
             return Risk(None, tuple(cues), framing)  # a story or a joke: nobody is in danger now
         if framing == "question":  # what one would do if ...: nobody is in danger now
@@ -135,10 +142,10 @@ class RiskLayer:
         if framing == HOW_TO:  # even about what might happen (要是他再打我咋办): ask
             return Risk(SUSPECTED if cues else None, tuple(cues), framing)
         if framing:  # told as already over, or as a standing hazard: ask at most
-            return Risk(SUSPECTED if strong else None, tuple(cues), framing)
+            return Risk(SUSPECTED if strong or ongoing else None, tuple(cues), framing)
         if strong or len(weak) >= 2 or (weak and exposed):
             return Risk(EMERGENCY, tuple(cues))
-        if weak:
+        if weak or ongoing:
             return Risk(SUSPECTED, tuple(cues))
         return Risk(None, tuple(cues))  # only hedged or past cues
 
@@ -151,12 +158,28 @@ class RiskLayer:
                     continue
                 for m in pattern.finditer(text):
                     live = self._live(text, m.start(), m.end())
-                    cue = Cue(kind, strength, m.group(), live, (form, m.start(), m.end()))
+                    ongoing = not live and self._ongoing(kind, strength) and self._habit(text, m.start())
+                    cue = Cue(kind, strength, m.group(), live, (form, m.start(), m.end()), ongoing)
                     if index not in found or cue.live:
                         found[index] = cue
                     if cue.live:
                         break
         return list(found.values())
+
+    def _ongoing(self, kind: str, strength: str) -> bool:
+        return any(
+            k == kind and (least == "weak" or strength == "strong") for k, least in self.lex.ongoing_kinds
+        )
+
+    def _habit(self, text: str, start: int) -> bool:
+        """Said as a habit in its own clause (老是, 经常), not as the past or denied."""
+        clause_start = max((m.end() for m in _TURN.finditer(text, 0, start)), default=0)
+        before = text[clause_start:start]
+        return (
+            any(w in before for w in self.lex.habitual)
+            and not any(w in before for w in self.lex.past)
+            and not any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
+        )
 
     def _live(self, text: str, start: int, end: int) -> bool:
         if text.startswith(self.lex.after, end):

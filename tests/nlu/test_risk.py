@@ -173,3 +173,21 @@ def test_asking_what_to_do_is_asked_about_not_alarmed_nor_dropped(risk: RiskLaye
 
 def test_an_urge_to_send_someone_is_no_sign_of_danger(risk: RiskLayer) -> None:
     assert risk.assess("麻烦快点派人来，水管漏了两天了").level is None
+
+
+@pytest.mark.parametrize("said", ["他老是打我", "我老公经常打我", "我经常想跳楼", "我最近老是想不开"])
+def test_violence_or_self_harm_said_as_a_habit_is_asked_about(risk: RiskLayer, said: str) -> None:
+    """Not happening this minute, but someone at risk: the safety question, never nothing."""
+    found = risk.assess(said)
+    assert found.level == SUSPECTED and any(c.ongoing for c in found.cues), found
+
+
+@pytest.mark.parametrize("said", ["以前他经常打我，现在离婚了", "他从来不打我", "楼上两口子老是吵架"])
+def test_a_habit_in_the_past_denied_or_harmless_is_no_sign(risk: RiskLayer, said: str) -> None:
+    found = risk.assess(said)
+    assert found.level != EMERGENCY and not any(c.ongoing for c in found.cues), found
+
+
+def test_a_habit_is_asked_about_with_its_words(parser) -> None:  # type: ignore[no-untyped-def]
+    got = parser.parse("他老是打我")
+    assert got.risk == "suspected" and "violence:打我" in got.risk_cues, got
