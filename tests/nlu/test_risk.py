@@ -60,6 +60,10 @@ def risk() -> RiskLayer:
         # pushed down the steps mid-question; an old woman lying still
         ("物业费咋个算 哦对了楼下那个男的刚把他妈推下梯坎了", "violence"),
         ("老人家躺起没动", "medical"),
+        # a threat to die together or to hurt someone who leaves; a fit with a high fever
+        ("他说要跟我同归于尽", "violence"),
+        ("我男朋友说我敢走就弄我", "violence"),
+        ("我妈发烧四十度，抽筋了", "medical"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -75,6 +79,7 @@ def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) ->
         "消防警铃一直在响，还闻到烟味",  # a sign of fire, not a fire seen
         "我外公午觉起来就出门了，手机都在屋里，现在天黑了还在下雨",  # an old man out after dark
         "这边情况不太好，能不能派个人过来",  # a plea without saying what
+        "他把我手机抢了，不准我打电话",  # kept from calling anyone
     ],
 )
 def test_a_sign_of_danger_asks_the_safety_question(risk: RiskLayer, said: str) -> None:
@@ -125,6 +130,8 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "厨房乱得跟杀人现场一样",
         "十年前这栋楼燃气爆炸过",
         "帮我看下医保报销到哪一步了，我心梗那回花了好几万",
+        "跑步跑得腿抽筋了",
+        "你敢不来我就打你电话投诉",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
