@@ -64,6 +64,7 @@ def risk() -> RiskLayer:
         ("他说要跟我同归于尽", "violence"),
         ("我男朋友说我敢走就弄我", "violence"),
         ("我妈发烧四十度，抽筋了", "medical"),
+        ("家里的燃气报警器一直在响", "gas"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -132,6 +133,7 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "帮我看下医保报销到哪一步了，我心梗那回花了好几万",
         "跑步跑得腿抽筋了",
         "你敢不来我就打你电话投诉",
+        "请问煤气报警器多少钱一个",  # the device, not its alarm
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -147,6 +149,7 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
         "我爸在楼梯上摔了一跤，已经扶起来了，没伤到骨头",
         "我妈刚才摔倒了，救护车已经接走了，检查没大问题",
         "煤气味没了，阀门拧紧了，不用来了",
+        "楼上漏水漏到我家电表箱了，现在已经断电了",
     ],
 )
 def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
