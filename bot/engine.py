@@ -37,6 +37,9 @@ from nlu.nbest import choose, heard_confidence
 from nlu.types import Parse
 
 log = logging.getLogger("lianhu.engine")
+# After 「没有危险」, a message that raised the safety question is not answered with 「帮不上」 or a goodbye:
+# its words go to a person as a 留言 (it held a sign of danger, and the machine cannot place it).
+DISMISSED_AFTER_DECLINE = ("help.out_of_scope", "help.not_understood", "help.goodbye")
 MAX_TEXT = 500
 
 
@@ -240,7 +243,11 @@ class Engine:
             record_answer(ctx, check, DECLINED)
             before = DialogueState.from_json(state.slots.get(HELD))
             threshold = self.settings.nlu.confidence_threshold
-            return before, parse, heard, decide(before, parse, actor, threshold, guest=guest)
+            meant = decide(before, parse, actor, threshold, guest=guest)
+            if meant.name in DISMISSED_AFTER_DECLINE:
+                # 他老是打我, no danger this minute, and nothing the machine can file: a person reads it
+                meant = Action("message.leave")
+            return before, parse, heard, meant
         outcome = {"safety.no_answer": NO_ANSWER, "safety.unclear": UNCLEAR}.get(action.name, CONFIRMED)
         return state, parse, heard, Action("emergency.report", {"check": check, "outcome": outcome})
 

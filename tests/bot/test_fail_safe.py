@@ -61,6 +61,21 @@ def test_no_danger_lets_the_message_go_on_as_meant(app, chat) -> None:  # type: 
         assert s.scalars(select(RiskCheck)).one().outcome == "declined"
 
 
+def test_a_danger_declined_that_the_machine_cannot_file_reaches_a_person(app, chat) -> None:  # type: ignore[no-untyped-def]
+    """「他老是打我」, not in danger this minute: not 「帮不上」 but a 留言 for the leader with the words."""
+    me = chat("demo:resident1")
+    assert "您现在有危险吗" in me.say("他老是打我")
+    passed = me.say("2")
+    m = TICKET_NO.search(passed)
+    assert m and "转给联户长" in passed and "帮不上" not in passed, passed
+    [task] = [t for t in chat("demo:leader1").inbox() if m.group(1) in t]
+    assert "他老是打我" in task
+    assert urgent_tickets(app) == []
+    with app.db.session() as s:
+        assert s.scalars(select(RiskCheck)).one().outcome == "declined"
+        assert [t.kind for t in s.scalars(select(Ticket))] == ["message"]
+
+
 def test_an_unclear_answer_is_asked_once_more_then_counts_as_yes(app, chat) -> None:  # type: ignore[no-untyped-def]
     me = chat("demo:resident1")
     me.say("这日子过不下去了")
