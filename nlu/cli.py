@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument(
         "--leave-writer-out",
         action="store_true",
-        help="each tuning set scored with the danger model fitted without it",
+        help="each tuning set scored with the danger and live models fitted without it",
     )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_cmd_eval)

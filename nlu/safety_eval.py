@@ -105,7 +105,7 @@ def score(parser: Parser, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def leave_writer_out(parser: Parser, training_dir: str | Path) -> dict[str, Any]:
     """The danger and live models' generalization to a writer they have not read: for each tuning set,
     both are fitted again without that set and the set scored with them (the rest of understanding unchanged; the
-    risk lexicon has read every tuning set, so only the danger model is held out)."""
+    risk lexicon has read every tuning set, so only the two models are held out)."""
     from nlu.bundle import DANGER_TRAINING, DangerLines
     from nlu.risk import RiskLayer
     from nlu.training import load_training

@@ -30,9 +30,12 @@ def test_danger_said_in_words_no_lexicon_holds_is_alerted(parser, said: str) -> 
         "电视里演的那个人被拖进车里了，一直在拍车窗",  # a story
         "我想问一下我妈的高龄补贴什么时候到账",
         "楼道的灯坏了好几天了",
-        # answers to 「在哪里？」: a place is nobody's danger (nlu/lexicon/answers.yaml)
+        # answers to 「在哪里？」: a place is nobody's danger (nlu/lexicon/answers.yaml; the last two are
+        # not among its lines)
         "就在我家门口，3栋2单元502",
         "就在小区门口，5栋1单元",
+        "就在我屋门口，4栋3单元201",
+        "就在幼儿园后门那里，7栋旁边",
     ],
 )
 def test_the_danger_model_does_not_alert_on_stories_or_requests(parser, said: str) -> None:  # type: ignore[no-untyped-def]
