@@ -81,6 +81,7 @@ class RiskLexicon:
     how_to: tuple[str, ...] = ()
     how_to_patterns: tuple[re.Pattern[str], ...] = ()
     habitual: tuple[str, ...] = ()
+    live_media: tuple[re.Pattern[str], ...] = ()
     ongoing_kinds: tuple[tuple[str, str], ...] = ()  # (kind, weakest strength that counts)
 
     @classmethod
@@ -118,6 +119,7 @@ class RiskLexicon:
             habitual=words("habitual"),
             ongoing_kinds=tuple((str(k), str(v)) for k, v in (mods.get("ongoing_kinds") or {}).items()),
             how_to_patterns=tuple(re.compile(p) for p in words("how_to_patterns")),
+            live_media=tuple(re.compile(expand(p)) for p in words("live_media")),
         )
 
 
@@ -199,8 +201,9 @@ class RiskLayer:
         lex = self.lex
         if any(p.search(text) for p in lex.figurative):
             return "joke"
+        live_media = any(p.search(form) for p in lex.live_media for form in forms)
         for name, words in (
-            ("media", lex.media),
+            ("media", () if live_media else lex.media),
             ("joke", lex.joke),
             ("question", lex.question),
             ("resolved", lex.resolved),

@@ -201,3 +201,44 @@ def test_a_habit_in_the_past_denied_or_harmless_is_no_sign(risk: RiskLayer, said
 def test_a_habit_is_asked_about_with_its_words(parser) -> None:  # type: ignore[no-untyped-def]
     got = parser.parse("他老是打我")
     assert got.risk == "suspected" and "violence:打我" in got.risk_cues, got
+
+
+@pytest.mark.parametrize("said", ["我不行了", "我好难受", "他动不了了", "不得了了", "遭了遭了", "帮……帮我……", "有没有人，快点"])
+def test_a_bare_cry_of_distress_is_asked_about(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    """Short words of someone in trouble: the intent model reads them as a no, a goodbye or nothing at all."""
+    assert parser.parse(said).risk is not None
+
+
+@pytest.mark.parametrize(
+    "said", ["这个办法不行了", "看到那个新闻我好难受", "有人跟我说社区有补贴", "我爸的钥匙不见了，屋里到处翻遍了"]
+)
+def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    assert parser.parse(said).risk != EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "视频里看到我妈倒在厨房地上不动了",  # a video call shows it live: not a story
+        "监控里看到有人在撬我家门",
+        "我孙子从昨天下午就没回家，电话也打不通",  # since yesterday, not yesterday's news
+        "电梯门打不开，灯也灭了，里面喊了半天没人应",  # 灯灭了 is not a fire put out
+        "安眠药攒了一瓶，今晚全吃了就清净了",
+    ],
+)
+def test_live_danger_told_with_words_that_often_mean_otherwise(risk: RiskLayer, said: str) -> None:
+    assert risk.assess(said).level == EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "我妈看短视频说电动车在家充电会爆炸，是不是真的",
+        "问一下下午的消防演习，喊着火了的时候我们也要下楼吗",
+        "发大水的时候我们一楼的要往哪里躲",
+        "这个月的表格把我头都搞炸了",
+        "中午电瓶车冒烟，保安用灭火器喷灭了",
+    ],
+)
+def test_media_drills_figures_and_fires_put_out_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    assert parser.parse(said).risk != EMERGENCY
