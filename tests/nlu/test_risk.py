@@ -203,14 +203,17 @@ def test_a_habit_is_asked_about_with_its_words(parser) -> None:  # type: ignore[
     assert got.risk == "suspected" and "violence:打我" in got.risk_cues, got
 
 
-@pytest.mark.parametrize("said", ["我不行了", "我好难受", "他动不了了", "不得了了", "遭了遭了", "帮……帮我……", "有没有人，快点"])
+@pytest.mark.parametrize(
+    "said", ["我不行了", "我好难受", "他动不了了", "不得了了", "遭了遭了", "帮……帮我……", "有没有人，快点"]
+)
 def test_a_bare_cry_of_distress_is_asked_about(parser, said: str) -> None:  # type: ignore[no-untyped-def]
     """Short words of someone in trouble: the intent model reads them as a no, a goodbye or nothing at all."""
     assert parser.parse(said).risk is not None
 
 
 @pytest.mark.parametrize(
-    "said", ["这个办法不行了", "看到那个新闻我好难受", "有人跟我说社区有补贴", "我爸的钥匙不见了，屋里到处翻遍了"]
+    "said",
+    ["这个办法不行了", "看到那个新闻我好难受", "有人跟我说社区有补贴", "我爸的钥匙不见了，屋里到处翻遍了"],
 )
 def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
     assert parser.parse(said).risk != EMERGENCY
