@@ -280,7 +280,11 @@ def _new_request(
         return Action("service.ask", {"fallback": fallback})
     if parse.intent == "report" and _unsure(parse, threshold):
         return Action("report.clarify")
-    if parse.intent in ("out_of_scope", "help") and parse.complaint:
+    if (
+        parse.intent in ("out_of_scope", "help")
+        and parse.complaint
+        or _complaint_not_placed(parse, threshold)
+    ):
         return Action("message.leave")  # a long complaint nobody taught us: a person reads it
     if parse.intent == "out_of_scope" and parse.confidence < threshold:
         return Action("help.not_understood")  # unsure what it is: ask again, then a person
@@ -338,6 +342,13 @@ def _chosen(choice: Choice | None) -> Action | None:
     if choice is None or not choice.action:
         return None
     return Action(choice.action, {"arg": choice.arg} if choice.arg is not None else {})
+
+
+def _complaint_not_placed(parse: Parse, threshold: float) -> bool:
+    """A complaint-shaped message that is a report only by a thin margin (its best single label is
+    something else, its item unsure): no item fits it well enough to file."""
+    top = parse.alternatives[0].intent if parse.alternatives else "report"
+    return parse.complaint and parse.intent == "report" and top != "report" and parse.confidence < threshold
 
 
 def _unsure(parse: Parse, threshold: float) -> bool:

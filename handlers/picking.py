@@ -32,14 +32,21 @@ def offer(turn: Turn, tickets: list[Ticket], question: str, purpose: str) -> Res
     return ask([Reply(question, choices=ticket_choices(turn, tickets))], State.PICK_TICKET, purpose=purpose)
 
 
-def for_own_active(turn: Turn, purpose: str, none_key: str, which_key: str) -> Result:
-    """Run `<purpose>.ticket` on the ticket the resident named, their only active one, or one they pick."""
+def for_own_active(
+    turn: Turn, purpose: str, none_key: str, which_key: str, ask_when_none: bool = False
+) -> Result:
+    """Run `<purpose>.ticket` on the ticket the resident named, their only active one, or one they pick.
+
+    With `ask_when_none`, a resident with nothing open is asked what happened instead of being told there
+    is nothing to act on: 「你们快点派个人来」 is a plea about something not yet told."""
     if turn.parse.entities.ticket_no:
         turn.slots = {"ticket_no": turn.parse.entities.ticket_no}
         return REGISTRY[f"{purpose}.ticket"](turn)
     tickets = own_open(turn.svc, turn.actor, workflow.ACTIVE)
     if not tickets and turn.parse.complaint:
         return leave(turn, [turn.text])  # urging about something never filed here: a person reads it
+    if not tickets and ask_when_none:
+        return ask([Reply(none_key), Reply("report.ask_description")], State.REPORT_DESCRIPTION)
     if not tickets:
         return done(Reply(none_key))
     if len(tickets) == 1:

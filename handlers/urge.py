@@ -13,7 +13,7 @@ from handlers.picking import for_own_active
 
 @handler("urge.start")
 def start(turn: Turn) -> Result:
-    return for_own_active(turn, "urge", "urge.none", "urge.which")
+    return for_own_active(turn, "urge", "urge.none", "urge.which", ask_when_none=True)
 
 
 @handler("urge.ticket")

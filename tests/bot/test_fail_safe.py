@@ -197,3 +197,13 @@ def test_a_few_words_of_alarm_are_still_compared_for_danger(parser, said: str) -
     """Five Chinese characters in broken phrases: too short for the count of Chinese characters alone,
     but words, not a code; the semantic check must still see them (before: 门外 有人 撬 was an ordinary report)."""
     assert parser.parse(said).risk is not None
+
+
+def test_a_plea_to_send_someone_with_nothing_open_is_asked_what_happened(app, chat) -> None:  # type: ignore[no-untyped-def]
+    """「你们快点派个人来嘛」 is urging about something never told here: not 「不用催办」, but what happened?"""
+    me = chat("demo:resident2")
+    answer = me.say("你们快点派个人来嘛")
+    assert "遇到了什么问题" in answer and "不用催办" not in answer
+    assert "紧急" in me.say("我家门口有个人一直在砸门，说要弄死我")
+    [ticket] = urgent_tickets(app)
+    assert "砸门" in ticket.description

@@ -204,7 +204,20 @@ def test_a_habit_is_asked_about_with_its_words(parser) -> None:  # type: ignore[
 
 
 @pytest.mark.parametrize(
-    "said", ["我不行了", "我好难受", "他动不了了", "不得了了", "遭了遭了", "帮……帮我……", "有没有人，快点"]
+    "said",
+    [
+        *(
+            "我不行了",
+            "我好难受",
+            "他动不了了",
+            "我起不来了",
+            "不得了了",
+            "遭了遭了",
+            "要死人了",
+            "咋个办咋个办",
+        ),
+        *("帮……帮我……", "有没有人，快点", "有人吗 有人吗", "求求你们", "sos", "帮我报警", "喂喂 快点 我妈她"),
+    ],
 )
 def test_a_bare_cry_of_distress_is_asked_about(parser, said: str) -> None:  # type: ignore[no-untyped-def]
     """Short words of someone in trouble: the intent model reads them as a no, a goodbye or nothing at all."""
@@ -213,7 +226,15 @@ def test_a_bare_cry_of_distress_is_asked_about(parser, said: str) -> None:  # ty
 
 @pytest.mark.parametrize(
     "said",
-    ["这个办法不行了", "看到那个新闻我好难受", "有人跟我说社区有补贴", "我爸的钥匙不见了，屋里到处翻遍了"],
+    [
+        *(
+            "这个办法不行了",
+            "看到那个新闻我好难受",
+            "有人跟我说社区有补贴",
+            "我爸的钥匙不见了，屋里到处翻遍了",
+        ),
+        *("完了完了，忘记交电费了", "这个SOS手环好不好用", "热得要死人了", "我今天早上起不来，闹钟没听到"),
+    ],
 )
 def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
     assert parser.parse(said).risk != EMERGENCY
@@ -227,6 +248,10 @@ def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -
         "我孙子从昨天下午就没回家，电话也打不通",  # since yesterday, not yesterday's news
         "电梯门打不开，灯也灭了，里面喊了半天没人应",  # 灯灭了 is not a fire put out
         "安眠药攒了一瓶，今晚全吃了就清净了",
+        "我爸刚才还好好的，突然就说不出话了",  # 还好好的 is not 还好 (over)
+        "我女儿被人拉走了",
+        "屋头好大的味道，头昏",
+        "我孙子吃了半瓶药，是不是要紧",
     ],
 )
 def test_live_danger_told_with_words_that_often_mean_otherwise(risk: RiskLayer, said: str) -> None:
