@@ -270,3 +270,15 @@ def test_live_danger_told_with_words_that_often_mean_otherwise(risk: RiskLayer, 
 )
 def test_media_drills_figures_and_fires_put_out_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
     assert parser.parse(said).risk != EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "我老公打呼噜好响，吵得我睡不着，救命",
+        "我看了个视频，讲老人摔倒了怎么扶",
+        "那个小说写得吓死人，一家人都被困在山里",
+    ],
+)
+def test_figures_and_stories_found_by_probing_are_no_alarm(risk: RiskLayer, said: str) -> None:
+    assert risk.assess(said).level is None
