@@ -252,6 +252,11 @@ def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -
         "我女儿被人拉走了",
         "屋头好大的味道，头昏",
         "我孙子吃了半瓶药，是不是要紧",
+        "楼上阳台的栏杆松了，一个娃娃趴在上面",
+        "孙女十二岁，说去同学家，同学说她没来",
+        "我觉得活着好累，今天就想结束了",
+        "我听到屋里有声音，但是家里就我一个人",  # two weak signs together
+        "我老汉八十多了，一早出去转，到现在人影都没有",
     ],
 )
 def test_live_danger_told_with_words_that_often_mean_otherwise(risk: RiskLayer, said: str) -> None:
