@@ -37,9 +37,14 @@ from nlu.nbest import choose, heard_confidence
 from nlu.types import Parse
 
 log = logging.getLogger("lianhu.engine")
-# After 「没有危险」, a message that raised the safety question is not answered with 「帮不上」 or a goodbye:
-# its words go to a person as a 留言 (it held a sign of danger, and the machine cannot place it).
-DISMISSED_AFTER_DECLINE = ("help.out_of_scope", "help.not_understood", "help.goodbye")
+# After 「没有危险」, a message that raised the safety question is not answered with 「帮不上」, a goodbye,
+# a thanks, the menu or 「请再说一遍」, nor dropped as a 「不对」 to a pending report: its words go to a
+# person as a 留言 (it held a sign of danger, and the machine cannot place it). 我不行了 reads as a no,
+# 求求你们 as a thanks.
+DISMISSED_AFTER_DECLINE = (
+    *("help.out_of_scope", "help.not_understood", "help.goodbye", "help.thanks", "help.greet", "help.menu"),
+    *("report.drop", "cancel.start", "dialogue.retry"),
+)
 MAX_TEXT = 500
 
 
@@ -244,7 +249,8 @@ class Engine:
             before = DialogueState.from_json(state.slots.get(HELD))
             threshold = self.settings.nlu.confidence_threshold
             meant = decide(before, parse, actor, threshold, guest=guest)
-            if meant.name in DISMISSED_AFTER_DECLINE:
+            unfiled = meant.name == "report.description_given" and parse.intent != "report"
+            if meant.name in DISMISSED_AFTER_DECLINE or unfiled:
                 # 他老是打我, no danger this minute, and nothing the machine can file: a person reads it
                 meant = Action("message.leave")
             return before, parse, heard, meant

@@ -76,6 +76,20 @@ def test_a_danger_declined_that_the_machine_cannot_file_reaches_a_person(app, ch
         assert [t.kind for t in s.scalars(select(Ticket))] == ["message"]
 
 
+@pytest.mark.parametrize("said", ["我不行了", "求求你们"])
+def test_a_bare_cry_declined_reaches_a_person_not_a_no_or_a_thanks(app, chat, said: str) -> None:  # type: ignore[no-untyped-def]
+    """「我不行了」 reads as a no and 「求求你们」 as a thanks; after 「没有危险」 the words still go to the leader,
+    also while a report is being collected (a no there would have dropped it)."""
+    me = chat("demo:resident1")
+    assert "遇到了什么问题" in me.say("你们快点派个人来嘛")
+    assert "您现在有危险吗" in me.say(said)
+    passed = me.say("2")
+    m = TICKET_NO.search(passed)
+    assert m and "转给联户长" in passed and "不登记" not in passed, passed
+    assert any(said in t for t in chat("demo:leader1").inbox() if m.group(1) in t)
+    assert urgent_tickets(app) == []
+
+
 def test_an_unclear_answer_is_asked_once_more_then_counts_as_yes(app, chat) -> None:  # type: ignore[no-untyped-def]
     me = chat("demo:resident1")
     me.say("这日子过不下去了")
