@@ -287,3 +287,9 @@ def test_media_drills_figures_and_fires_put_out_raise_no_alarm(parser, said: str
 )
 def test_figures_and_stories_found_by_probing_are_no_alarm(risk: RiskLayer, said: str) -> None:
     assert risk.assess(said).level is None
+
+
+def test_a_video_call_does_not_mute_a_red_flag(parser) -> None:  # type: ignore[no-untyped-def]
+    """「视频」 alone is a call with a relative as often as a clip: only 短视频 / 的视频 / 个视频 are media."""
+    assert parser.parse("我是在外地的女儿，刚视频她说胸口痛得厉害").risk == EMERGENCY
+    assert parser.parse("我爸在群里转了个燃气罐爆炸的视频，问是不是我们小区").risk != EMERGENCY
