@@ -227,13 +227,20 @@ def test_a_bare_cry_of_distress_is_asked_about(parser, said: str) -> None:  # ty
 @pytest.mark.parametrize(
     "said",
     [
-        *(
-            "这个办法不行了",
-            "看到那个新闻我好难受",
-            "有人跟我说社区有补贴",
-            "我爸的钥匙不见了，屋里到处翻遍了",
-        ),
-        *("完了完了，忘记交电费了", "这个SOS手环好不好用", "热得要死人了", "我今天早上起不来，闹钟没听到"),
+        "这个办法不行了",
+        "看到那个新闻我好难受",
+        "有人跟我说社区有补贴",
+        "我爸的钥匙不见了，屋里到处翻遍了",
+        "完了完了，忘记交电费了",
+        "这个SOS手环好不好用",
+        "热得要死人了",
+        "我今天早上起不来，闹钟没听到",
+        # media, drills, figures and fires put out
+        "我妈看短视频说电动车在家充电会爆炸，是不是真的",
+        "问一下下午的消防演习，喊着火了的时候我们也要下楼吗",
+        "发大水的时候我们一楼的要往哪里躲",
+        "这个月的表格把我头都搞炸了",
+        "中午电瓶车冒烟，保安用灭火器喷灭了",
     ],
 )
 def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
@@ -261,20 +268,6 @@ def test_the_same_words_about_something_else_raise_no_alarm(parser, said: str) -
 )
 def test_live_danger_told_with_words_that_often_mean_otherwise(risk: RiskLayer, said: str) -> None:
     assert risk.assess(said).level == EMERGENCY
-
-
-@pytest.mark.parametrize(
-    "said",
-    [
-        "我妈看短视频说电动车在家充电会爆炸，是不是真的",
-        "问一下下午的消防演习，喊着火了的时候我们也要下楼吗",
-        "发大水的时候我们一楼的要往哪里躲",
-        "这个月的表格把我头都搞炸了",
-        "中午电瓶车冒烟，保安用灭火器喷灭了",
-    ],
-)
-def test_media_drills_figures_and_fires_put_out_raise_no_alarm(parser, said: str) -> None:  # type: ignore[no-untyped-def]
-    assert parser.parse(said).risk != EMERGENCY
 
 
 @pytest.mark.parametrize(
