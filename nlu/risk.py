@@ -29,6 +29,8 @@ HOW_TO = "how_to"  # asking what to do: maybe in the middle of the danger, so as
 # marker before such a turn belongs to the earlier topic.
 _TURN = re.compile(r"[,.!?;，。！？；\s]|(?<=[啊呀嘛哦])|等一下|还有|另外|对了")
 _NOT = ("不", "没", "莫", "还没")
+# 能不能 / 是不是 / 有没有 ask, they do not deny (能不能马上派个人来)
+_A_NOT_A = re.compile(r"(.)[不没]\1$")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
 
@@ -82,6 +84,8 @@ class RiskLexicon:
     how_to_patterns: tuple[re.Pattern[str], ...] = ()
     habitual: tuple[str, ...] = ()
     live_media: tuple[re.Pattern[str], ...] = ()
+    media_activity: tuple[re.Pattern[str], ...] = ()
+    question_patterns: tuple[re.Pattern[str], ...] = ()
     ongoing_kinds: tuple[tuple[str, str], ...] = ()  # (kind, weakest strength that counts)
 
     @classmethod
@@ -120,6 +124,8 @@ class RiskLexicon:
             ongoing_kinds=tuple((str(k), str(v)) for k, v in (mods.get("ongoing_kinds") or {}).items()),
             how_to_patterns=tuple(re.compile(p) for p in words("how_to_patterns")),
             live_media=tuple(re.compile(expand(p)) for p in words("live_media")),
+            media_activity=tuple(re.compile(p) for p in words("media_activity")),
+            question_patterns=tuple(re.compile(p) for p in words("question_patterns")),
         )
 
 
@@ -180,7 +186,7 @@ class RiskLayer:
         return (
             any(w in before for w in self.lex.habitual)
             and not any(w in before for w in self.lex.past)
-            and not any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
+            and not self._denied(before)
         )
 
     def _live(self, text: str, start: int, end: int) -> bool:
@@ -193,7 +199,12 @@ class RiskLayer:
             past = past.replace(w, "")
         if any(w in before for w in self.lex.hedges) or any(w in past for w in self.lex.past):
             return False
-        return not any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
+        return not self._denied(before)
+
+    def _denied(self, before: str) -> bool:
+        return not _A_NOT_A.search(before) and any(
+            before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations
+        )
 
     def _framing(self, forms: Iterable[str]) -> str:
         forms = tuple(forms)
@@ -202,6 +213,9 @@ class RiskLayer:
         if any(p.search(text) for p in lex.figurative):
             return "joke"
         live_media = any(p.search(form) for p in lex.live_media for form in forms)
+        told = text
+        if lex.media_activity:
+            told = " ".join(functools.reduce(lambda f, p: p.sub("", f), lex.media_activity, f) for f in forms)
         for name, words in (
             ("media", () if live_media else lex.media),
             ("joke", lex.joke),
@@ -210,7 +224,10 @@ class RiskLayer:
             ("chronic", lex.chronic),
             (HOW_TO, lex.how_to),
         ):
-            if _any_of(words).search(text) and any(_said(text, w) for w in words):
+            said = told if name == "media" else text
+            if _any_of(words).search(said) and any(_said(said, w) for w in words):
+                return name
+            if name == "question" and any(p.search(form) for p in lex.question_patterns for form in forms):
                 return name
         if any(p.search(form) for p in lex.how_to_patterns for form in forms):
             return HOW_TO

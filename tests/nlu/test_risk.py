@@ -65,6 +65,19 @@ def risk() -> RiskLayer:
         ("我男朋友说我敢走就弄我", "violence"),
         ("我妈发烧四十度，抽筋了", "medical"),
         ("家里的燃气报警器一直在响", "gas"),
+        # writers I and J read: a window guard pried, watching TV when it began, a child gone a while,
+        # an old man out for hours without his phone, a farewell from a roof, a hoarding over people
+        ("有个人在撬我家窗子外面的防盗网", "intruder"),
+        ("我在家看电视，突然闻到好大的烟味，楼道里都烧起来了", "fire"),
+        ("我家小孙子在小区里跑着跑着就不见了，找了一个钟头了", "missing"),
+        ("我爸出门遛弯，五个钟头了，手机也没带", "missing"),
+        ("我弟刚发消息跟我告别，说他在楼顶上", "self_harm"),
+        ("工地那块广告牌晃得厉害，下面全是等车的学生", "structural"),
+        ("有两个人翻墙进了隔壁婆婆家院子", "intruder"),
+        ("她在朋友圈发了像遗书一样的话", "self_harm"),  # 一样的话 is words, not a condition
+        ("sos 5栋", "alarm"),
+        ("救我", "alarm"),
+        ("别说了 马上来 求求你们", "alarm"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -81,6 +94,7 @@ def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) ->
         "我外公午觉起来就出门了，手机都在屋里，现在天黑了还在下雨",  # an old man out after dark
         "这边情况不太好，能不能派个人过来",  # a plea without saying what
         "他把我手机抢了，不准我打电话",  # kept from calling anyone
+        "能不能马上派个人过来",  # 能不能 asks, it does not deny; 过来 is no 过 of the past
     ],
 )
 def test_a_sign_of_danger_asks_the_safety_question(risk: RiskLayer, said: str) -> None:
@@ -134,6 +148,19 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "跑步跑得腿抽筋了",
         "你敢不来我就打你电话投诉",
         "请问煤气报警器多少钱一个",  # the device, not its alarm
+        # the same words as this round's rules, about nothing dangerous
+        "吃安眠药会不会有依赖",
+        "我一个人扶他上厕所搞不动了",
+        "刚才在群里喊救命是闹着玩的",
+        "这娃儿迟早把我气出高血压",
+        "我孙子给我转了个新闻，说外地发大水淹了好多房子",
+        "屋后那个坡 一下雨就往下滑 万一垮了 咋办",
+        "找了半个小时的钥匙，原来在兜里",
+        "我手机没带，帮我查下进度",
+        "医生叫我照顾好我妈",
+        "这个SOS呼叫器怎么用",
+        "我在看电视，电视里有个房子着火了",
+        "他说马上来，结果一直没来",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -150,6 +177,8 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
         "我妈刚才摔倒了，救护车已经接走了，检查没大问题",
         "煤气味没了，阀门拧紧了，不用来了",
         "楼上漏水漏到我家电表箱了，现在已经断电了",
+        "燃气公司来过了，接头已经拧紧",
+        "电梯停了一会儿把我关在里面，来电就出来了，人好好的",
     ],
 )
 def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
