@@ -25,6 +25,14 @@ DANGER_ASK_P = 0.35
 # nobody is in danger (a question about what to do, a video, a past stay in hospital). Chosen leaving
 # one writer out.
 LIVE_VETO_P = 0.1
+# Both models sure (danger p and live p at least these): the lexicon's reading of the message as a
+# question, over, chronic or denied does not silence them; chosen leaving one writer out.
+DANGER_SURE_P = 0.95
+LIVE_SURE_P = 0.9
+SURE_LEVEL: str | None = SUSPECTED  # alerting instead traded one alert for one false alarm (LOWO)
+# A red flag with no risk cue at all, where the danger model (which scored the message) finds it unlike
+# danger: the safety question instead of the alert; chosen leaving one writer out.
+RED_FLAG_VETO_P: float | None = 0.05
 ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
 RISK_ITEM_MIN_P = 0.5
 PLAIN_ANSWERS = ("confirm", "deny", "greet", "thanks", "goodbye", "rate")  # too plain to compare
@@ -135,7 +143,7 @@ class Parser:
         if muted and hit is None and self._emergency_index >= 0:
             probs[self._emergency_index] = 0.0  # 怕摔倒 / 没有着火: the words are there, the danger is not
         danger, live = self.bundle.danger_model, self.bundle.live_model
-        p_danger = 0.0
+        p_danger: float | None = None
         p_live: float | None = None
         score_danger = danger is not None and not muted
         score_live = live is not None and bool(risk.cues)
@@ -194,9 +202,11 @@ class Parser:
         entities: Entities,
         risk: Risk,
         embedding: np.ndarray,
-        p_danger: float = 0.0,
+        p_danger: float | None = None,
         p_live: float | None = None,
     ) -> Parse:
+        scored = p_danger is not None  # None: not scored (no model, or a red flag was hedged)
+        p_danger = p_danger or 0.0
         order = [int(i) for i in np.argsort(-probs)]
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
         model_says = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
@@ -205,6 +215,27 @@ class Parser:
         cues = tuple(c.label for c in risk.cues if c.live or c.ongoing)
         if level == EMERGENCY and remembered is None and p_live is not None and p_live < LIVE_VETO_P:
             level, cues = SUSPECTED, (*cues, f"unlike:{p_live:.2f}")  # ask: others say this when safe
+        elif (
+            level == EMERGENCY
+            and remembered is None
+            and hit is not None
+            and not risk.cues
+            and scored
+            and RED_FLAG_VETO_P is not None
+            and p_danger < RED_FLAG_VETO_P
+        ):
+            level, cues = SUSPECTED, (f"model:{hit.text}", f"unlike:{p_danger:.2f}")
+        if (
+            level != EMERGENCY
+            and SURE_LEVEL is not None
+            and remembered is None
+            and risk.framing not in ("media", "joke")
+            and p_danger >= DANGER_SURE_P
+            and p_live is not None
+            and p_live >= LIVE_SURE_P
+        ):
+            # both models sure where the lexicon read a question, an end or a denial
+            level, cues = SURE_LEVEL, (*cues, f"danger:{p_danger:.2f}", f"live:{p_live:.2f}")
         if model_says and not cues:
             cues = (f"model:{hit.text}" if hit else "model:emergency",)
         elif danger_says and not cues:

@@ -47,8 +47,8 @@ def test_the_bundle_holds_danger_and_live_models_fitted_on_the_tuning_sets_only(
 
     names = {p.name for p in DANGER_TRAINING}
     assert parser.bundle.danger_model is not None and parser.bundle.live_model is not None
-    # the final half and the two writers kept for measuring are never learned from
-    assert not names & {"safety_final.yml", *(f"safety_check{n}.yml" for n in (9, 10, 11, 12))}
+    # the final half and the writers kept for measuring are never learned from
+    assert not names & {"safety_final.yml", *(f"safety_check{n}.yml" for n in (11, 12, 13, 14))}
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,37 @@ def test_a_plain_emergency_keeps_its_alert(parser, said: str) -> None:  # type: 
     got = parser.parse(said)
     assert got.risk == "emergency", got
     assert not any(c.startswith("unlike:") for c in got.risk_cues)
+
+
+@pytest.mark.parametrize(
+    "said", ["上午厨房水管爆了，总阀已经关了，等师傅来换", "我家卫生间水管爆了，关了总阀，麻烦找个师傅"]
+)
+def test_a_red_flag_alone_that_the_danger_model_finds_unlike_danger_is_asked_about(parser, said: str) -> None:  # type: ignore[no-untyped-def]
+    """No risk cue, only an old red-flag word (水管爆), and nothing like the writers' emergencies: the
+    safety question, not an alert (chosen leaving one writer out: one false alarm fewer, no alert lost)."""
+    got = parser.parse(said)
+    assert got.risk == "suspected" and any(c.startswith("unlike:") for c in got.risk_cues), got
+
+
+def test_both_models_sure_are_not_silenced_by_the_lexicons_reading(parser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A message the lexicon reads as a question (…的话，应该往哪里跑) whose words both models find certain
+    danger is asked about, never dismissed: the models are given certainty here to test the rule."""
+    import numpy as np
+
+    from nlu.parser import DANGER_SURE_P, LIVE_SURE_P
+
+    said = "有人一直跟着我的话，应该往哪里跑"
+    assert parser.parse(said).risk is None  # the lexicon's reading: a question about what one would do
+
+    class Sure:
+        def __init__(self, model, p: float) -> None:  # type: ignore[no-untyped-def]
+            self.labels, self.p = model.labels, p
+
+        def probabilities(self, bag, embedding):  # type: ignore[no-untyped-def]
+            return np.array([self.p if label == "emergency" else 1 - self.p for label in self.labels])
+
+    bundle = parser.bundle
+    monkeypatch.setattr(bundle, "danger_model", Sure(bundle.danger_model, DANGER_SURE_P))
+    monkeypatch.setattr(bundle, "live_model", Sure(bundle.live_model, LIVE_SURE_P))
+    got = parser.parse(said)
+    assert got.risk == "suspected" and "live:0.90" in got.risk_cues, got
