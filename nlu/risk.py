@@ -31,6 +31,8 @@ _TURN = re.compile(r"[,.!?;，。！？；\s]|(?<=[啊呀嘛哦])|等一下|还�
 _NOT = ("不", "没", "莫", "还没")
 # 能不能 / 是不是 / 有没有 ask, they do not deny (能不能马上派个人来)
 _A_NOT_A = re.compile(r"(.)[不没]\1$")
+# 特别 / 告别 / 区别 end in 别 and deny nothing (特别想跳下去)
+_NOT_DENIAL = re.compile(r"(?:特|分|区|告|级|类|性|识|辨|差|个|离|道|派)别$")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
 
@@ -202,7 +204,7 @@ class RiskLayer:
         return not self._denied(before)
 
     def _denied(self, before: str) -> bool:
-        return not _A_NOT_A.search(before) and any(
+        return not _A_NOT_A.search(before) and not _NOT_DENIAL.search(before) and any(
             before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations
         )
 

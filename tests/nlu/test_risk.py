@@ -78,6 +78,15 @@ def risk() -> RiskLayer:
         ("sos 5栋", "alarm"),
         ("救我", "alarm"),
         ("别说了 马上来 求求你们", "alarm"),
+        # writers K and L read: flood water all round, a charcoal burner in a sealed room, a mind made up,
+        # affairs written down, a short cry from a lift, 特别 (no 别 that denies), a stranger at the door
+        ("发大水了，我们家被水围住了，爷爷奶奶在楼上出不去", "trapped"),
+        ("屋里收拾好了，狗也送人了，炭盆端进卧室了，门缝都用胶带封死了", "self_harm"),
+        ("我真的不想再撑下去了", "self_harm"),
+        ("我把后事都写好了，存折在枕头底下", "self_harm"),
+        ("关电梯 3栋 好闷", "trapped"),
+        ("我在江边桥上，特别想跳下去", "self_harm"),
+        ("门口有个不认识的男的站了好久，还在拧我的门把手", "intruder"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -161,6 +170,13 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "这个SOS呼叫器怎么用",
         "我在看电视，电视里有个房子着火了",
         "他说马上来，结果一直没来",
+        "听说电热毯容易起火，靠不靠谱",
+        "楼上花盆摆在阳台边上，怕掉下来砸到人",
+        "刚才有人想撬我家门，被我一吼就跑了，报个备",
+        "我孙子在看恐怖片，里面一直在喊救命",
+        "刚才群里的求救是娃儿乱按的，家里一切都好",
+        "听说烧炭盆会中毒，真的假的",
+        "娃儿在幼儿园门口等了半个钟头，我走不开，找个人帮忙接下",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
