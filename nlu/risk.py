@@ -204,8 +204,10 @@ class RiskLayer:
         return not self._denied(before)
 
     def _denied(self, before: str) -> bool:
-        return not _A_NOT_A.search(before) and not _NOT_DENIAL.search(before) and any(
-            before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations
+        return (
+            not _A_NOT_A.search(before)
+            and not _NOT_DENIAL.search(before)
+            and any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
         )
 
     def _framing(self, forms: Iterable[str]) -> str:
