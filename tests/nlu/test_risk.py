@@ -87,6 +87,14 @@ def risk() -> RiskLayer:
         ("关电梯 3栋 好闷", "trapped"),
         ("我在江边桥上，特别想跳下去", "self_harm"),
         ("门口有个不认识的男的站了好久，还在拧我的门把手", "intruder"),
+        # writers M and N read: watching TV when it began, dementia named otherwise, nobody can get down,
+        # thanks for the years with the children left in others' care, a bare 紧急！
+        ("我刚刚在看电视，一个不认识的人躲在我家厨房", "intruder"),
+        ("我爸有认知障碍，刚才在菜市场人就不见了", "missing"),
+        ("我闺女昨天晚上出去，到现在都没回家", "missing"),
+        ("楼梯塌了一截，我们这层的人都下不去", "trapped"),
+        ("存折放在抽屉里了，以后我家娃就麻烦你们照顾", "self_harm"),
+        ("紧急！需要帮助！", "alarm"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -177,6 +185,12 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "刚才群里的求救是娃儿乱按的，家里一切都好",
         "听说烧炭盆会中毒，真的假的",
         "娃儿在幼儿园门口等了半个钟头，我走不开，找个人帮忙接下",
+        "办个社保排得我快晕倒了",
+        "电暖器放卧室安不安全，怕中毒，还没用过",
+        "前两天有人撬我家锁，没撬开，已经报过警了",
+        "聊起以前，我们村发大水把房子都冲垮了",
+        "谢谢你们一直惦记我这个孤老头",
+        "快点派人来嘛，都等了一个星期了",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
