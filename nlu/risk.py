@@ -32,6 +32,7 @@ _NOT = ("不", "没", "莫", "还没")
 # 能不能 / 是不是 / 有没有 ask, they do not deny (能不能马上派个人来)
 _A_NOT_A = re.compile(r"(.)[不没]\1$")
 # 特别 / 告别 / 区别 end in 别 and deny nothing (特别想跳下去)
+_UNTIL_NOW = re.compile(r"到现在|现在都|现在还|至今|一直到|以后(?:我|他|她)?(?:就)?一直|之后(?:就)?一直")
 _NOT_DENIAL = re.compile(r"(?:特|分|区|告|级|类|性|识|辨|差|个|离|道|派)别$")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
@@ -199,8 +200,10 @@ class RiskLayer:
         past = before
         for w in self.lex.future:
             past = past.replace(w, "")
-        if any(w in before for w in self.lex.hedges) or any(w in past for w in self.lex.past):
+        if any(w in before for w in self.lex.hedges):
             return False
+        if any(w in past for w in self.lex.past) and not _UNTIL_NOW.search(past):
+            return False  # 昨天晚上出去散步到现在一直没回来: since then, not then
         return not self._denied(before)
 
     def _denied(self, before: str) -> bool:

@@ -95,6 +95,19 @@ def risk() -> RiskLayer:
         ("楼梯塌了一截，我们这层的人都下不去", "trapped"),
         ("存折放在抽屉里了，以后我家娃就麻烦你们照顾", "self_harm"),
         ("紧急！需要帮助！", "alarm"),
+        # writers O to R read: watching TV after dinner when it began, a charcoal fire and someone weak,
+        # a man out since last night (since then, not then), leaving tonight so as not to be a burden,
+        # help, a bare 火 with where, a smell with a headache, a father who always answers, 好几次 of
+        # an inhaler (not a chronic matter), a hiss since the meter reader left
+        ("吃完饭在看电视，吊灯突然掉下来砸到我爸头上", "structural"),
+        ("婆婆在屋里烧炭盆取暖，窗户都关着，现在人软起了还吐了", "gas"),
+        ("我老伴昨天下午出去打牌，到现在一直没回来，有没有人看到我家老汉", "missing"),
+        ("我今天晚上就走了，不拖累你们了", "self_harm"),
+        ("help 快来", "alarm"),
+        ("火 电动车 一楼", "fire"),
+        ("屋里有股怪味，我妈说头痛想吐", "gas"),
+        ("我妈的药吃了好几次都喘不上气", "medical"),
+        ("修燃气的走了以后我一直闻到嘶嘶声，满屋子都是煤气味", "gas"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -191,6 +204,14 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "聊起以前，我们村发大水把房子都冲垮了",
         "谢谢你们一直惦记我这个孤老头",
         "快点派人来嘛，都等了一个星期了",
+        "娃儿手被门夹了一下，冰敷了，现在又在玩了",
+        "我家狗简直要我的命，又把鞋子咬烂了",
+        "我爸看球输了说气得要跳楼，别当真哈",
+        "栀子花开了，满屋子都是香的",
+        "我养的鹦鹉飞走了，有没有人看到",
+        "流浪猫被楼下的小妹儿领养了",
+        "楼上晒衣服滴水，我的被子都遭打湿了",
+        "那年发大水房子垮了好多，现在想起来都怕",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
