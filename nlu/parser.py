@@ -33,6 +33,9 @@ SURE_LEVEL: str | None = SUSPECTED  # alerting instead traded one alert for one 
 # A red flag with no risk cue at all, where the danger model (which scored the message) finds it unlike
 # danger: the safety question instead of the alert; chosen leaving one writer out.
 RED_FLAG_VETO_P: float | None = 0.05
+# The live model's veto needs words to judge: a message this short (有人要跳楼, 我外婆中风了) says too
+# little for it, and the lexicon's alert stands; chosen leaving one writer out.
+LIVE_VETO_MIN_CHARS = 8
 ITEM_MIN_P = 0.15  # an emergency also files under the model's best item when it is at least this likely
 RISK_ITEM_MIN_P = 0.5
 PLAIN_ANSWERS = ("confirm", "deny", "greet", "thanks", "goodbye", "rate")  # too plain to compare
@@ -213,7 +216,13 @@ class Parser:
         danger_says = not model_says and p_danger >= DANGER_ALERT_P
         level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
         cues = tuple(c.label for c in risk.cues if c.live or c.ongoing)
-        if level == EMERGENCY and remembered is None and p_live is not None and p_live < LIVE_VETO_P:
+        if (
+            level == EMERGENCY
+            and remembered is None
+            and p_live is not None
+            and p_live < LIVE_VETO_P
+            and len(core(normalized)) >= LIVE_VETO_MIN_CHARS
+        ):
             level, cues = SUSPECTED, (*cues, f"unlike:{p_live:.2f}")  # ask: others say this when safe
         elif (
             level == EMERGENCY
