@@ -31,8 +31,9 @@ _TURN = re.compile(r"[,.!?;，。！？；\s]|(?<=[啊呀嘛哦])|等一下|还�
 _NOT = ("不", "没", "莫", "还没")
 # 能不能 / 是不是 / 有没有 ask, they do not deny (能不能马上派个人来)
 _A_NOT_A = re.compile(r"(.)[不没]\1$")
-# 特别 / 告别 / 区别 end in 别 and deny nothing (特别想跳下去)
+# a past marker followed by these runs up to now (昨天晚上出去散步到现在一直没回来)
 _UNTIL_NOW = re.compile(r"到现在|现在都|现在还|至今|一直到|以后(?:我|他|她)?(?:就)?一直|之后(?:就)?一直")
+# 特别 / 告别 / 区别 end in 别 and deny nothing (特别想跳下去)
 _NOT_DENIAL = re.compile(r"(?:特|分|区|告|级|类|性|识|辨|差|个|离|道|派)别$")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
