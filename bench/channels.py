@@ -165,7 +165,7 @@ _MSG_IDS = itertools.count(10_000_000)
 
 
 def _wechat_request(i: int, n: int) -> tuple[str, str, dict[str, Any]]:
-    ts, nonce = str(int(time.time())), f"{i}{n}"
+    ts, nonce = str(int(time.time())), f"{i:03d}{n:07d}"  # i=1,n=12 and i=11,n=2 must not share one
     params = {"signature": _sign(ts, nonce), "timestamp": ts, "nonce": nonce, "openid": f"oBench{i:03d}"}
     msg_id = next(_MSG_IDS)  # never a repeat: a redelivered MsgId is answered from the log, far cheaper
     return (
