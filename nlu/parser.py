@@ -26,13 +26,13 @@ DANGER_ASK_P = 0.35
 # one writer out.
 LIVE_VETO_P = 0.1
 # Both models sure (danger p and live p at least these): the lexicon's reading of the message as a
-# question, over, chronic or denied does not silence them; chosen leaving one writer out.
+# question, over, chronic or denied does not silence them: the safety question (an alert instead traded
+# one alert for one false alarm); chosen leaving one writer out.
 DANGER_SURE_P = 0.95
 LIVE_SURE_P = 0.9
-SURE_LEVEL: str | None = SUSPECTED  # alerting instead traded one alert for one false alarm (LOWO)
 # A red flag with no risk cue at all, where the danger model (which scored the message) finds it unlike
 # danger: the safety question instead of the alert; chosen leaving one writer out.
-RED_FLAG_VETO_P: float | None = 0.05
+RED_FLAG_VETO_P = 0.05
 # The live model's veto needs words to judge: a message this short (有人要跳楼, 我外婆中风了) says too
 # little for it, and the lexicon's alert stands; chosen leaving one writer out.
 LIVE_VETO_MIN_CHARS = 8
@@ -230,13 +230,11 @@ class Parser:
             and hit is not None
             and not risk.cues
             and scored
-            and RED_FLAG_VETO_P is not None
             and p_danger < RED_FLAG_VETO_P
         ):
             level, cues = SUSPECTED, (f"model:{hit.text}", f"unlike:{p_danger:.2f}")
         if (
             level != EMERGENCY
-            and SURE_LEVEL is not None
             and remembered is None
             and risk.framing not in ("media", "joke")
             and p_danger >= DANGER_SURE_P
@@ -244,7 +242,7 @@ class Parser:
             and p_live >= LIVE_SURE_P
         ):
             # both models sure where the lexicon read a question, an end or a denial
-            level, cues = SURE_LEVEL, (*cues, f"danger:{p_danger:.2f}", f"live:{p_live:.2f}")
+            level, cues = SUSPECTED, (*cues, f"danger:{p_danger:.2f}", f"live:{p_live:.2f}")
         if model_says and not cues:
             cues = (f"model:{hit.text}" if hit else "model:emergency",)
         elif danger_says and not cues:

@@ -214,6 +214,9 @@ class RiskLayer:
             and any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
         )
 
+    def _told(self, forms: tuple[str, ...]) -> str:
+        return " ".join(_strip(f, self.lex.media_activity) for f in forms)
+
     def _framing(self, forms: Iterable[str]) -> str:
         forms = tuple(forms)
         text = " ".join(forms)
@@ -221,9 +224,6 @@ class RiskLayer:
         if any(p.search(text) for p in lex.figurative):
             return "joke"
         live_media = any(p.search(form) for p in lex.live_media for form in forms)
-        told = text
-        if lex.media_activity:
-            told = " ".join(functools.reduce(lambda f, p: p.sub("", f), lex.media_activity, f) for f in forms)
         for name, words in (
             ("media", () if live_media else lex.media),
             ("joke", lex.joke),
@@ -232,7 +232,9 @@ class RiskLayer:
             ("chronic", lex.chronic),
             (HOW_TO, lex.how_to),
         ):
-            said = told if name == "media" else text
+            said = text
+            if name == "media" and _any_of(words).search(text):
+                said = self._told(forms)  # without what one was doing when it began (在家看电视呢，…)
             if _any_of(words).search(said) and any(_said(said, w) for w in words):
                 return name
             if name == "question" and any(p.search(form) for p in lex.question_patterns for form in forms):
@@ -240,6 +242,12 @@ class RiskLayer:
         if any(p.search(form) for p in lex.how_to_patterns for form in forms):
             return HOW_TO
         return ""
+
+
+def _strip(form: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+    for p in patterns:
+        form = p.sub("", form)
+    return form
 
 
 def _apart(cues: list[Cue]) -> list[Cue]:
