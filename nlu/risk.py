@@ -24,6 +24,7 @@ import yaml
 EMERGENCY = "emergency"
 SUSPECTED = "suspected"
 EXPOSED = "exposed"  # people in the way of a hazard: counts only beside another cue
+ALARM = "alarm"  # a bare cry for help (救命, 快来人)
 HOW_TO = "how_to"  # asking what to do: maybe in the middle of the danger, so asked about, never dropped
 # Where an unpunctuated message turns to something else (…开好没有啊等一下外面出事了): a hedge or past
 # marker before such a turn belongs to the earlier topic.
@@ -34,6 +35,9 @@ _A_NOT_A = re.compile(r"(.)[不没]\1$")
 # a past marker followed by these runs up to now (昨天晚上出去散步到现在一直没回来)
 _UNTIL_NOW = re.compile(r"到现在|现在都|现在还|至今|一直到|以后(?:我|他|她)?(?:就)?一直|之后(?:就)?一直")
 # 特别 / 告别 / 区别 end in 别 and deny nothing (特别想跳下去)
+# a new matter begins (…修好了谢谢。还有个事，…): how the earlier one was told does not frame the later
+_SWITCH = re.compile(r"还有(?:个|一个|件|一件)(?:事|情况)|还有就是|另外|对了|顺便(?:说|问|讲)")
+_PLEA = ("不知道", "不晓得", "不知", "搞不清")  # 不知道该找谁: at a loss, not asking what one would do
 _NOT_DENIAL = re.compile(r"(?:特|分|区|告|级|类|性|识|辨|差|个|离|道|派)别$")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
@@ -90,6 +94,7 @@ class RiskLexicon:
     live_media: tuple[re.Pattern[str], ...] = ()
     media_activity: tuple[re.Pattern[str], ...] = ()
     question_patterns: tuple[re.Pattern[str], ...] = ()
+    still: tuple[re.Pattern[str], ...] = ()
     ongoing_kinds: tuple[tuple[str, str], ...] = ()  # (kind, weakest strength that counts)
 
     @classmethod
@@ -130,6 +135,7 @@ class RiskLexicon:
             live_media=tuple(re.compile(expand(p)) for p in words("live_media")),
             media_activity=tuple(re.compile(p) for p in words("media_activity")),
             question_patterns=tuple(re.compile(p) for p in words("question_patterns")),
+            still=tuple(re.compile(expand(p)) for p in words("still")),
         )
 
 
@@ -140,8 +146,15 @@ class RiskLayer:
         self.lex = lexicon
 
     def assess(self, *forms: str) -> Risk:
+        figures = any(p.search(f) for p in self.lex.figurative for f in forms)
+        if figures:  # 吵得要命: the figure is no sign; what else the message says still counts
+            forms = tuple(_strip(f, self.lex.figurative) for f in forms)
         cues = self.cues(forms)
-        framing = self._framing(forms)
+        if figures:  # 脑壳都要炸了，救命哦: a cry after a figure is part of the figure
+            cues = [c for c in cues if c.kind != ALARM]
+        if figures and not any(c.live for c in cues):
+            return Risk(None, tuple(cues), "joke")
+        framing = self._framing(self._since_switch(forms, cues))
         live = [c for c in cues if c.live]
         strong = {c.kind for c in live if c.strength == "strong"}
         weak = _apart([c for c in live if c.strength == "weak" and c.kind != EXPOSED])
@@ -203,9 +216,17 @@ class RiskLayer:
             past = past.replace(w, "")
         if any(w in before for w in self.lex.hedges):
             return False
-        if any(w in past for w in self.lex.past) and not _UNTIL_NOW.search(past):
-            return False  # 昨天晚上出去散步到现在一直没回来: since then, not then
+        clause_end = next((m.start() for m in _TURN.finditer(text, end) if m.start() >= end), len(text))
+        if any(w in past for w in self.lex.past) and not _UNTIL_NOW.search(
+            text, clause_start, min(end + 6, clause_end)
+        ):
+            return False  # 昨天晚上出去散步到现在一直没回来, 昨天摔了一跤到现在都起不来: since then, not then
         return not self._denied(before)
+
+    def _still(self, text: str, resolved: tuple[str, ...]) -> bool:
+        """Something still wrong is said after the last word that the danger is over."""
+        ends = [m.end() for m in _any_of(resolved).finditer(text)]
+        return bool(ends) and any(p.search(text, ends[-1]) for p in self.lex.still)
 
     def _denied(self, before: str) -> bool:
         return (
@@ -214,6 +235,21 @@ class RiskLayer:
             and any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
         )
 
+    def _since_switch(self, forms: tuple[str, ...], cues: list[Cue]) -> tuple[str, ...]:
+        """The forms from the last change of matter before the first live cue on (or whole)."""
+        live = sorted(c.span for c in cues if c.live)
+        if not live:
+            return forms
+        form, start, _ = live[0]
+        switches = sum(1 for m in _SWITCH.finditer(forms[form]) if m.end() <= start)
+        if not switches:
+            return forms
+        cut = []
+        for f in forms:
+            ends = [m.end() for m in _SWITCH.finditer(f)]
+            cut.append(f[ends[switches - 1] :] if len(ends) >= switches else f)
+        return tuple(cut)
+
     def _told(self, forms: tuple[str, ...]) -> str:
         return " ".join(_strip(f, self.lex.media_activity) for f in forms)
 
@@ -221,8 +257,6 @@ class RiskLayer:
         forms = tuple(forms)
         text = " ".join(forms)
         lex = self.lex
-        if any(p.search(text) for p in lex.figurative):
-            return "joke"
         live_media = any(p.search(form) for p in lex.live_media for form in forms)
         for name, words in (
             ("media", () if live_media else lex.media),
@@ -235,6 +269,10 @@ class RiskLayer:
             said = text
             if name == "media" and _any_of(words).search(text):
                 said = self._told(forms)  # without what one was doing when it began (在家看电视呢，…)
+            if name == "question":
+                said = _strip_pleas(said, words)
+            if name == "resolved" and self._still(said, words):
+                continue  # 现在醒了说心口难受: better, but not over
             if _any_of(words).search(said) and any(_said(said, w) for w in words):
                 return name
             if name == "question" and any(p.search(form) for p in lex.question_patterns for form in forms):
@@ -242,6 +280,11 @@ class RiskLayer:
         if any(p.search(form) for p in lex.how_to_patterns for form in forms):
             return HOW_TO
         return ""
+
+
+def _strip_pleas(text: str, words: tuple[str, ...]) -> str:
+    """Without question words said at a loss (不知道该找谁)."""
+    return re.sub("(?:" + "|".join(_PLEA) + ")(?:" + _any_of(words).pattern + ")", "", text)
 
 
 def _strip(form: str, patterns: tuple[re.Pattern[str], ...]) -> str:

@@ -108,6 +108,21 @@ def risk() -> RiskLayer:
         ("屋里有股怪味，我妈说头痛想吐", "gas"),
         ("我妈的药吃了好几次都喘不上气", "medical"),
         ("修燃气的走了以后我一直闻到嘶嘶声，满屋子都是煤气味", "gas"),
+        # from writers S to X: people sick beside a gas appliance, thanks for years of care to anyone, no
+        # more trouble after tonight, a slope sliding, a wall come down on people, a fall since yesterday,
+        # an old man who ran off, a new matter after a thank-you, still unwell after coming round, a
+        # figure of speech beside a real danger, at a loss whom to call
+        ("家里几个人都头晕恶心，燃气灶一直开着", "gas"),
+        ("谢谢网格员这些年照顾我，跟大家说声再见", "self_harm"),
+        ("明天过后就不麻烦你们了，把欠大家的钱都还清了", "self_harm"),
+        ("屋后头的坡坡在滑坡，泥巴往下冲", "structural"),
+        ("隔壁的院墙倒下来了，底下有个老人", "structural"),
+        ("我爸前天摔了一跤到现在还起不来", "medical"),
+        ("我奶奶从医院自己跑出去了，有人看到没有", "missing"),
+        ("水管修好了，谢谢。对了，楼下王婆婆刚刚倒在地上叫不醒", "medical"),
+        ("我爸刚才被电了一下，人醒过来了，但是还是说胸口痛得很", "electric"),
+        ("外面吵得要命，楼下的电动车烧起来了", "fire"),
+        ("我妈倒在地上喊不应，我不知道该找谁", "medical"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -212,6 +227,13 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "流浪猫被楼下的小妹儿领养了",
         "楼上晒衣服滴水，我的被子都遭打湿了",
         "那年发大水房子垮了好多，现在想起来都怕",
+        "这个月交了暖气费，荷包大出血",
+        "群里在转一个小孩走失的视频，是外地的",
+        "能不能给独居老人装个报警器，摔倒了按一下就能叫人",
+        "新闻说外省有山体滑坡，看得我心慌",
+        "辅导作业辅导得我脑壳都炸了，救命啊",
+        "我年轻时在工地遭过一回塌方，腰到现在都痛",
+        "以前燃气漏过一回，头晕了两天",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -230,6 +252,7 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
         "楼上漏水漏到我家电表箱了，现在已经断电了",
         "燃气公司来过了，接头已经拧紧",
         "电梯停了一会儿把我关在里面，来电就出来了，人好好的",
+        "孙子把自己关在卫生间了，幸好邻居帮我开了门",
     ],
 )
 def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
