@@ -123,6 +123,12 @@ def risk() -> RiskLayer:
         ("我爸刚才被电了一下，人醒过来了，但是还是说胸口痛得很", "electric"),
         ("外面吵得要命，楼下的电动车烧起来了", "fire"),
         ("我妈倒在地上喊不应，我不知道该找谁", "medical"),
+        # from writers Y to AB: a relative watching on video from afar, an appliance sparking, choking
+        # that back blows do not clear, the same plea twice, a knife kept at hand and wanted today
+        ("我在单位看监控，家里电暖器在冒火花，我妈还在睡", "electric"),
+        ("爷爷吃糍粑噎住了，咳不出来，脸都憋紫了", "medical"),
+        ("快来人 快来人", "alarm"),
+        ("绳子我早就准备好了，今晚就想用它", "self_harm"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -234,6 +240,14 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "辅导作业辅导得我脑壳都炸了，救命啊",
         "我年轻时在工地遭过一回塌方，腰到现在都痛",
         "以前燃气漏过一回，头晕了两天",
+        "食堂的红烧肉好吃得要命，救命，又胖了",
+        "我家老头跳舞跟触电了一样，笑死个人",
+        "打牌被他们杀得片甲不留，救命哦",
+        "麻辣烫太辣了，舌头都要着火了",
+        "在看警匪片子，坏人拿刀冲进屋那段吓死我了",
+        "朋友圈看到外地有个小孩走失了，帮忙转发一下",
+        "这个月物业费交得我心都在滴血",
+        "楼上有人从窗户吊电线下来充电，看着怕出事",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -253,6 +267,8 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
         "燃气公司来过了，接头已经拧紧",
         "电梯停了一会儿把我关在里面，来电就出来了，人好好的",
         "孙子把自己关在卫生间了，幸好邻居帮我开了门",
+        "灶上的油着了一下，锅盖一盖就灭了，没事的",
+        "闻到点煤气味，我把阀门关了，现在没得味道了",
     ],
 )
 def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
