@@ -32,7 +32,7 @@ SAFETY_TUNING = tuple(PACKAGE_DIR / "evalsets" / name for name in ("safety_dev.y
 # writers kept for measuring, S to X).
 DANGER_TRAINING = tuple(
     PACKAGE_DIR / "evalsets" / f"safety_{name}.yml"
-    for name in ("dev", "check", *(f"check{n}" for n in range(3, 29)))
+    for name in ("dev", "check", *(f"check{n}" for n in range(3, 33)))
 )
 DANGER_REPEAT = 3  # a line written apart counts three times a training line (chosen leaving one writer out)
 DANGER_C = 2.0

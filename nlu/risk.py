@@ -36,7 +36,9 @@ _A_NOT_A = re.compile(r"(.)[不没]\1$")
 _UNTIL_NOW = re.compile(r"到现在|现在都|现在还|至今|一直到|以后(?:我|他|她)?(?:就)?一直|之后(?:就)?一直")
 # 特别 / 告别 / 区别 end in 别 and deny nothing (特别想跳下去)
 # a new matter begins (…修好了谢谢。还有个事，…): how the earlier one was told does not frame the later
-_SWITCH = re.compile(r"还有(?:个|一个|件|一件)(?:事|情况)|还有就是|另外|对了|顺便(?:说|问|讲)")
+_SWITCH = re.compile(
+    r"还有(?:个|一个|件|一件)(?:事|情况)|还有就是|另外|对了|顺便(?:说|问|讲)|(?:但是|可是|不过)现在"
+)
 _PLEA = ("不知道", "不晓得", "不知", "搞不清")  # 不知道该找谁: at a loss, not asking what one would do
 _NOT_DENIAL = re.compile(r"(?:特|分|区|告|级|类|性|识|辨|差|个|离|道|派)别$")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
@@ -95,6 +97,7 @@ class RiskLexicon:
     media_activity: tuple[re.Pattern[str], ...] = ()
     question_patterns: tuple[re.Pattern[str], ...] = ()
     still: tuple[re.Pattern[str], ...] = ()
+    not_hedges: tuple[str, ...] = ()
     ongoing_kinds: tuple[tuple[str, str], ...] = ()  # (kind, weakest strength that counts)
 
     @classmethod
@@ -136,6 +139,7 @@ class RiskLexicon:
             media_activity=tuple(re.compile(p) for p in words("media_activity")),
             question_patterns=tuple(re.compile(p) for p in words("question_patterns")),
             still=tuple(re.compile(expand(p)) for p in words("still")),
+            not_hedges=words("not_hedges"),
         )
 
 
@@ -154,7 +158,11 @@ class RiskLayer:
             cues = [c for c in cues if c.kind != ALARM]
         if figures and not any(c.live for c in cues):
             return Risk(None, tuple(cues), "joke")
-        framing = self._framing(self._since_switch(forms, cues))
+        cut = self._since_switch(forms, cues)
+        framing = self._framing(
+            tuple(f[at:] for f, at in zip(forms, cut, strict=True)),
+            tuple(f[at:] for f, at in zip(_masked(forms, cues), cut, strict=True)),
+        )
         live = [c for c in cues if c.live]
         strong = {c.kind for c in live if c.strength == "strong"}
         weak = _apart([c for c in live if c.strength == "weak" and c.kind != EXPOSED])
@@ -214,7 +222,10 @@ class RiskLayer:
         past = before
         for w in self.lex.future:
             past = past.replace(w, "")
-        if any(w in before for w in self.lex.hedges):
+        hedged = before
+        for w in self.lex.not_hedges:
+            hedged = hedged.replace(w, "")
+        if any(w in hedged for w in self.lex.hedges):
             return False
         clause_end = next((m.start() for m in _TURN.finditer(text, end) if m.start() >= end), len(text))
         if any(w in past for w in self.lex.past) and not _UNTIL_NOW.search(
@@ -235,26 +246,25 @@ class RiskLayer:
             and any(before.endswith(n) or before[:-1].endswith(n) for n in self.lex.negations)
         )
 
-    def _since_switch(self, forms: tuple[str, ...], cues: list[Cue]) -> tuple[str, ...]:
-        """The forms from the last change of matter before the first live cue on (or whole)."""
+    def _since_switch(self, forms: tuple[str, ...], cues: list[Cue]) -> list[int]:
+        """Where each form's last change of matter before the first live cue ends (0: none)."""
         live = sorted(c.span for c in cues if c.live)
         if not live:
-            return forms
+            return [0] * len(forms)
         form, start, _ = live[0]
         switches = sum(1 for m in _SWITCH.finditer(forms[form]) if m.end() <= start)
-        if not switches:
-            return forms
         cut = []
         for f in forms:
             ends = [m.end() for m in _SWITCH.finditer(f)]
-            cut.append(f[ends[switches - 1] :] if len(ends) >= switches else f)
-        return tuple(cut)
+            cut.append(ends[switches - 1] if switches and len(ends) >= switches else 0)
+        return cut
 
     def _told(self, forms: tuple[str, ...]) -> str:
         return " ".join(_strip(f, self.lex.media_activity) for f in forms)
 
-    def _framing(self, forms: Iterable[str]) -> str:
-        forms = tuple(forms)
+    def _framing(self, forms: tuple[str, ...], masked: tuple[str, ...]) -> str:
+        """How the message is told; `masked` has the live cues blanked, so that words inside a cue
+        (火灭了，厨房一股怪味) do not tell it as over."""
         text = " ".join(forms)
         lex = self.lex
         live_media = any(p.search(form) for p in lex.live_media for form in forms)
@@ -271,8 +281,10 @@ class RiskLayer:
                 said = self._told(forms)  # without what one was doing when it began (在家看电视呢，…)
             if name == "question":
                 said = _strip_pleas(said, words)
-            if name == "resolved" and self._still(said, words):
-                continue  # 现在醒了说心口难受: better, but not over
+            if name == "resolved":
+                if self._still(said, words):
+                    continue  # 现在醒了说心口难受: better, but not over
+                said = " ".join(masked)
             if _any_of(words).search(said) and any(_said(said, w) for w in words):
                 return name
             if name == "question" and any(p.search(form) for p in lex.question_patterns for form in forms):
@@ -285,6 +297,16 @@ class RiskLayer:
 def _strip_pleas(text: str, words: tuple[str, ...]) -> str:
     """Without question words said at a loss (不知道该找谁)."""
     return re.sub("(?:" + "|".join(_PLEA) + ")(?:" + _any_of(words).pattern + ")", "", text)
+
+
+def _masked(forms: tuple[str, ...], cues: list[Cue]) -> tuple[str, ...]:
+    """The forms with each live cue blanked out."""
+    chars = [list(f) for f in forms]
+    for c in cues:
+        if c.live:
+            form, start, end = c.span
+            chars[form][start:end] = " " * (end - start)
+    return tuple("".join(c) for c in chars)
 
 
 def _strip(form: str, patterns: tuple[re.Pattern[str], ...]) -> str:

@@ -129,6 +129,19 @@ def risk() -> RiskLayer:
         ("爷爷吃糍粑噎住了，咳不出来，脸都憋紫了", "medical"),
         ("快来人 快来人", "alarm"),
         ("绳子我早就准备好了，今晚就想用它", "self_harm"),
+        # from writers AC to AF: 怕是 means 'probably' (no hedge), a flame gone out and a smell, gas left on
+        # and wanting to join a late wife, a fight heard with a weapon, a smell at a lone neighbour's door
+        # and no answer, a mother who does not know the way looked for twice round, a new matter after
+        # 但是现在, a wall still cracking after 还好没砸到人, 哪个来帮我 in dialect
+        ("楼上的顶棚嘎吱嘎吱响，怕是要垮了，我妈还在下面", "structural"),
+        ("做饭的时候火灭了，厨房一股怪味", "gas"),
+        ("老婆走了两年了，我想去陪她了，燃气我已经拧开了", "self_harm"),
+        ("楼下传来打斗声，有人拿了凶器", "violence"),
+        ("李婆婆门口一股臭味，敲门半天没人开", "exposed"),
+        ("找了两圈了还是没看到我爸，他今天糊里糊涂的，说要回老家", "missing"),
+        ("前天报的水管修好了，但是现在楼道电线掉下来挨到铁门了，有小孩在旁边", "electric"),
+        ("阳台塌了一块，还好没砸到人，可是墙还在裂，楼下有人", "structural"),
+        ("哪个来帮哈我嘛 我起不来了", "alarm"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -248,6 +261,12 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "朋友圈看到外地有个小孩走失了，帮忙转发一下",
         "这个月物业费交得我心都在滴血",
         "楼上有人从窗户吊电线下来充电，看着怕出事",
+        "你们办事太慢了，快点嘛",
+        "水龙头坏了，哪个来帮我换个嘛",
+        "玩密室逃脱被困在第二关，有没有攻略",
+        "那个广告牌说不定哪天就掉下来砸到人",
+        "刚才黑灯瞎火的，我还以为起火了，原来是停电",
+        "气得我七窍生烟，三缺一，哪个来救救我",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
@@ -269,6 +288,8 @@ def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
         "孙子把自己关在卫生间了，幸好邻居帮我开了门",
         "灶上的油着了一下，锅盖一盖就灭了，没事的",
         "闻到点煤气味，我把阀门关了，现在没得味道了",
+        "不好意思刚才手滑发了个救命，我好好的",
+        "后面那堵老墙倒了一截，好在没人在跟前，拉了警戒线",
     ],
 )
 def test_a_danger_told_as_over_is_at_most_asked_about(risk: RiskLayer, said: str) -> None:
