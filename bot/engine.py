@@ -40,7 +40,7 @@ log = logging.getLogger("lianhu.engine")
 # After 「没有危险」, a message that raised the safety question is not answered with 「帮不上」, a goodbye,
 # a thanks, the menu or 「请再说一遍」, nor dropped as a 「不对」 to a pending report: its words go to a
 # person as a 留言 (it held a sign of danger, and the machine cannot place it). 我不行了 reads as a no,
-# 求求你们 as a thanks.
+# 求你了 as a thanks.
 DISMISSED_AFTER_DECLINE = (
     *("help.out_of_scope", "help.not_understood", "help.goodbye", "help.thanks", "help.greet", "help.menu"),
     *("report.drop", "cancel.start", "dialogue.retry"),

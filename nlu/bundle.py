@@ -32,7 +32,7 @@ SAFETY_TUNING = tuple(PACKAGE_DIR / "evalsets" / name for name in ("safety_dev.y
 # writers kept for measuring, S to X).
 DANGER_TRAINING = tuple(
     PACKAGE_DIR / "evalsets" / f"safety_{name}.yml"
-    for name in ("dev", "check", *(f"check{n}" for n in range(3, 33)))
+    for name in ("dev", "check", *(f"check{n}" for n in range(3, 37)))
 )
 DANGER_REPEAT = 3  # a line written apart counts three times a training line (chosen leaving one writer out)
 DANGER_C = 2.0
@@ -152,14 +152,15 @@ def build(
                   persons, time.perf_counter() - started, danger, danger_model, live_model)  # fmt: skip
 
 
-_STOPS = re.compile(r"[.!?;~。！？；～]+")
+_STOPS = re.compile(r"[\s.!?;~。！？；～]+")
 _END = ",，、 "
 
 
 def danger_bag(featurizer: Featurizer, text: str, surface: str) -> Counter[str]:
     """The danger model's features: the message's, with every full stop read as a comma and none at the
     end (a full stop is no sign of danger, yet the writers' emergencies, longer than the rest, held
-    more of them: 「就在我家门口。3栋2单元502」 was an alert, with a comma it is not)."""
+    more of them: 「就在我家门口。3栋2单元502」 was an alert, with a comma it is not); a space, where a
+    recognizer heard a pause, is a comma too (「我一个人在屋头 心头好怕」 was an alert, with a comma it is not)."""
     return featurizer(_STOPS.sub(",", text).rstrip(_END), surface)
 
 

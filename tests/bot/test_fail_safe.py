@@ -76,9 +76,9 @@ def test_a_danger_declined_that_the_machine_cannot_file_reaches_a_person(app, ch
         assert [t.kind for t in s.scalars(select(Ticket))] == ["message"]
 
 
-@pytest.mark.parametrize("said", ["我不行了", "求求你们"])
+@pytest.mark.parametrize("said", ["我不行了", "求你了"])
 def test_a_bare_cry_declined_reaches_a_person_not_a_no_or_a_thanks(app, chat, said: str) -> None:  # type: ignore[no-untyped-def]
-    """「我不行了」 reads as a no and 「求求你们」 as a thanks; after 「没有危险」 the words still go to the leader,
+    """「我不行了」 reads as a no and 「求你了」 as a thanks; after 「没有危险」 the words still go to the leader,
     also while a report is being collected (a no there would have dropped it)."""
     me = chat("demo:resident1")
     assert "遇到了什么问题" in me.say("你们快点派个人来嘛")

@@ -48,7 +48,7 @@ def test_the_bundle_holds_danger_and_live_models_fitted_on_the_tuning_sets_only(
     names = {p.name for p in DANGER_TRAINING}
     assert parser.bundle.danger_model is not None and parser.bundle.live_model is not None
     # the final half and the writers kept for measuring are never learned from
-    assert not names & {"safety_final.yml", *(f"safety_check{n}.yml" for n in range(33, 37))}
+    assert not names & {"safety_final.yml", *(f"safety_check{n}.yml" for n in range(37, 41))}
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,13 @@ def test_both_models_sure_are_not_silenced_by_the_lexicons_reading(parser, monke
     monkeypatch.setattr(bundle, "live_model", Sure(bundle.live_model, LIVE_SURE_P))
     got = parser.parse(said)
     assert got.risk == "suspected" and "live:0.90" in got.risk_cues, got
+
+
+def test_a_space_where_the_recognizer_heard_a_pause_reads_as_a_comma(parser) -> None:  # type: ignore[no-untyped-def]
+    """「我一个人在屋头 心头好怕」 (a voice note) was an alert where the typed 「…，心头好怕。」 was asked about."""
+    from nlu.bundle import danger_bag
+
+    featurizer = parser.bundle.featurizer
+    spoken, typed = "我一个人在家里 心头好怕", "我一个人在家里,心头好怕."
+    assert danger_bag(featurizer, spoken, spoken) == danger_bag(featurizer, typed, typed)
+    assert parser.parse("我一个人在屋头 心头好怕").risk == parser.parse("我一个人在屋头，心头好怕。").risk

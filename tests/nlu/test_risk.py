@@ -142,6 +142,17 @@ def risk() -> RiskLayer:
         ("前天报的水管修好了，但是现在楼道电线掉下来挨到铁门了，有小孩在旁边", "electric"),
         ("阳台塌了一块，还好没砸到人，可是墙还在裂，楼下有人", "structural"),
         ("哪个来帮哈我嘛 我起不来了", "alarm"),
+        # from writers AG to AJ: gone in the blink of an eye, looked for by the river, a baby limp and pale
+        # who cannot be roused, a swallowed button battery, a building about to fall said alone, a window
+        # guard being cut, gas on and the doors and windows shut, a video call with a mother
+        ("外孙女 菜市场 一转眼就不见了", "missing"),
+        ("我家老头 没回 江边找了 没得", "missing"),
+        ("宝宝刚才突然软了，脸发白，怎么叫都不醒", "medical"),
+        ("娃儿吞了一颗纽扣电池", "medical"),
+        ("房子要塌了", "structural"),
+        ("窗户外头有人在剪防盗网的铁丝", "intruder"),
+        ("活着太累了，燃气已经开了，门窗也关死了", "gas"),
+        ("刚跟我爸视频，看到他倒在地上叫不应", "medical"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -267,6 +278,10 @@ def test_a_negated_threat_is_not_live(risk: RiskLayer) -> None:
         "那个广告牌说不定哪天就掉下来砸到人",
         "刚才黑灯瞎火的，我还以为起火了，原来是停电",
         "气得我七窍生烟，三缺一，哪个来救救我",
+        "给孙子讲绘本，小兔子被困在山洞里出不来",
+        "锅烧糊了满屋子烟，还以为着火了，笑惨了",
+        "楼下配电箱一直开着，娃娃在旁边耍，怕出事，能不能锁起来",
+        "问一下，独居老人要是好几天没出门，你们会上门看吗",
     ],
 )
 def test_no_danger_is_no_alarm(risk: RiskLayer, said: str) -> None:
