@@ -20,6 +20,11 @@ EMERGENCY_MIN_P = 0.8  # model alone raises an emergency at this probability
 # the safety question at the lower one; chosen leaving one writer out (nlu/evalsets/README.md).
 DANGER_ALERT_P = 0.5
 DANGER_ASK_P = 0.35
+# Where the risk lexicon found no live sign at all, the danger model alone alerts only at this higher
+# probability (below it, down to DANGER_ASK_P, it asks). Held out by writer over forty writers, 0.5 -> 0.8
+# asks instead of alerting on 8 of 4812 emergencies and saves 2 of 16 false alarms; everyday Sichuanese
+# sentences alerted 5.8 -> 3.2 % (nlu/evalsets/README.md).
+DANGER_ALERT_UNCUED_P = 0.8
 # The live model (the same, learned only on messages with a risk cue): below this, the risk layer's alert
 # becomes the safety question; the danger words are there, but other writers use them this way when
 # nobody is in danger (a question about what to do, a video, a past stay in hospital). Chosen leaving
@@ -213,7 +218,8 @@ class Parser:
         order = [int(i) for i in np.argsort(-probs)]
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
         model_says = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
-        danger_says = not model_says and p_danger >= DANGER_ALERT_P
+        uncued = not any(c.live or c.ongoing for c in risk.cues)
+        danger_says = not model_says and p_danger >= (DANGER_ALERT_UNCUED_P if uncued else DANGER_ALERT_P)
         level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
         cues = tuple(c.label for c in risk.cues if c.live or c.ongoing)
         if (

@@ -48,7 +48,7 @@ def test_the_bundle_holds_danger_and_live_models_fitted_on_the_tuning_sets_only(
     names = {p.name for p in DANGER_TRAINING}
     assert parser.bundle.danger_model is not None and parser.bundle.live_model is not None
     # the final half and the writers kept for measuring are never learned from
-    assert not names & {"safety_final.yml", *(f"safety_check{n}.yml" for n in range(37, 41))}
+    assert not names & {"safety_final.yml", *(f"safety_check{n}.yml" for n in range(41, 45))}
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,33 @@ def test_a_space_where_the_recognizer_heard_a_pause_reads_as_a_comma(parser) -> 
     spoken, typed = "我一个人在家里 心头好怕", "我一个人在家里,心头好怕."
     assert danger_bag(featurizer, spoken, spoken) == danger_bag(featurizer, typed, typed)
     assert parser.parse("我一个人在屋头 心头好怕").risk == parser.parse("我一个人在屋头，心头好怕。").risk
+
+
+def test_the_danger_model_alone_alerts_only_when_sure(parser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With no live sign from the lexicon, p 0.7 asks and p 0.85 alerts; beside a weak sign (好怕) p 0.7
+    alerts. The models are given these probabilities here to test the rule."""
+    import numpy as np
+
+    from nlu.parser import DANGER_ALERT_P, DANGER_ALERT_UNCUED_P
+
+    assert DANGER_ALERT_P < 0.7 < DANGER_ALERT_UNCUED_P < 0.85
+
+    class Fixed:
+        def __init__(self, model, p: float) -> None:  # type: ignore[no-untyped-def]
+            self.labels, self.p = model.labels, p
+
+        def probabilities(self, bag, embedding):  # type: ignore[no-untyped-def]
+            return np.array([self.p if label == "emergency" else 1 - self.p for label in self.labels])
+
+    bundle = parser.bundle
+    danger, live = bundle.danger_model, bundle.live_model
+    monkeypatch.setattr(bundle, "live_model", Fixed(live, 0.9))
+    uncued, cued = "外头有人一直在拍门", "我一个人在屋头，好怕"
+    assert not parser.parse(uncued).risk_cues or all(
+        c.startswith("danger:") for c in parser.parse(uncued).risk_cues
+    )
+    monkeypatch.setattr(bundle, "danger_model", Fixed(danger, 0.7))
+    assert parser.parse(uncued).risk == "suspected"
+    assert parser.parse(cued).risk == "emergency"
+    monkeypatch.setattr(bundle, "danger_model", Fixed(danger, 0.85))
+    assert parser.parse(uncued).risk == "emergency"

@@ -153,6 +153,13 @@ def risk() -> RiskLayer:
         ("窗户外头有人在剪防盗网的铁丝", "intruder"),
         ("活着太累了，燃气已经开了，门窗也关死了", "gas"),
         ("刚跟我爸视频，看到他倒在地上叫不应", "medical"),
+        # from writers AK to AN: a robber in the home said in dialect, 喘不过来 (no 过 of the past), seen
+        # on a camera by someone away, a resting cure asked about rather than told
+        ("棒老二钻进屋头了", "intruder"),
+        ("胸口好闷，左手发麻，喘不过来", "medical"),
+        ("我妈喘不过来了", "medical"),
+        ("我妈在阳台晕倒了，一动不动，我是监控里看到的，我在上班", "medical"),
+        ("我头晕得站不稳，半边身子麻，是不是躺一下就好了", "medical"),
     ],
 )
 def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) -> None:
@@ -170,6 +177,7 @@ def test_a_live_danger_is_an_emergency(risk: RiskLayer, said: str, kind: str) ->
         "这边情况不太好，能不能派个人过来",  # a plea without saying what
         "他把我手机抢了，不准我打电话",  # kept from calling anyone
         "能不能马上派个人过来",  # 能不能 asks, it does not deny; 过来 is no 过 of the past
+        "在不在 赶紧回我一下 很急",  # urgent, nothing said of what
     ],
 )
 def test_a_sign_of_danger_asks_the_safety_question(risk: RiskLayer, said: str) -> None:
@@ -431,6 +439,10 @@ def test_live_danger_told_with_words_that_often_mean_otherwise(risk: RiskLayer, 
         "我老公打呼噜好响，吵得我睡不着，救命",
         "我看了个视频，讲老人摔倒了怎么扶",
         "那个小说写得吓死人，一家人都被困在山里",
+        "斗地主又被他们杀惨了，救命",
+        "救命 过个年长胖了六斤",
+        "刚才联系不上我妈，吓一跳，现在打通了，不用去了",
+        "有点头晕，应该是没睡好，睡一觉就好了",
     ],
 )
 def test_figures_and_stories_found_by_probing_are_no_alarm(risk: RiskLayer, said: str) -> None:
