@@ -4,9 +4,20 @@ now; a story, a joke or a question stays what it was."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from nlu.parser import DANGER_ALERT_P, LIVE_VETO_P
+
+
+class Fixed:
+    """A model that gives every message the same probability of danger, to test the rules around it."""
+
+    def __init__(self, model, p: float) -> None:  # type: ignore[no-untyped-def]
+        self.labels, self.p = model.labels, p
+
+    def probabilities(self, bag, embedding):  # type: ignore[no-untyped-def]
+        return np.array([self.p if label == "emergency" else 1 - self.p for label in self.labels])
 
 
 @pytest.mark.parametrize(
@@ -99,23 +110,14 @@ def test_a_red_flag_alone_that_the_danger_model_finds_unlike_danger_is_asked_abo
 def test_both_models_sure_are_not_silenced_by_the_lexicons_reading(parser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A message the lexicon reads as a question (…的话，应该往哪里跑) whose words both models find certain
     danger is asked about, never dismissed: the models are given certainty here to test the rule."""
-    import numpy as np
-
     from nlu.parser import DANGER_SURE_P, LIVE_SURE_P
 
     said = "有人一直跟着我的话，应该往哪里跑"
     assert parser.parse(said).risk is None  # the lexicon's reading: a question about what one would do
 
-    class Sure:
-        def __init__(self, model, p: float) -> None:  # type: ignore[no-untyped-def]
-            self.labels, self.p = model.labels, p
-
-        def probabilities(self, bag, embedding):  # type: ignore[no-untyped-def]
-            return np.array([self.p if label == "emergency" else 1 - self.p for label in self.labels])
-
     bundle = parser.bundle
-    monkeypatch.setattr(bundle, "danger_model", Sure(bundle.danger_model, DANGER_SURE_P))
-    monkeypatch.setattr(bundle, "live_model", Sure(bundle.live_model, LIVE_SURE_P))
+    monkeypatch.setattr(bundle, "danger_model", Fixed(bundle.danger_model, DANGER_SURE_P))
+    monkeypatch.setattr(bundle, "live_model", Fixed(bundle.live_model, LIVE_SURE_P))
     got = parser.parse(said)
     assert got.risk == "suspected" and "live:0.90" in got.risk_cues, got
 
@@ -133,18 +135,9 @@ def test_a_space_where_the_recognizer_heard_a_pause_reads_as_a_comma(parser) -> 
 def test_the_danger_model_alone_alerts_only_when_sure(parser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """With no live sign from the lexicon, p 0.7 asks and p 0.85 alerts; beside a weak sign (好怕) p 0.7
     alerts. The models are given these probabilities here to test the rule."""
-    import numpy as np
-
     from nlu.parser import DANGER_ALERT_P, DANGER_ALERT_UNCUED_P
 
     assert DANGER_ALERT_P < 0.7 < DANGER_ALERT_UNCUED_P < 0.85
-
-    class Fixed:
-        def __init__(self, model, p: float) -> None:  # type: ignore[no-untyped-def]
-            self.labels, self.p = model.labels, p
-
-        def probabilities(self, bag, embedding):  # type: ignore[no-untyped-def]
-            return np.array([self.p if label == "emergency" else 1 - self.p for label in self.labels])
 
     bundle = parser.bundle
     danger, live = bundle.danger_model, bundle.live_model
