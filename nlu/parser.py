@@ -282,7 +282,9 @@ class Parser:
         if (
             level is None
             and remembered is None
-            and intent not in PLAIN_ANSWERS
+            and (
+                intent not in PLAIN_ANSWERS or p_danger >= DANGER_ALERT_P
+            )  # an alert but for the lone-alert bar
             and p_danger >= DANGER_ASK_P
             and risk.framing in ("", HOW_TO)
             and not risk.historical

@@ -151,3 +151,14 @@ def test_the_danger_model_alone_alerts_only_when_sure(parser, monkeypatch) -> No
     assert parser.parse(cued).risk == "emergency"
     monkeypatch.setattr(bundle, "danger_model", Fixed(danger, 0.85))
     assert parser.parse(uncued).risk == "emergency"
+
+
+def test_a_plain_answer_the_danger_model_would_have_alerted_on_is_asked_about(parser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Below the lone-alert bar a message read as a thanks or a yes is still asked about, not dropped: the
+    bar turns an alert into the safety question, never into nothing."""
+    said = "要得要得谢谢你们哈"
+    assert parser.parse(said).intent in ("thanks", "confirm")
+    monkeypatch.setattr(parser.bundle, "danger_model", Fixed(parser.bundle.danger_model, 0.7))
+    assert parser.parse(said).risk == "suspected"
+    monkeypatch.setattr(parser.bundle, "danger_model", Fixed(parser.bundle.danger_model, 0.4))
+    assert parser.parse(said).risk is None  # a plain answer the model only half suspects is left alone
