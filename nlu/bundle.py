@@ -153,7 +153,7 @@ def build(
 
 
 _STOPS = re.compile(r"[\s.!?;~。！？；～]+")
-_END = ",，、 "
+_END = ",，、"
 
 
 def danger_bag(featurizer: Featurizer, text: str, surface: str) -> Counter[str]:

@@ -218,10 +218,9 @@ class Parser:
         order = [int(i) for i in np.argsort(-probs)]
         p_em = float(probs[self._emergency_index]) if self._emergency_index >= 0 else 0.0
         model_says = hit is not None or p_em >= EMERGENCY_MIN_P or remembered == EMERGENCY
-        uncued = not any(c.live or c.ongoing for c in risk.cues)
-        danger_says = not model_says and p_danger >= (DANGER_ALERT_UNCUED_P if uncued else DANGER_ALERT_P)
-        level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
         cues = tuple(c.label for c in risk.cues if c.live or c.ongoing)
+        danger_says = not model_says and p_danger >= (DANGER_ALERT_P if cues else DANGER_ALERT_UNCUED_P)
+        level = EMERGENCY if remembered == EMERGENCY else _level(risk, model_says or danger_says)
         if (
             level == EMERGENCY
             and remembered is None

@@ -29,8 +29,15 @@ HOW_TO = "how_to"  # asking what to do: maybe in the middle of the danger, so as
 # Where an unpunctuated message turns to something else (…开好没有啊等一下外面出事了): a hedge or past
 # marker before such a turn belongs to the earlier topic.
 _TURN = re.compile(r"[,.!?;，。！？；\s]|(?<=[啊呀嘛哦])|等一下|还有|另外|对了")
-_NOT = ("不", "没", "莫", "还没")
-_ASKED = ("是不是", "会不会", "能不能")
+_UNSAID = (
+    "不",
+    "没",
+    "莫",
+    "还没",
+    "是不是",
+    "会不会",
+    "能不能",
+)  # right before a word: denied, or asked about
 # 能不能 / 是不是 / 有没有 ask, they do not deny (能不能马上派个人来)
 _A_NOT_A = re.compile(r"(.)[不没]\1$")
 # a past marker followed by these runs up to now (昨天晚上出去散步到现在一直没回来)
@@ -337,7 +344,7 @@ def _said(text: str, word: str) -> bool:
     not 落屋了; 是不是歇一下就好了 asks whether it will pass)."""
     at = text.find(word)
     while at >= 0:
-        if not text[:at].endswith(_NOT) and not text[:at].endswith(_ASKED):
+        if not text[:at].endswith(_UNSAID):
             return True
         at = text.find(word, at + 1)
     return False
