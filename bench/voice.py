@@ -33,6 +33,19 @@ def _timed(fn: Any, repeat: int = REPEAT) -> tuple[float, float]:
     return round(statistics.median(times), 3), round(min(times), 3)
 
 
+def _peak_mb() -> float:
+    """This process's own peak RSS. Not ru_maxrss: Linux carries the parent's peak across fork and exec,
+    so after `bench nlu` trained a model in the parent, the child reported the parent's 1.2 GB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _clip(seconds: float, pcm_sources: list[bytes]) -> bytes:
     """Real speech of about `seconds`: fixture requests joined with short pauses, cut to length."""
     out = b""
@@ -57,6 +70,7 @@ def measure() -> dict[str, Any]:
     load_s = time.perf_counter() - t0
     sources = [codecs.decode(p.read_bytes()) for p in sorted(FIXTURES.glob("req*.ogg"))]
     result: dict[str, Any] = {"model_load_s": round(load_s, 2), "asr_backend": settings.asr.backend}
+    steps: dict[str, float] = {"models_loaded": _peak_mb()}
     service.transcriber.transcribe(sources[0])  # warm-up
 
     for seconds in (2, 10):
@@ -64,6 +78,7 @@ def measure() -> dict[str, Any]:
         median, best = _timed(lambda pcm=pcm: service.transcriber.transcribe(pcm))
         result[f"asr_{seconds}s"] = {"latency_s": median, "min_s": best, "rtf": round(median / seconds, 3)}
 
+    steps["recognition"] = _peak_mb()
     note = codecs.encode(_clip(5, sources), "amr")  # what WeChat delivers
     parser = _parser(settings)
 
@@ -80,7 +95,9 @@ def measure() -> dict[str, Any]:
         "includes_nlu": parser is not None,
     }
 
+    steps["voice_note_and_nlu"] = _peak_mb()
     result["concurrent_10_calls"] = _concurrent(service, sources, 10)
+    steps["concurrent_10_calls"] = _peak_mb()
 
     catalog = StringCatalog.load(settings.path(settings.paths.strings))
     reply = catalog.render("report.created", {"ticket_no": "100023", "assignee": "联户长", "hours": "24"})
@@ -105,7 +122,9 @@ def measure() -> dict[str, Any]:
     t0 = time.perf_counter()
     library.warm()
     result["prompt_warm_s"] = round(time.perf_counter() - t0, 2)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    steps["synthesis"] = _peak_mb()
+    result["peak_rss_mb"] = _peak_mb()
+    result["peak_rss_by_step_mb"] = steps
     result["peak_rss_target_mb"] = 700
     return result
 
