@@ -32,6 +32,10 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 3)
 
 
+def _hurried(voice: Any) -> int:
+    return voice.batcher.hurried if voice.batcher else 0
+
+
 def run(calls: int = 6, load: tuple[int, ...] = (10, 14)) -> dict[str, Any]:
     """Latency over `calls` spoken calls (2 at a time); then SIPp waves of `load` simultaneous calls."""
     if not shutil.which("baresip") or not shutil.which("sipp"):
@@ -102,7 +106,7 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
         )
         waves = []
         for n in load:
-            before = len(hotline.records)
+            before, hurried_before = len(hotline.records), _hurried(voice)
             peak, lag = 0, 0.0
 
             async def watch() -> None:
@@ -163,6 +167,9 @@ async def _run(calls: int, load: tuple[int, ...]) -> dict[str, Any]:
                     "reply_latency_p50_s": _pct([x for r in recs for x in r.reply_latencies], 0.5),
                     "reply_latency_p95_s": _pct([x for r in recs for x in r.reply_latencies], 0.95),
                     "reply_latency_max_s": _pct([x for r in recs for x in r.reply_latencies], 1.0),
+                    "early_kept": sum(r.early_kept for r in recs),  # recognitions started at a pause and used
+                    "early_dropped": sum(r.early_dropped for r in recs),
+                    "hurried": _hurried(voice) - hurried_before,  # decoded greedily: the queue was long
                     "max_tick_lag_s": round(lag, 3),
                     "load_average": round(os.getloadavg()[0], 2),
                     "errors": sum(r.outcome == "error" for r in recs),
