@@ -37,6 +37,7 @@ def examine(settings: Settings, now: datetime | None = None) -> list[Finding]:
         lambda: check_database(settings, now),
         lambda: check_models(settings),
         lambda: check_prompts(settings),
+        lambda: check_hotline(settings),
         lambda: check_disk(settings),
     ]
     for check in checks:
@@ -343,6 +344,37 @@ def check_models(s: Settings) -> list[Finding]:
             )
         )
     return out
+
+
+def check_hotline(s: Settings) -> list[Finding]:
+    """With the phone on: decode a phone request here and say how many callers speaking at once all
+    hear back in time (voice.capacity); the CPU decides this more than any setting."""
+    if not s.phone.enabled or s.asr.backend != "whisper":
+        return []
+    from voice.capacity import callers_within, phone_decode_seconds, reply_after, sample_request
+    from voice.models import whisper_ready
+    from voice.prompts import PromptLibrary
+    from voice.service import build_transcriber
+
+    if not whisper_ready(s.path(s.paths.model_cache) / s.asr.whisper_model):
+        return []  # check_models has said so
+    decode_s = phone_decode_seconds(build_transcriber(s), sample_request(PromptLibrary()))
+    end_s, workers, want = s.phone.end_silence_ms / 1000, s.asr.workers, s.doctor.hotline_callers
+    held = callers_within(s.doctor.hotline_reply_within_seconds, end_s, decode_s, workers)
+    said = (
+        f"a phone request takes {decode_s:.2f} s to recognize here, {workers} at a time: "
+        f"{held} callers speaking at once all hear back within {s.doctor.hotline_reply_within_seconds:g} s"
+    )
+    if held >= want:
+        return [Finding(OK, "hotline", said)]
+    return [
+        Finding(
+            WARN,
+            "hotline",
+            f"{said}; {want} would wait up to {reply_after(want, end_s, decode_s, workers):.1f} s",
+            "a faster CPU or more cores (then asr.workers and asr.whisper_threads = cores), or fewer calls at once (phone.max_calls)",
+        )
+    ]
 
 
 def check_prompts(s: Settings) -> list[Finding]:

@@ -298,6 +298,8 @@ class DoctorSettings:
     min_free_disk_mb: int = 1024
     outbox_stall_seconds: float = 300
     max_clock_skew_seconds: float = 60
+    hotline_callers: int = 10
+    hotline_reply_within_seconds: float = 2.5
 
 
 @dataclass(frozen=True)

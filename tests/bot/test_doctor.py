@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,11 +14,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.app import App
-from bot.doctor import OK, PROBLEM, Finding, examine
-from core.settings import Settings
+from bot.doctor import OK, PROBLEM, WARN, Finding, check_hotline, examine
+from core.settings import Settings, load_settings
 from data.db import Database, normalize_url
 from tests.conftest import ROOT, reset_postgres
 from tests.data.test_loop import file_ticket
+from voice.capacity import callers_within
 
 
 def about(findings: list[Finding], topic: str) -> list[Finding]:
@@ -64,6 +66,29 @@ def test_a_missing_speech_model_is_a_problem(settings: Settings, tmp_path: Path)
     found = problems(examine(empty), "models")
     assert len(found) == 1 and "speech model missing" in found[0].text and "voice setup" in found[0].fix
     assert not problems(examine(settings), "models")  # the worktree's model is found
+
+
+def test_the_hotline_check_times_a_phone_request_here(tmp_path: Path) -> None:
+    settings = load_settings(ROOT / "config.yaml", environ={"LIANHU_PATHS_VAR_DIR": str(tmp_path)})
+    assert not check_hotline(settings)  # the phone is off: no model is loaded for it
+    phone = dataclasses.replace(settings.phone, enabled=True)
+    few = settings.with_overrides(phone=phone, doctor=dataclasses.replace(settings.doctor, hotline_callers=1))
+    (found,) = check_hotline(few)
+    seconds = float(re.search(r"takes ([\d.]+) s to recognize", found.text).group(1))  # type: ignore[union-attr]
+    held = int(re.search(r"(\d+) callers speaking at once", found.text).group(1))  # type: ignore[union-attr]
+    within, pause, workers = (
+        settings.doctor.hotline_reply_within_seconds,
+        settings.phone.end_silence_ms / 1000,
+        settings.asr.workers,
+    )
+    # The text rounds the time to 0.01 s; the count was worked out from the exact time.
+    assert 0 < seconds < 30
+    assert held in {callers_within(within, pause, seconds + d, workers) for d in (-0.005, 0, 0.005)}
+    assert found.level == (OK if held >= 1 else WARN)
+    many = few.with_overrides(doctor=dataclasses.replace(settings.doctor, hotline_callers=held + 1))
+    (found,) = check_hotline(many)
+    assert found.level == WARN and f"{held + 1} would wait up to" in found.text and "asr.workers" in found.fix
+    assert [f.level for f in about(examine(many), "hotline")] == [WARN]  # examine() runs it too
 
 
 def test_missing_secrets_for_an_enabled_channel(settings: Settings) -> None:

@@ -1,0 +1,27 @@
+"""voice.capacity: the queue arithmetic behind the doctor's hotline check, and a real phone decode of
+the sample request timed on this machine."""
+
+from __future__ import annotations
+
+from voice.asr import Transcriber, Transcript
+from voice.capacity import SAMPLE_S, callers_within, phone_decode_seconds, reply_after, sample_request
+from voice.prompts import PromptLibrary
+
+
+def test_callers_who_stop_together_are_heard_two_at_a_time() -> None:
+    # Decode times measured on two VMs of this project (0.37 s; 0.69 s with AVX2 only), 600 ms pause.
+    assert callers_within(2.5, 0.6, 0.37, workers=2) == 10
+    assert callers_within(2.5, 0.6, 0.69, workers=2) == 4
+    assert callers_within(2.5, 0.6, 0.69, workers=1) == 2
+    assert callers_within(0.5, 0.6, 0.37, workers=2) == 0  # the pause alone is longer than the target
+    assert reply_after(10, 0.6, 0.37, workers=2) == 0.6 + 5 * 0.37
+    assert reply_after(3, 0.6, 0.5, workers=2) == 0.6 + 2 * 0.5
+
+
+def test_the_sample_is_a_phone_request_the_model_hears(library: PromptLibrary, whisper: Transcriber) -> None:
+    pcm = sample_request(library)
+    assert abs(len(pcm) / 32000 - SAMPLE_S) < 1.5
+    heard = whisper.transcribe(pcm)
+    assert isinstance(heard, Transcript) and len(heard.text) >= 5
+    seconds = phone_decode_seconds(whisper, pcm, repeats=1)
+    assert 0 < seconds < 30

@@ -1,0 +1,59 @@
+"""How many callers speaking at once this machine hears back in time (`python -m bot doctor`).
+
+A caller's reply waits for the end-of-speech pause, then for the recognitions queued ahead of it. With
+`workers` decodes running at once, each taking `decode_s` (greedy, as the queue decodes under load), the
+k-th of n callers who stop talking together hears back after about
+end_silence + ceil(k / workers) * decode_s. The decode time is what differs most between machines: the same
+phone request took 0.37 s on one 2-core VM of this project and 0.69 s on another (AVX2 only).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+from voice import codecs
+from voice.asr import Transcriber
+from voice.batching import BatchDecoder
+from voice.prompts import PromptLibrary
+
+SAMPLE_S = 4.0  # a typical spoken request; the sample is the library prompt nearest this length
+
+
+def sample_request(library: PromptLibrary) -> bytes:
+    """16 kHz PCM of a prompt of about SAMPLE_S seconds, as it arrives over the phone (8 kHz µ-law)."""
+    texts = sorted(library.texts())
+    if not texts:
+        raise LookupError("the prompt library is empty")
+    text = min(texts, key=lambda t: abs(len(library.get(t) or b"") / 32000 - SAMPLE_S))
+    pcm16k = library.get(text) or b""
+    return codecs.decode(codecs.encode(pcm16k, "mulaw8k"), "mulaw8k")
+
+
+def phone_decode_seconds(transcriber: Transcriber, pcm16k: bytes, repeats: int = 3) -> float:
+    """Median time of one hurried phone decode (one worker), after a warm-up decode."""
+    if not isinstance(transcriber, BatchDecoder):
+        raise TypeError(f"{type(transcriber).__name__} does not decode in jobs")
+    job = transcriber.plan(pcm16k, (), narrowband=True)
+    if not hasattr(job, "hurried"):
+        raise ValueError(f"the sample was not decodable speech: {job}")
+    job = job.hurried()
+    transcriber.decode([job])
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        transcriber.decode([job])
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def callers_within(reply_within_s: float, end_silence_s: float, decode_s: float, workers: int) -> int:
+    """How many callers who stop talking together all hear back within `reply_within_s`."""
+    rounds = math.floor((reply_within_s - end_silence_s) / decode_s) if decode_s > 0 else 0
+    return max(0, rounds) * max(1, workers)
+
+
+def reply_after(callers: int, end_silence_s: float, decode_s: float, workers: int) -> float:
+    """Seconds until the last of `callers` who stop talking together hears back (queue model)."""
+    return end_silence_s + math.ceil(callers / max(1, workers)) * decode_s
