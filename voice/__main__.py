@@ -106,7 +106,7 @@ def cmd_say(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from voice.evaluation import details, evaluate, recognizer
+    from voice.evaluation import compare, details, evaluate, recognizer
     from voice.service import build_transcriber
 
     transcriber = build_transcriber(settings)
@@ -114,6 +114,12 @@ def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     summary = {"dir": args.dir, "decoder": args.decoder, **report.summary(settings.asr.min_confidence)}
     if args.details:
         summary["details"] = details(report)
+    if args.against:
+        other = evaluate(Path(args.dir), recognizer(transcriber, args.against), limit=args.limit)
+        summary[args.against] = other.summary(settings.asr.min_confidence)
+        if args.details:
+            summary[args.against]["details"] = details(other)
+        summary["compared"] = {"with": args.against, **compare(report, other)}
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     return 0
 
@@ -142,7 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     say.add_argument("text", nargs="+")
     say.add_argument("-o", "--output", required=True)
     say.add_argument("--format", help=f"one of {', '.join(codecs.OUT_FORMATS)} (default: from suffix)")
-    eval_arguments(sub.add_parser("eval", help="CER and confusions over a directory of clips"))
+    evaluation = sub.add_parser("eval", help="CER and confusions over a directory of clips")
+    eval_arguments(evaluation)
+    evaluation.add_argument(
+        "--against",
+        choices=("ours", "plain"),
+        help="also decode the clips this way and compare CER (95 %% bootstrap interval over clips)",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     handler = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import random
 import re
 import time
 import wave
@@ -264,6 +265,35 @@ def evaluate(
             )
         )
     return report
+
+
+def compare(ours: EvalReport, other: EvalReport, resamples: int = 10000, seed: int = 1) -> dict[str, Any]:
+    """CER of two decodings of the same clips, and how sure the difference is: a paired bootstrap over
+    clips (resampled with replacement, both decodings' errors kept together), since a handful of
+    clips can swing a small set by points."""
+    theirs = {r.clip.file: r.errors for r in other.results}
+    rows = [(r.errors, theirs[r.clip.file], r.length) for r in ours.results if r.clip.file in theirs]
+    if not rows:
+        raise VoiceError("no clip was scored by both decodings")
+
+    def diff(sample: Sequence[tuple[int, int, int]]) -> float:
+        length = max(1, sum(n for _, _, n in sample))
+        return (sum(a for a, _, _ in sample) - sum(b for _, b, _ in sample)) / length
+
+    rng = random.Random(seed)
+    spread = sorted(diff(rng.choices(rows, k=len(rows))) for _ in range(resamples))
+    length = max(1, sum(n for _, _, n in rows))
+    return {
+        "clips": len(rows),
+        "cer": round(sum(a for a, _, _ in rows) / length, 4),
+        "cer_other": round(sum(b for _, b, _ in rows) / length, 4),
+        "difference": round(diff(rows), 4),
+        "difference_95": [
+            round(spread[int(0.025 * resamples)], 4),
+            round(spread[int(0.975 * resamples) - 1], 4),
+        ],
+        "share_worse": round(sum(d > 0 for d in spread) / resamples, 3),  # resamples where ours reads worse
+    }
 
 
 def _errors(reference: str, heard: str) -> int:

@@ -3,6 +3,7 @@ real model (loaded once per session) and the real understanding model."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,18 @@ from pathlib import Path
 import pytest
 
 from tests.voice.conftest import CLIPS, ROOT, fixture_pcm
-from voice.evaluation import Clip, cer, cer_text, confusions, evaluate, recognizer, write_table
+from voice.evaluation import (
+    Clip,
+    ClipResult,
+    EvalReport,
+    cer,
+    cer_text,
+    compare,
+    confusions,
+    evaluate,
+    recognizer,
+    write_table,
+)
 
 needs_clips = pytest.mark.skipif(not CLIPS.is_dir(), reason=f"evaluation clips not present at {CLIPS}")
 RUNNING = "paddleaudio_tests_zh.wav"  # clean read speech: 我认为跑步最重要的就是给我带来了身体健康
@@ -63,6 +75,24 @@ def tiny_set(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def scored(errors: list[int], length: int = 10) -> EvalReport:
+    clips = [Clip(f"{i}.wav", "一" * length) for i in range(len(errors))]
+    return EvalReport([ClipResult(c, "", 0.0, e, length, 0.1) for c, e in zip(clips, errors, strict=True)])
+
+
+def test_two_decodings_compared_over_the_same_clips() -> None:
+    even = compare(scored([1, 2, 0, 3]), scored([1, 2, 0, 3]))
+    assert even["difference"] == 0 and even["difference_95"] == [0, 0] and even["share_worse"] == 0
+    # One clip read far worse: the difference is real but its interval is wide on four clips.
+    one = compare(scored([1, 2, 0, 9]), scored([1, 2, 0, 3]))
+    assert one["cer"] == 0.3 and one["cer_other"] == 0.15 and one["difference"] == 0.15
+    low, high = one["difference_95"]
+    assert low == 0 and 0.15 < high <= 0.6 and 0.6 < one["share_worse"] < 0.75  # P(clip 4 drawn) = 68 %
+    # Worse by one character on every clip: sure, and the interval is tight.
+    every = compare(scored([2] * 20), scored([1] * 20))
+    assert every["difference"] == 0.1 and every["difference_95"] == [0.1, 0.1] and every["share_worse"] == 1
+
+
 @needs_clips
 def test_directory_scored_end_to_end(tmp_path: Path, whisper, voice_parser) -> None:  # type: ignore[no-untyped-def]
     def classify(text: str) -> tuple[str, str | None]:
@@ -81,11 +111,23 @@ def test_directory_scored_end_to_end(tmp_path: Path, whisper, voice_parser) -> N
 @pytest.mark.slow
 def test_voice_eval_command(tmp_path: Path, whisper) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
-        [sys.executable, "-m", "voice", "eval", str(tiny_set(tmp_path)), "--limit", "1"],
+        [
+            sys.executable,
+            "-m",
+            "voice",
+            "eval",
+            str(tiny_set(tmp_path)),
+            "--limit",
+            "1",
+            "--against",
+            "plain",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert '"cer": 0.0' in done.stdout and '"clips": 1' in done.stdout
+    summary = json.loads(done.stdout)
+    assert summary["cer"] == 0.0 and summary["clips"] == 1
+    assert summary["plain"]["clips"] == 1 and summary["compared"]["with"] == "plain"
