@@ -33,7 +33,7 @@ test: test-deps
 	  echo "PostgreSQL answers: tests run on SQLite and PostgreSQL"; \
 	  export LIANHU_TEST_DATABASE_URL=$(PG_TEST_URL); \
 	else echo "PostgreSQL not reachable: tests run on SQLite only"; fi; \
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench
