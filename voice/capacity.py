@@ -18,16 +18,16 @@ from voice.asr import Transcriber
 from voice.batching import BatchDecoder
 from voice.prompts import PromptLibrary
 
-SAMPLE_S = 4.0  # a typical spoken request; the sample is the library prompt nearest this length
+SAMPLE_CHARS = 16  # a typical spoken request: about 4 s in the prompts' voice
 
 
 def sample_request(library: PromptLibrary) -> bytes:
-    """16 kHz PCM of a prompt of about SAMPLE_S seconds, as it arrives over the phone (8 kHz µ-law)."""
+    """16 kHz PCM of a library prompt about as long as a request, as it arrives over the phone (8 kHz
+    µ-law). Chosen by its text, so that only this one prompt is decoded."""
     texts = sorted(library.texts())
     if not texts:
         raise LookupError("the prompt library is empty")
-    text = min(texts, key=lambda t: abs(len(library.get(t) or b"") / 32000 - SAMPLE_S))
-    pcm16k = library.get(text) or b""
+    pcm16k = library.get(min(texts, key=lambda t: abs(len(t) - SAMPLE_CHARS))) or b""
     return codecs.decode(codecs.encode(pcm16k, "mulaw8k"), "mulaw8k")
 
 

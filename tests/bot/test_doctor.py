@@ -73,7 +73,7 @@ def test_the_hotline_check_times_a_phone_request_here(tmp_path: Path) -> None:
     assert not check_hotline(settings)  # the phone is off: no model is loaded for it
     phone = dataclasses.replace(settings.phone, enabled=True)
     few = settings.with_overrides(phone=phone, doctor=dataclasses.replace(settings.doctor, hotline_callers=1))
-    (found,) = check_hotline(few)
+    (found,) = about(examine(few), "hotline")
     seconds = float(re.search(r"takes ([\d.]+) s to recognize", found.text).group(1))  # type: ignore[union-attr]
     held = int(re.search(r"(\d+) callers speaking at once", found.text).group(1))  # type: ignore[union-attr]
     within, pause, workers = (
@@ -88,7 +88,6 @@ def test_the_hotline_check_times_a_phone_request_here(tmp_path: Path) -> None:
     many = few.with_overrides(doctor=dataclasses.replace(settings.doctor, hotline_callers=held + 1))
     (found,) = check_hotline(many)
     assert found.level == WARN and f"{held + 1} would wait up to" in found.text and "asr.workers" in found.fix
-    assert [f.level for f in about(examine(many), "hotline")] == [WARN]  # examine() runs it too
 
 
 def test_missing_secrets_for_an_enabled_channel(settings: Settings) -> None:

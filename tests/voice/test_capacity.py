@@ -4,7 +4,7 @@ the sample request timed on this machine."""
 from __future__ import annotations
 
 from voice.asr import Transcriber, Transcript
-from voice.capacity import SAMPLE_S, callers_within, phone_decode_seconds, reply_after, sample_request
+from voice.capacity import callers_within, phone_decode_seconds, reply_after, sample_request
 from voice.prompts import PromptLibrary
 
 
@@ -20,7 +20,7 @@ def test_callers_who_stop_together_are_heard_two_at_a_time() -> None:
 
 def test_the_sample_is_a_phone_request_the_model_hears(library: PromptLibrary, whisper: Transcriber) -> None:
     pcm = sample_request(library)
-    assert abs(len(pcm) / 32000 - SAMPLE_S) < 1.5
+    assert 2.5 < len(pcm) / 32000 < 7  # about as long as a spoken request
     heard = whisper.transcribe(pcm)
     assert isinstance(heard, Transcript) and len(heard.text) >= 5
     seconds = phone_decode_seconds(whisper, pcm, repeats=1)
