@@ -85,9 +85,10 @@ def test_the_hotline_check_times_a_phone_request_here(tmp_path: Path) -> None:
     assert 0 < seconds < 30
     assert held in {callers_within(within, pause, seconds + d, workers) for d in (-0.005, 0, 0.005)}
     assert found.level == (OK if held >= 1 else WARN)
-    many = few.with_overrides(doctor=dataclasses.replace(settings.doctor, hotline_callers=held + 1))
+    # A second timing differs from the first, so ask for more callers than any CPU here could hear in time.
+    many = few.with_overrides(doctor=dataclasses.replace(settings.doctor, hotline_callers=1000))
     (found,) = check_hotline(many)
-    assert found.level == WARN and f"{held + 1} would wait up to" in found.text and "asr.workers" in found.fix
+    assert found.level == WARN and "1000 would wait up to" in found.text and "asr.workers" in found.fix
 
 
 def test_missing_secrets_for_an_enabled_channel(settings: Settings) -> None:
