@@ -38,6 +38,7 @@ def examine(settings: Settings, now: datetime | None = None) -> list[Finding]:
         lambda: check_models(settings),
         lambda: check_prompts(settings),
         lambda: check_hotline(settings),
+        lambda: check_voice_notes(settings),
         lambda: check_disk(settings),
     ]
     for check in checks:
@@ -351,14 +352,13 @@ def check_hotline(s: Settings) -> list[Finding]:
     hear back in time (voice.capacity); the CPU decides this more than any setting."""
     if not s.phone.enabled or s.asr.backend != "whisper":
         return []
-    from voice.capacity import callers_within, phone_decode_seconds, reply_after, sample_request
+    from voice.capacity import callers_within, reply_after, sample_request
     from voice.models import whisper_ready
     from voice.prompts import PromptLibrary
-    from voice.service import build_transcriber
 
     if not whisper_ready(s.path(s.paths.model_cache) / s.asr.whisper_model):
         return []  # check_models has said so
-    decode_s = phone_decode_seconds(build_transcriber(s), sample_request(PromptLibrary()))
+    decode_s = _timed(s, sample_request(PromptLibrary()), narrowband=True, hurried=True)
     end_s, workers, want = s.phone.end_silence_ms / 1000, s.asr.workers, s.doctor.hotline_callers
     held = callers_within(s.doctor.hotline_reply_within_seconds, end_s, decode_s, workers)
     said = (
@@ -375,6 +375,49 @@ def check_hotline(s: Settings) -> list[Finding]:
             "a faster CPU or more cores (then asr.workers and asr.whisper_threads = cores), or fewer calls at once (phone.max_calls)",
         )
     ]
+
+
+def check_voice_notes(s: Settings) -> list[Finding]:
+    """With voice notes decoded in Whisper's full window (`asr.whisper_full_window`) and a channel that
+    brings 16 kHz notes (web, Telegram): time one here against `doctor.voice_note_within_seconds`."""
+    wideband = {"web", "telegram"} & set(s.channels.enabled)
+    if not s.asr.whisper_full_window or s.asr.backend != "whisper" or not wideband:
+        return []
+    from voice.capacity import sample_note
+    from voice.models import whisper_ready
+    from voice.prompts import PromptLibrary
+
+    if not whisper_ready(s.path(s.paths.model_cache) / s.asr.whisper_model):
+        return []  # check_models has said so
+    note = sample_note(PromptLibrary())
+    decode_s = _timed(s, note, narrowband=False, hurried=False)
+    within = s.doctor.voice_note_within_seconds
+    said = f"a {len(note) / 32000:.1f} s voice note takes {decode_s:.2f} s to recognize here"
+    if decode_s <= within:
+        return [Finding(OK, "voice notes", said)]
+    return [
+        Finding(
+            WARN,
+            "voice notes",
+            f"{said}, more than {within:g} s",
+            "asr.whisper_full_window: false (the short window: about 3 times faster, hears spontaneous speech a little worse), or a faster CPU",
+        )
+    ]
+
+
+_TIMINGS: dict[tuple[object, ...], float] = {}
+
+
+def _timed(s: Settings, pcm16k: bytes, *, narrowband: bool, hurried: bool) -> float:
+    """Seconds one decode of the sample takes here (voice.capacity), measured once a process for
+    these speech settings: loading the model and timing it cost seconds."""
+    from voice.capacity import decode_seconds
+    from voice.service import build_transcriber
+
+    key = (str(s.path(s.paths.model_cache)), s.asr, narrowband, hurried)
+    if key not in _TIMINGS:
+        _TIMINGS[key] = decode_seconds(build_transcriber(s), pcm16k, narrowband=narrowband, hurried=hurried)
+    return _TIMINGS[key]
 
 
 def check_prompts(s: Settings) -> list[Finding]:

@@ -110,7 +110,9 @@ class AsrSettings:
         2  # readings of the beam handed to understanding (at most the beam size; 1 = top only)
     )
     whisper_catalog_prompt: bool = False  # catalog words in every prompt (off: hints only, else none)
-    whisper_full_window: bool = False  # 16 kHz clips in Whisper's full 30 s window (phone: speech + 10 s)
+    whisper_full_window: bool = (
+        True  # 16 kHz clips in Whisper's 30 s window, with timestamps (phone: speech + 10 s)
+    )
     batch_max: int = 1  # recognitions decoded together at most (voice/batching.py)
     batch_pad_seconds: float = 1.0  # clips differing more in length are not batched together
     queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are "busy"
@@ -300,6 +302,7 @@ class DoctorSettings:
     max_clock_skew_seconds: float = 60
     hotline_callers: int = 10
     hotline_reply_within_seconds: float = 2.5
+    voice_note_within_seconds: float = 1.5
 
 
 @dataclass(frozen=True)

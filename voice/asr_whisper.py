@@ -1,9 +1,12 @@
 """faster-whisper backend: Whisper base (CTranslate2, int8) decoding Mandarin offline.
 
 Speed: Whisper always encodes a 30 s window, which costs ~1.2 s on two cores whatever the clip
-length. CTranslate2 accepts a shorter window, so clips up to SHORT_MAX_S are encoded with their
+length. CTranslate2 accepts a shorter window, so phone audio up to SHORT_MAX_S is encoded with its
 speech plus PAD_S of silence (measured here: ~2.4x faster, same or better CER on requests; less
-padding than 10 s made Whisper loop). Longer clips use faster-whisper's normal 30 s windows.
+padding than 10 s made Whisper loop). Voice notes (16 kHz) are decoded as Whisper was trained, in the
+full 30 s window with timestamp tokens (`full_window`), which reads real spontaneous speech better
+(voice/evalsets/README.md); when the queue is long they fall back to the phone's short window
+(`ShortJob.hurried`). Longer clips use faster-whisper's normal 30 s windows.
 
 Hallucinations: Whisper invents text on silence and loops on hesitations, so a VAD gates it, the
 output length is capped by the audio length, and segments the model itself marks as non-speech,
@@ -45,6 +48,7 @@ PAD_S = 10.0
 # byte-level tokens, so fast real speech needs ~15 a second (10 cut real clips short).
 TOKENS_PER_S = 20
 CAP_SLACK = 12
+TIMESTAMP_EVERY_S = 2.0  # a segment (two timestamp tokens) this often, at most, in timestamp mode
 SPAN_PAD_MS = 1000  # speech kept around the VAD span: WebRTC misses quiet onsets and trailing words
 # Phrases Whisper hallucinates from subtitle training data.
 HALLUCINATIONS = (
@@ -80,6 +84,8 @@ class ShortJob:
     beam: int
     offset: float  # where the speech starts in the clip, seconds
     seconds: float  # speech length
+    # In the full 30 s window with timestamps: the frames and tokens of the short window instead.
+    short: tuple[int, tuple[int, ...]] | None = None
 
     @property
     def frames(self) -> int:
@@ -88,12 +94,21 @@ class ShortJob:
     @property
     def group(self) -> tuple[int, int]:
         """Jobs that can share a generate: same beam, and CTranslate2 needs the start-of-transcript
-        token at the same position, so prompts of the same length."""
+        token at the same position, so prompts of the same length (a timestamp-mode prompt is one
+        token shorter, so it never shares a generate with a short-window one of the same prompt)."""
         return self.beam, len(self.tokens)
 
     def hurried(self) -> ShortJob:
-        """The same clip decoded greedily (when the queue is long)."""
-        return replace(self, beam=1)
+        """The same clip decoded greedily (when the queue is long), in the short window: the full
+        window's features cut to speech + PAD_S are the short window's features."""
+        if self.short is None:
+            return replace(self, beam=1)
+        frames, tokens = self.short
+        return replace(self, mel=self.mel[:, :frames], tokens=tokens, beam=1, short=None)
+
+    @property
+    def timestamps(self) -> bool:
+        return self.short is not None
 
 
 @dataclass(frozen=True)
@@ -147,7 +162,7 @@ class WhisperTranscriber(Transcriber):
         self.beam_size = beam_size
         self.narrowband_beam_size = narrowband_beam_size
         self.nbest = max(1, nbest)
-        self.full_window = full_window  # wideband clips in Whisper's own 30 s window (see the docstring)
+        self.full_window = full_window  # wideband clips in Whisper's own 30 s window, with timestamps
         self._t2s = OpenCC("t2s")
 
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
@@ -173,14 +188,18 @@ class WhisperTranscriber(Transcriber):
         offset = span[0] / 32000
         if audio.size / 16000 > SHORT_MAX_S:
             return LongJob(audio, prompt, offset, beam)
-        window_s = 30.0 if self.full_window and not narrowband else audio.size / 16000 + PAD_S
-        frames = min(3000, int(window_s * 100))
-        padding = max(int(PAD_S * 16000), int(window_s * 16000) - audio.size) + 160
+        full = self.full_window and not narrowband
+        short_frames = min(3000, int((audio.size / 16000 + PAD_S) * 100))
+        frames = 3000 if full else short_frames
+        padding = max(int(PAD_S * 16000), frames * 160 - audio.size) + 160
         mel = self.model.feature_extractor(audio, padding=padding)[:, :frames]
         mel = np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
         tok = self.tokenizer
         previous = (tok.sot_prev, *tok.encode(" " + prompt)) if prompt else ()
-        tokens = (*previous, *tok.sot_sequence, tok.no_timestamps)  # timestamp mode read real speech worse
+        # Timestamp mode, in the short window, read real speech worse; in the full window, better.
+        tokens = (*previous, *tok.sot_sequence, tok.no_timestamps)
+        if full:
+            return ShortJob(mel, tokens[:-1], beam, offset, audio.size / 16000, (short_frames, tokens))
         return ShortJob(mel, tokens, beam, offset, audio.size / 16000)
 
     def decode(self, jobs: Sequence[Job]) -> list[Recognition]:
@@ -247,25 +266,56 @@ class WhisperTranscriber(Transcriber):
             ctranslate2.StorageView.from_array(np.ascontiguousarray(mels)), to_cpu=False
         )
         longest = max(j.seconds for j in jobs)
+        timestamps = jobs[0].timestamps  # a group shares its prompt's length, so its mode
         results = self.model.model.generate(
             encoded,
             [list(j.tokens) for j in jobs],
             beam_size=jobs[0].beam,
-            num_hypotheses=min(jobs[0].beam, self.nbest),
-            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + _max_output(longest)),
+            # with timestamps the beam's readings often differ only in them: all asked, texts kept
+            num_hypotheses=jobs[0].beam if timestamps else min(jobs[0].beam, self.nbest),
+            max_length=min(MAX_TOKENS, len(jobs[0].tokens) + _max_output(longest, timestamps)),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
         )
-        return [self._segment(job, result) for job, result in zip(jobs, results, strict=True)]
+        vectors = np.asarray(encoded) if timestamps else None
+        out = []
+        for i, (job, result) in enumerate(zip(jobs, results, strict=True)):
+            # Output is capped by this clip's own length, as when it was decoded alone.
+            if vectors is None:
+                found = readings(result, self.tokenizer, _max_output(job.seconds))
+            else:
+                found = self._rescored(job, vectors[i], result)
+            (text, avg_logprob), *others = found
+            end = job.offset + job.seconds
+            out.append((job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)))
+        return out
 
-    def _segment(self, job: ShortJob, result: ctranslate2.models.WhisperGenerationResult) -> RawSegment:
-        """One request's share of a batched generate."""
-        # Output is capped by this clip's own length, as when it was decoded alone.
-        (text, avg_logprob), *others = readings(result, self.tokenizer, _max_output(job.seconds))
-        end = job.offset + job.seconds
-        return job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)
+    def _rescored(
+        self, job: ShortJob, encoded: np.ndarray, result: ctranslate2.models.WhisperGenerationResult
+    ) -> list[tuple[str, float]]:
+        """Timestamp mode: the beam's distinct texts (up to `nbest`, in the beam's order), each scored
+        by the model without timestamps (`align`'s token probabilities): its own scores count the
+        timestamp tokens, which would lower the confidence the read-back threshold was chosen on."""
+        tok = self.tokenizer
+        texts: list[list[int]] = []
+        for seq in result.sequences_ids:
+            ids = [t for t in seq if t < tok.eot][: _max_output(job.seconds)]
+            if ids and ids not in texts:
+                texts.append(ids)
+            if len(texts) == self.nbest:
+                break
+        if not texts:
+            return [("", -10.0)]
+        features = ctranslate2.StorageView.from_array(np.repeat(encoded[None], len(texts), axis=0))
+        aligned = self.model.model.align(
+            features, list(job.tokens), texts, max(1, round(job.seconds * 100)), median_filter_width=7
+        )
+        return [
+            (tok.decode(ids), float(np.mean(np.log(np.maximum(a.text_token_probs, 1e-10)))))
+            for ids, a in zip(texts, aligned, strict=True)
+        ]
 
     def _long(self, audio: np.ndarray, prompt: str, offset: float, beam: int) -> list[RawSegment]:
         segments, _info = self.model.transcribe(
@@ -315,8 +365,11 @@ def readings(
     return out
 
 
-def _max_output(seconds: float) -> int:
-    return int(seconds * TOKENS_PER_S) + CAP_SLACK
+def _max_output(seconds: float, timestamps: bool = False) -> int:
+    """Tokens a decode may write; with timestamps, two more for every TIMESTAMP_EVERY_S of speech
+    (the text itself is still cut at the cap without them, in `readings`)."""
+    stamps = 2 * (int(seconds / TIMESTAMP_EVERY_S) + 1) if timestamps else 0
+    return int(seconds * TOKENS_PER_S) + CAP_SLACK + stamps
 
 
 def _compression(text: str) -> float:

@@ -21,24 +21,32 @@ from voice.prompts import PromptLibrary
 SAMPLE_CHARS = 16  # a typical spoken request: about 4 s in the prompts' voice
 
 
-def sample_request(library: PromptLibrary) -> bytes:
-    """16 kHz PCM of a library prompt about as long as a request, as it arrives over the phone (8 kHz
-    µ-law). Chosen by its text, so that only this one prompt is decoded."""
+def sample_note(library: PromptLibrary) -> bytes:
+    """16 kHz PCM of a library prompt about as long as a request, as a voice note brings it. Chosen by
+    its text, so that only this one prompt is decoded."""
     texts = sorted(library.texts())
     if not texts:
         raise LookupError("the prompt library is empty")
-    pcm16k = library.get(min(texts, key=lambda t: abs(len(t) - SAMPLE_CHARS))) or b""
-    return codecs.decode(codecs.encode(pcm16k, "mulaw8k"), "mulaw8k")
+    return library.get(min(texts, key=lambda t: abs(len(t) - SAMPLE_CHARS))) or b""
 
 
-def phone_decode_seconds(transcriber: Transcriber, pcm16k: bytes, repeats: int = 3) -> float:
-    """Median time of one hurried phone decode (one worker), after a warm-up decode."""
+def sample_request(library: PromptLibrary) -> bytes:
+    """The same prompt as it arrives over the phone (8 kHz µ-law), back at 16 kHz."""
+    return codecs.decode(codecs.encode(sample_note(library), "mulaw8k"), "mulaw8k")
+
+
+def decode_seconds(
+    transcriber: Transcriber, pcm16k: bytes, *, narrowband: bool, hurried: bool, repeats: int = 3
+) -> float:
+    """Median time of one decode (one worker) as configured, or hurried as under load, after a
+    warm-up decode."""
     if not isinstance(transcriber, BatchDecoder):
         raise TypeError(f"{type(transcriber).__name__} does not decode in jobs")
-    job = transcriber.plan(pcm16k, (), narrowband=True)
+    job = transcriber.plan(pcm16k, (), narrowband=narrowband)
     if not hasattr(job, "hurried"):
         raise ValueError(f"the sample was not decodable speech: {job}")
-    job = job.hurried()
+    if hurried:
+        job = job.hurried()
     transcriber.decode([job])
     times = []
     for _ in range(repeats):

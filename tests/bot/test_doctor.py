@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.app import App
-from bot.doctor import OK, PROBLEM, WARN, Finding, check_hotline, examine
+from bot.doctor import OK, PROBLEM, WARN, Finding, check_hotline, check_voice_notes, examine
 from core.settings import Settings, load_settings
 from data.db import Database, normalize_url
 from tests.conftest import ROOT, reset_postgres
@@ -85,10 +85,31 @@ def test_the_hotline_check_times_a_phone_request_here(tmp_path: Path) -> None:
     assert 0 < seconds < 30
     assert held in {callers_within(within, pause, seconds + d, workers) for d in (-0.005, 0, 0.005)}
     assert found.level == (OK if held >= 1 else WARN)
-    # A second timing differs from the first, so ask for more callers than any CPU here could hear in time.
+    # Ask for more callers than any CPU here could hear in time.
     many = few.with_overrides(doctor=dataclasses.replace(settings.doctor, hotline_callers=1000))
     (found,) = check_hotline(many)
     assert found.level == WARN and "1000 would wait up to" in found.text and "asr.workers" in found.fix
+
+
+def test_the_voice_note_check_times_a_note_in_the_full_window(tmp_path: Path) -> None:
+    settings = load_settings(ROOT / "config.yaml", environ={"LIANHU_PATHS_VAR_DIR": str(tmp_path)})
+    assert settings.asr.whisper_full_window and "web" in settings.channels.enabled
+    (found,) = about(examine(settings), "voice notes")
+    m = re.search(r"a ([\d.]+) s voice note takes ([\d.]+) s to recognize here", found.text)
+    assert m and 2 < float(m.group(1)) < 6 and 0 < float(m.group(2)) < 30, found.text
+    assert found.level == (OK if float(m.group(2)) <= settings.doctor.voice_note_within_seconds else WARN)
+    strict = settings.with_overrides(
+        doctor=dataclasses.replace(settings.doctor, voice_note_within_seconds=0.001)
+    )
+    (found,) = check_voice_notes(strict)
+    assert found.level == WARN and "more than 0.001 s" in found.text
+    assert "asr.whisper_full_window: false" in found.fix
+    short = settings.with_overrides(asr=dataclasses.replace(settings.asr, whisper_full_window=False))
+    assert not check_voice_notes(short)  # the short window is what the hotline check already times
+    phone_only = settings.with_overrides(
+        channels=dataclasses.replace(settings.channels, enabled=("console",))
+    )
+    assert not check_voice_notes(phone_only)  # no channel brings 16 kHz notes
 
 
 def test_missing_secrets_for_an_enabled_channel(settings: Settings) -> None:

@@ -145,8 +145,11 @@ def test_beam_two_gives_cleaned_alternatives(whisper: Transcriber) -> None:
 def test_full_window_option_pads_notes_not_calls(
     whisper: Transcriber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`asr.whisper_full_window`: a voice note is decoded in Whisper's own 30 s window (as plain
-    decoding does) and still heard; phone audio keeps the short window (its latency matters more)."""
+    """`asr.whisper_full_window`: a voice note is decoded in Whisper's own 30 s window with timestamp
+    tokens (as plain decoding does) and still heard; phone audio keeps the short window (its latency
+    matters more), and so does a voice note hurried by a long queue."""
+    import numpy as np
+
     from tests.voice.conftest import fixture_pcm
     from voice.asr_whisper import ShortJob, WhisperTranscriber
 
@@ -157,5 +160,17 @@ def test_full_window_option_pads_notes_not_calls(
     note, call = whisper.plan(pcm), whisper.plan(pcm, (), narrowband=True)
     assert isinstance(short, ShortJob) and isinstance(note, ShortJob) and isinstance(call, ShortJob)
     assert note.frames == 3000 > short.frames == call.frames  # speech + 10 s on the phone
+    no_timestamps = whisper.tokenizer.no_timestamps
+    assert note.timestamps and no_timestamps not in note.tokens
+    assert not call.timestamps and call.tokens == short.tokens and short.tokens[-1] == no_timestamps
     (heard,) = whisper.decode([note])
     assert isinstance(heard, Transcript) and "楼道" in heard.text
+    # Scored without its timestamp tokens, on the scale the read-back threshold was chosen on.
+    (plain,) = whisper.decode([short])
+    assert isinstance(plain, Transcript) and heard.logprob is not None and plain.logprob is not None
+    assert abs(heard.logprob - plain.logprob) < 0.1 and abs(heard.confidence - plain.confidence) < 0.05
+    hurried = note.hurried()
+    assert hurried.beam == 1 and hurried.tokens == short.tokens and not hurried.timestamps
+    assert np.array_equal(hurried.mel, short.mel)  # the same features as the short window's
+    (quick,) = whisper.decode([hurried])
+    assert isinstance(quick, Transcript) and "楼道" in quick.text

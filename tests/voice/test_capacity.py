@@ -4,7 +4,7 @@ the sample request timed on this machine."""
 from __future__ import annotations
 
 from voice.asr import Transcriber, Transcript
-from voice.capacity import callers_within, phone_decode_seconds, reply_after, sample_request
+from voice.capacity import callers_within, decode_seconds, reply_after, sample_note, sample_request
 from voice.prompts import PromptLibrary
 
 
@@ -23,5 +23,10 @@ def test_the_sample_is_a_phone_request_the_model_hears(library: PromptLibrary, w
     assert 2.5 < len(pcm) / 32000 < 7  # about as long as a spoken request
     heard = whisper.transcribe(pcm)
     assert isinstance(heard, Transcript) and len(heard.text) >= 5
-    seconds = phone_decode_seconds(whisper, pcm, repeats=1)
+    seconds = decode_seconds(whisper, pcm, narrowband=True, hurried=True, repeats=1)
     assert 0 < seconds < 30
+
+
+def test_the_note_sample_is_the_same_prompt_at_16_khz(library: PromptLibrary) -> None:
+    note, call = sample_note(library), sample_request(library)
+    assert abs(len(note) - len(call)) <= 4 and note != call  # resampled through the line's µ-law
