@@ -122,6 +122,7 @@ class AsrSettings:
     min_confidence: float = 0.6
     max_seconds: float = 60.0
     max_bytes: int = 2 * 1024 * 1024
+    malloc_arenas: int = 2  # glibc malloc arenas once the recognizer loads (0: glibc's default)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.render import StringCatalog
+from tests.conftest import ROOT
 from tests.voice.conftest import STRINGS, fixture_pcm
 from voice import codecs, recordings
 from voice.asr import NotRecognized, Transcriber, Transcript
@@ -107,3 +110,48 @@ def test_recordings_are_purged_after_the_retention_period(tmp_path: Path) -> Non
     assert removed == [old]
     assert new.exists() and note.exists() and not old.parent.exists()
     assert recordings.purge(tmp_path / "absent", 30, now) == []
+
+
+ARENAS_PROBE = """
+import ctypes, ctypes.util, os, sys, tempfile, threading
+from voice.service import limit_malloc_arenas
+
+assert limit_malloc_arenas(int(sys.argv[1])) == (int(sys.argv[1]) > 0)
+both = threading.Barrier(6)
+
+def work():
+    both.wait()
+    held = [bytearray(60_000) for _ in range(50)]  # below the mmap threshold: from a malloc arena
+    both.wait()
+
+threads = [threading.Thread(target=work) for _ in range(6)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.fdopen.restype = ctypes.c_void_p
+fd, path = tempfile.mkstemp()
+out = libc.fdopen(fd, b"w")
+libc.malloc_info(0, ctypes.c_void_p(out))
+libc.fclose(ctypes.c_void_p(out))
+print(open(path).read().count("<heap nr="))
+"""
+
+
+def test_malloc_arenas_are_capped_for_threads_started_after() -> None:
+    """`asr.malloc_arenas`: six threads allocating at once share the capped arenas (glibc's
+    malloc_info counts them); with 0 glibc gives them their own."""
+
+    def heaps(cap: int) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", ARENAS_PROBE, str(cap)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(done.stdout)
+
+    assert heaps(1) == 1
+    assert heaps(0) > 1
