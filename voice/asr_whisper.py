@@ -92,11 +92,10 @@ class ShortJob:
         return int(self.mel.shape[1])
 
     @property
-    def group(self) -> tuple[int, int]:
-        """Jobs that can share a generate: same beam, and CTranslate2 needs the start-of-transcript
-        token at the same position, so prompts of the same length (a timestamp-mode prompt is one
-        token shorter, so it never shares a generate with a short-window one of the same prompt)."""
-        return self.beam, len(self.tokens)
+    def group(self) -> tuple[int, int, bool]:
+        """Jobs that can share a generate: same beam, CTranslate2 needs the start-of-transcript token
+        at the same position, so prompts of the same length, and the same mode (timestamps or not)."""
+        return self.beam, len(self.tokens), self.timestamps
 
     def hurried(self) -> ShortJob:
         """The same clip decoded greedily (when the queue is long), in the short window: the full
@@ -206,7 +205,7 @@ class WhisperTranscriber(Transcriber):
         """Recognitions for jobs in order: short jobs of one (beam, prompt length) group share one
         encode and one generate; a long job is decoded alone."""
         results: dict[int, Recognition] = {}
-        short: dict[tuple[int, int], list[int]] = {}
+        short: dict[tuple[int, int, bool], list[int]] = {}
         for i, job in enumerate(jobs):
             if isinstance(job, LongJob):
                 results[i] = self._finish(self._long(job.audio, job.prompt, job.offset, job.beam))
@@ -266,7 +265,7 @@ class WhisperTranscriber(Transcriber):
             ctranslate2.StorageView.from_array(np.ascontiguousarray(mels)), to_cpu=False
         )
         longest = max(j.seconds for j in jobs)
-        timestamps = jobs[0].timestamps  # a group shares its prompt's length, so its mode
+        timestamps = jobs[0].timestamps  # a group shares its mode
         results = self.model.model.generate(
             encoded,
             [list(j.tokens) for j in jobs],

@@ -222,7 +222,7 @@ class VoiceService:
 def limit_malloc_arenas(arenas: int) -> bool:
     """Cap glibc's malloc arenas for the threads created from now on (0: leave glibc's 8 a core).
     Each decoding thread otherwise keeps its own arena, holding the buffers of a 30 s window after it
-    is done with them: peak RSS 747 -> 601-607 MB with 2 (`bench voice`), no slower."""
+    is done with them: peak RSS 747 -> about 600 MB with 2 (`bench voice`), no slower."""
     if arenas <= 0:
         return False
     try:

@@ -169,6 +169,9 @@ def test_full_window_option_pads_notes_not_calls(
     (plain,) = whisper.decode([short])
     assert isinstance(plain, Transcript) and heard.logprob is not None and plain.logprob is not None
     assert abs(heard.logprob - plain.logprob) < 0.1 and abs(heard.confidence - plain.confidence) < 0.05
+    # With the awaited answer's hints as the prompt, which the scoring pass is given too.
+    (hinted,) = whisper.decode([whisper.plan(fixture_pcm("req01_water_pipe.ogg"), ("3栋2单元502",))])
+    assert isinstance(hinted, Transcript) and "单元" in hinted.text and hinted.confidence > 0.5
     hurried = note.hurried()
     assert hurried.beam == 1 and hurried.tokens == short.tokens and not hurried.timestamps
     assert np.array_equal(hurried.mel, short.mel)  # the same features as the short window's
