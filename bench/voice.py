@@ -79,15 +79,20 @@ def measure() -> dict[str, Any]:
         result[f"asr_{seconds}s"] = {"latency_s": median, "min_s": best, "rtf": round(median / seconds, 3)}
 
     steps["recognition"] = _peak_mb()
-    note = codecs.encode(_clip(5, sources), "amr")  # what WeChat delivers
     parser = _parser(settings)
 
-    def voice_note() -> None:
-        recognized = asyncio.run(service.transcribe(note, "amr"))
-        if parser is not None and hasattr(recognized, "text"):
-            parser.parse(recognized.text)
+    def note_to_text(fmt: str) -> tuple[float, float]:
+        """(median, min) seconds from a 5 s note in `fmt` to its understood text."""
+        note = codecs.encode(_clip(5, sources), fmt)
 
-    median, best = _timed(voice_note)
+        def once() -> None:
+            recognized = asyncio.run(service.transcribe(note, fmt))
+            if parser is not None and hasattr(recognized, "text"):
+                parser.parse(recognized.text)
+
+        return _timed(once)
+
+    median, best = note_to_text("amr")  # what WeChat delivers
     result["voice_note_5s_to_text"] = {
         "latency_s": median,
         "min_s": best,
@@ -95,14 +100,7 @@ def measure() -> dict[str, Any]:
         "includes_nlu": parser is not None,
     }
     # Telegram's and the web page's notes are 16 kHz: Whisper's full window (asr.whisper_full_window).
-    wide = codecs.encode(_clip(5, sources), "ogg")
-
-    def wide_note() -> None:
-        recognized = asyncio.run(service.transcribe(wide, "ogg"))
-        if parser is not None and hasattr(recognized, "text"):
-            parser.parse(recognized.text)
-
-    median, best = _timed(wide_note)
+    median, best = note_to_text("ogg")
     result["voice_note_5s_16k_to_text"] = {
         "latency_s": median,
         "min_s": best,

@@ -117,12 +117,12 @@ import ctypes, ctypes.util, os, sys, tempfile, threading
 from voice.service import limit_malloc_arenas
 
 assert limit_malloc_arenas(int(sys.argv[1])) == (int(sys.argv[1]) > 0)
-both = threading.Barrier(6)
+together = threading.Barrier(6)
 
 def work():
-    both.wait()
+    together.wait()
     held = [bytearray(60_000) for _ in range(50)]  # below the mmap threshold: from a malloc arena
-    both.wait()
+    together.wait()
 
 threads = [threading.Thread(target=work) for _ in range(6)]
 for t in threads:
@@ -135,7 +135,9 @@ fd, path = tempfile.mkstemp()
 out = libc.fdopen(fd, b"w")
 libc.malloc_info(0, ctypes.c_void_p(out))
 libc.fclose(ctypes.c_void_p(out))
-print(open(path).read().count("<heap nr="))
+with open(path) as info:
+    print(info.read().count("<heap nr="))
+os.unlink(path)
 """
 
 
