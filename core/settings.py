@@ -113,6 +113,7 @@ class AsrSettings:
     whisper_full_window: bool = (
         True  # 16 kHz clips in Whisper's 30 s window, with timestamps (phone: speech + 10 s)
     )
+    whisper_loop_penalty: float = 1.2  # a looping reading is decoded again with this penalty (1: not)
     batch_max: int = 1  # recognitions decoded together at most (voice/batching.py)
     batch_pad_seconds: float = 1.0  # clips differing more in length are not batched together
     queue_max: int = 32  # recognitions waiting or running; beyond, all but incoming calls are "busy"

@@ -104,6 +104,7 @@ def load_transcriber(
     nbest: int = 1,
     workers: int = 1,
     full_window: bool = False,
+    loop_penalty: float = 1.0,
 ) -> Transcriber:
     """Load the configured backend once ("whisper" or "vosk"); raises ModelMissing if absent."""
     model_path = Path(model_dir)
@@ -123,6 +124,7 @@ def load_transcriber(
             nbest,
             workers,
             full_window,
+            loop_penalty,
         )
     if backend == "vosk":
         from voice.asr_vosk import VoskTranscriber

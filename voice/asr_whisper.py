@@ -10,7 +10,9 @@ full 30 s window with timestamp tokens (`full_window`), which reads real spontan
 
 Hallucinations: Whisper invents text on silence and loops on hesitations, so a VAD gates it, the
 output length is capped by the audio length, and segments the model itself marks as non-speech,
-unsure or repetitive are dropped; filler-only results are refused.
+unsure or repetitive are dropped; filler-only results are refused. A reading that loops
+(「…粮粽 粮粽 粮粽」) is decoded once more with a repetition penalty (`loop_penalty`), which mostly reads on
+past the loop; otherwise the loop would be collapsed and the rest of what was said lost.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ PAD_S = 10.0
 TOKENS_PER_S = 20
 CAP_SLACK = 12
 TIMESTAMP_EVERY_S = 2.0  # a segment (two timestamp tokens) this often, at most, in timestamp mode
+UNSURE_LOGPROB = -1.2  # a reading scored below this (average log-probability a token) is dropped
 SPAN_PAD_MS = 1000  # speech kept around the VAD span: WebRTC misses quiet onsets and trailing words
 # Phrases Whisper hallucinates from subtitle training data.
 HALLUCINATIONS = (
@@ -68,6 +71,8 @@ _ASCII_PUNCT = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":
 # the particle 着 (站著不走, 带著). Kept only where it is zhù: 著名, 著作, 显著, 名著, 土著...
 _ZHE = re.compile(r"(?<![显土卓编原名专昭巨遗论译合撰新拙大所])著(?![名作称述书录者])")
 _REPEAT = re.compile(r"(.{1,4}?)\1{3,}")  # the same 1-4 characters four or more times in a row
+# Six or more (spaces aside): the decoder was stuck, not hearing (people say 对对对对, rarely six times).
+_LOOP = re.compile(r"(.{1,4}?)\1{5,}")
 
 
 # One decoded window: start, end, text, average log-probability per token, no-speech probability, and
@@ -147,6 +152,7 @@ class WhisperTranscriber(Transcriber):
         nbest: int = 1,
         workers: int = 1,
         full_window: bool = False,
+        loop_penalty: float = 1.0,
     ) -> None:
         # `workers` replicas (decodes at once, voice.batching), sharing `threads` between them.
         self.model = WhisperModel(
@@ -162,6 +168,7 @@ class WhisperTranscriber(Transcriber):
         self.narrowband_beam_size = narrowband_beam_size
         self.nbest = max(1, nbest)
         self.full_window = full_window  # wideband clips in Whisper's own 30 s window, with timestamps
+        self.loop_penalty = loop_penalty  # repetition penalty of the second decode of a loop (<= 1: none)
         self._t2s = OpenCC("t2s")
 
     def transcribe(self, pcm16k: bytes, hints: Sequence[str] = ()) -> Recognition:
@@ -258,14 +265,40 @@ class WhisperTranscriber(Transcriber):
 
     def _short(self, jobs: Sequence[ShortJob]) -> list[RawSegment]:
         """One encode and one decode (beam jobs[0].beam) over windows of speech plus at least PAD_S
-        seconds of silence; the batch's windows are padded to the longest."""
+        seconds of silence; the batch's windows are padded to the longest. Readings that looped are
+        decoded again, from the same encoding, with a repetition penalty, and replaced when that reading
+        neither loops nor is too unsure to keep."""
         frames = max(j.frames for j in jobs)
         mels = np.stack([np.pad(j.mel, ((0, 0), (0, frames - j.mel.shape[1]))) for j in jobs])
         encoded = self.model.model.encode(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(mels)), to_cpu=False
         )
+        vectors = np.asarray(encoded) if jobs[0].timestamps else None  # a group shares its mode
+        out = self._generate(encoded, vectors, jobs)
+        again = [i for i, (_raw, looped) in enumerate(out) if looped] if self.loop_penalty > 1 else []
+        if again:
+            subset = np.ascontiguousarray((np.asarray(encoded) if vectors is None else vectors)[again])
+            retried = self._generate(
+                ctranslate2.StorageView.from_array(subset),
+                subset,
+                [jobs[i] for i in again],
+                repetition_penalty=self.loop_penalty,
+            )
+            for i, (raw, looped) in zip(again, retried, strict=True):
+                if not looped and raw[3] >= UNSURE_LOGPROB:  # else the filter would drop it: keep the first
+                    out[i] = (raw, False)
+        return [raw for raw, _looped in out]
+
+    def _generate(
+        self,
+        encoded: ctranslate2.StorageView,
+        vectors: np.ndarray | None,
+        jobs: Sequence[ShortJob],
+        repetition_penalty: float = 1.0,
+    ) -> list[tuple[RawSegment, bool]]:
+        """Each job's segment from its encoding, and whether its best reading looped."""
         longest = max(j.seconds for j in jobs)
-        timestamps = jobs[0].timestamps  # a group shares its mode
+        timestamps = jobs[0].timestamps
         results = self.model.model.generate(
             encoded,
             [list(j.tokens) for j in jobs],
@@ -273,12 +306,12 @@ class WhisperTranscriber(Transcriber):
             # with timestamps the beam's readings often differ only in them: all asked, texts kept
             num_hypotheses=jobs[0].beam if timestamps else min(jobs[0].beam, self.nbest),
             max_length=min(MAX_TOKENS, len(jobs[0].tokens) + _max_output(longest, timestamps)),
+            repetition_penalty=repetition_penalty,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=[-1],
         )
-        vectors = np.asarray(encoded) if timestamps else None
         out = []
         for i, (job, result) in enumerate(zip(jobs, results, strict=True)):
             # Output is capped by this clip's own length, as when it was decoded alone.
@@ -288,7 +321,8 @@ class WhisperTranscriber(Transcriber):
                 found = self._rescored(job, vectors[i], result)
             (text, avg_logprob), *others = found
             end = job.offset + job.seconds
-            out.append((job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others)))
+            raw = (job.offset, end, text, avg_logprob, result.no_speech_prob, tuple(others))
+            out.append((raw, _LOOP.search(re.sub(r"\s", "", text)) is not None))
         return out
 
     def _rescored(
@@ -380,6 +414,6 @@ def _is_hallucination(text: str, no_speech_prob: float, avg_logprob: float, comp
     """Whisper's own signals: likely non-speech, unsure, or looping; plus known subtitle phrases."""
     if no_speech_prob > 0.6 and avg_logprob < -0.6:
         return True
-    if compression_ratio > 2.4 or avg_logprob < -1.2:
+    if compression_ratio > 2.4 or avg_logprob < UNSURE_LOGPROB:
         return True
     return any(h in text for h in HALLUCINATIONS)

@@ -254,6 +254,7 @@ def build_transcriber(settings: Any) -> Transcriber:
         narrowband_beam_size=asr.whisper_phone_beam_size,
         nbest=asr.whisper_nbest,
         full_window=asr.whisper_full_window,
+        loop_penalty=asr.whisper_loop_penalty,
     )
 
 
