@@ -209,8 +209,8 @@ class WhisperTranscriber(Transcriber):
         return ShortJob(mel, tokens, beam, offset, audio.size / 16000)
 
     def decode(self, jobs: Sequence[Job]) -> list[Recognition]:
-        """Recognitions for jobs in order: short jobs of one (beam, prompt length) group share one
-        encode and one generate; a long job is decoded alone."""
+        """Recognitions for jobs in order: short jobs of one group (`ShortJob.group`) share one encode
+        and one generate; a long job is decoded alone."""
         results: dict[int, Recognition] = {}
         short: dict[tuple[int, int, bool], list[int]] = {}
         for i, job in enumerate(jobs):
